@@ -1,0 +1,55 @@
+// Command microstim trains, inspects and perturbs the topographic vision
+// model. Run "microstim help" for the commands.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	_ "go4.org/unsafe/assume-no-moving-gc" // gorgonia's dependency panics at init on new Go without this version
+)
+
+// Version is the program version written into every output.
+var Version = "0.1.0-dev"
+
+type command struct {
+	name, summary string
+	run           func(args []string) error
+}
+
+var commands []command
+
+func usage() {
+	fmt.Fprintf(os.Stderr, "microstim %s: in-silico microstimulation of a topographic vision model\n\nUsage: microstim <command> [flags]\n\nCommands:\n", Version)
+	for _, c := range commands {
+		fmt.Fprintf(os.Stderr, "  %-12s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(os.Stderr, "\nRun \"microstim <command> -h\" for a command's flags.")
+}
+
+func main() {
+	commands = []command{
+		{"train", "train a topographic model on folders of category folders", runTrain},
+		{"model", "inspect a model: \"model info\" or \"model map\"", runModel},
+		{"version", "print the program version", func([]string) error { fmt.Println(Version); return nil }},
+	}
+	if len(os.Args) < 2 || os.Args[1] == "help" || os.Args[1] == "-h" || os.Args[1] == "--help" {
+		usage()
+		if len(os.Args) < 2 {
+			os.Exit(2)
+		}
+		return
+	}
+	for _, c := range commands {
+		if c.name == os.Args[1] {
+			if err := c.run(os.Args[2:]); err != nil {
+				fmt.Fprintln(os.Stderr, "microstim:", err)
+				os.Exit(1)
+			}
+			return
+		}
+	}
+	fmt.Fprintf(os.Stderr, "microstim: unknown command %q\n\n", os.Args[1])
+	usage()
+	os.Exit(2)
+}

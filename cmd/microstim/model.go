@@ -1,0 +1,5 @@
+package main
+
+import "fmt"
+
+func runModel(args []string) error { return fmt.Errorf("model: not yet") }

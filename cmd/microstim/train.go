@@ -1,0 +1,95 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/microstim/microstim/vision"
+)
+
+func runTrain(args []string) error {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	dataRoot := fs.String("data-root", "../shared/data", "folder with caltech101/, floc/ and labels/ (default data set)")
+	data := fs.String("data", "", "comma-separated folders of category folders (overrides the default Caltech-101 + fLoc)")
+	out := fs.String("out", "train_out", "output folder: model.mstw, training_record.json, checkpoint.gob")
+	resume := fs.Bool("resume", false, "continue the run in --out from its checkpoint")
+	epochs := fs.Int("epochs", 0, "epochs (0: default)")
+	seed := fs.Uint64("seed", 0, "seed (0: default)")
+	alpha := fs.String("alpha", "", "spatial-loss weight: one value for IT, or four for V1,V2,V4,IT")
+	swap := fs.Int("swap-steps", -1, "pre-training swap steps per stage (-1: default)")
+	maxMin := fs.Float64("max-minutes", 0, "stop after this many minutes, with a checkpoint (0: no limit)")
+	ckptMin := fs.Float64("checkpoint-minutes", 3, "checkpoint interval in minutes")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg := vision.DefaultTrainConfig(*dataRoot)
+	if *data != "" {
+		cfg.Data = strings.Split(*data, ",")
+		cfg.GenderLabels = ""
+	}
+	if *epochs > 0 {
+		cfg.Epochs = *epochs
+	}
+	if *seed > 0 {
+		cfg.Seed = *seed
+	}
+	if *swap >= 0 {
+		cfg.SwapSteps = *swap
+	}
+	if *alpha != "" {
+		parts := strings.Split(*alpha, ",")
+		var v []float64
+		for _, p := range parts {
+			f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+			if err != nil || f < 0 {
+				return fmt.Errorf("--alpha %q: want non-negative numbers", *alpha)
+			}
+			v = append(v, f)
+		}
+		switch len(v) {
+		case 1:
+			cfg.Alpha = [4]float64{0, 0, 0, v[0]}
+		case 4:
+			copy(cfg.Alpha[:], v)
+		default:
+			return fmt.Errorf("--alpha %q: want 1 value (IT) or 4 (V1,V2,V4,IT)", *alpha)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "loading images from %s …\n", strings.Join(cfg.Data, ", "))
+	t0 := time.Now()
+	ds, err := vision.LoadDataset(cfg, 64)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "%d training and %d held-out images in %d classes (%.0f s); file list %.12s…\n",
+		len(ds.Train), len(ds.Heldout), len(ds.Classes), time.Since(t0).Seconds(), ds.FilesHash)
+	var tr *vision.Trainer
+	if *resume {
+		if tr, err = vision.ResumeTrainer(cfg, ds, *out); err != nil {
+			return err
+		}
+	} else {
+		if _, err := os.Stat(vision.CheckpointPath(*out)); err == nil {
+			return fmt.Errorf("%s holds a checkpoint: add --resume to continue it, or choose another --out", *out)
+		}
+		if tr, err = vision.NewTrainer(cfg, ds, *out); err != nil {
+			return err
+		}
+	}
+	if !*quiet {
+		tr.Progress = os.Stderr
+	}
+	tr.CkptEvery = time.Duration(*ckptMin * float64(time.Minute))
+	tr.StopAfter = time.Duration(*maxMin * float64(time.Minute))
+	if err := tr.Run(); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "wrote %s\n", filepath.Join(*out, "model.mstw"))
+	return nil
+}

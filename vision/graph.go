@@ -1,0 +1,105 @@
+package vision
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// nodes are a graph's bindings of the parameter tensors.
+type nodes struct {
+	w, b         [4]*G.Node
+	headW, headB *G.Node
+	gW, gB       *G.Node
+}
+
+// bind makes one node per parameter tensor in g. Every node gets a unique
+// name: gorgonia merges unnamed nodes of the same shape.
+func bind(g *G.ExprGraph, p *Params) *nodes {
+	mk := func(t *tensor.Dense, name string) *G.Node { return G.NodeFromAny(g, t, G.WithName(name)) }
+	n := &nodes{}
+	for s := 0; s < 4; s++ {
+		n.w[s] = mk(p.W[s], "w_"+StageNames[s])
+		n.b[s] = mk(p.B[s], "b_"+StageNames[s])
+	}
+	n.headW, n.headB = mk(p.HeadW, "w_head"), mk(p.HeadB, "b_head")
+	if p.GenderW != nil {
+		n.gW, n.gB = mk(p.GenderW, "w_gender"), mk(p.GenderB, "b_gender")
+	}
+	return n
+}
+
+func (n *nodes) learnables() G.Nodes {
+	var out G.Nodes
+	for s := 0; s < 4; s++ {
+		out = append(out, n.w[s], n.b[s])
+	}
+	out = append(out, n.headW, n.headB)
+	if n.gW != nil {
+		out = append(out, n.gW, n.gB)
+	}
+	return out
+}
+
+// stage applies conv (same padding) + bias + ReLU + 2×2 max-pool.
+func stage(x, w, b *G.Node, k int) (*G.Node, error) {
+	pad := (k - 1) / 2
+	c, err := G.Conv2d(x, w, tensor.Shape{k, k}, []int{pad, pad}, []int{1, 1}, []int{1, 1})
+	if err != nil {
+		return nil, err
+	}
+	if c, err = G.BroadcastAdd(c, b, nil, []byte{0, 2, 3}); err != nil {
+		return nil, err
+	}
+	if c, err = G.Rectify(c); err != nil {
+		return nil, err
+	}
+	return G.MaxPool2D(c, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2})
+}
+
+// trunk returns the four stage outputs (B, C, H, W) for input x (B, 1, S, S).
+func trunk(x *G.Node, n *nodes, a Arch) (out [4]*G.Node, err error) {
+	h := x
+	for s := 0; s < 4; s++ {
+		if h, err = stage(h, n.w[s], n.b[s], a.Kernels[s]); err != nil {
+			return out, fmt.Errorf("vision: stage %s: %w", StageNames[s], err)
+		}
+		out[s] = h
+	}
+	return out, nil
+}
+
+// flatten reshapes a (B, C, H, W) node to (B, C·H·W).
+func flatten(x *G.Node) (*G.Node, error) {
+	s := x.Shape()
+	return G.Reshape(x, tensor.Shape{s[0], s[1] * s[2] * s[3]})
+}
+
+// linear is x·W + b.
+func linear(x, w, b *G.Node) (*G.Node, error) {
+	y, err := G.Mul(x, w)
+	if err != nil {
+		return nil, err
+	}
+	return G.BroadcastAdd(y, b, nil, []byte{0})
+}
+
+// xent is the mean over the batch of −Σ y·log softmax(logits); rows of y
+// that are all zero contribute nothing.
+func xent(logits, y *G.Node) (*G.Node, error) {
+	ls, err := G.LogSoftMax(logits)
+	if err != nil {
+		return nil, err
+	}
+	p, err := G.HadamardProd(ls, y)
+	if err != nil {
+		return nil, err
+	}
+	s, err := G.Sum(p)
+	if err != nil {
+		return nil, err
+	}
+	bs := float32(logits.Shape()[0])
+	return G.Div(G.Must(G.Neg(s)), G.NewConstant(bs, G.WithName(fmt.Sprintf("bs_%s", logits.Name()))))
+}

@@ -1,0 +1,103 @@
+package vision
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gorgonia.org/tensor"
+)
+
+// Params holds the learnable tensors. Graphs bind these tensors directly, so
+// every graph built on one Params sees the same weights.
+type Params struct {
+	W, B    [4]*tensor.Dense // conv kernels (out, in, k, k) and biases (out)
+	HeadW   *tensor.Dense    // (ITUnits, classes)
+	HeadB   *tensor.Dense    // (classes)
+	GenderW *tensor.Dense    // (ITUnits, 2), nil without a gender head
+	GenderB *tensor.Dense    // (2)
+}
+
+// NewParams initialises parameters with He-normal weights and zero biases
+// from a PCG generator seeded with seed (never gorgonia's clock-seeded
+// initialisers).
+func NewParams(a Arch, seed uint64) *Params {
+	r := rand.New(rand.NewPCG(seed, 0x77656967))
+	p := &Params{}
+	in := 1
+	for s := 0; s < 4; s++ {
+		k := a.Kernels[s]
+		p.W[s] = heNormal(r, in*k*k, a.Channels[s], in, k, k)
+		p.B[s] = zeros(a.Channels[s])
+		in = a.Channels[s]
+	}
+	n := a.ITUnits()
+	p.HeadW = uniformFanIn(r, n, n, len(a.Classes))
+	p.HeadB = zeros(len(a.Classes))
+	if a.Gender {
+		p.GenderW = uniformFanIn(r, n, n, 2)
+		p.GenderB = zeros(2)
+	}
+	return p
+}
+
+func heNormal(r *rand.Rand, fanIn int, shape ...int) *tensor.Dense {
+	d := make([]float32, tensor.Shape(shape).TotalSize())
+	std := math.Sqrt(2 / float64(fanIn))
+	for i := range d {
+		d[i] = float32(r.NormFloat64() * std)
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
+}
+
+// uniformFanIn draws U(−1/√fanIn, 1/√fanIn), PyTorch's default for linear
+// layers; it keeps the initial logits small.
+func uniformFanIn(r *rand.Rand, fanIn int, shape ...int) *tensor.Dense {
+	d := make([]float32, tensor.Shape(shape).TotalSize())
+	b := 1 / math.Sqrt(float64(fanIn))
+	for i := range d {
+		d[i] = float32((2*r.Float64() - 1) * b)
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
+}
+
+func zeros(shape ...int) *tensor.Dense {
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(make([]float32, tensor.Shape(shape).TotalSize())))
+}
+
+// Named returns the tensors with their names, in file order.
+func (p *Params) Named() []NamedTensor {
+	var out []NamedTensor
+	for s := 0; s < 4; s++ {
+		out = append(out, NamedTensor{"w_" + StageNames[s], p.W[s]}, NamedTensor{"b_" + StageNames[s], p.B[s]})
+	}
+	out = append(out, NamedTensor{"w_head", p.HeadW}, NamedTensor{"b_head", p.HeadB})
+	if p.GenderW != nil {
+		out = append(out, NamedTensor{"w_gender", p.GenderW}, NamedTensor{"b_gender", p.GenderB})
+	}
+	return out
+}
+
+// NamedTensor pairs a parameter tensor with its name.
+type NamedTensor struct {
+	Name string
+	T    *tensor.Dense
+}
+
+// Data returns the float32 backing slice of t.
+func Data(t *tensor.Dense) []float32 { return t.Data().([]float32) }
+
+// CopyFrom copies every tensor of q into p; shapes must match.
+func (p *Params) CopyFrom(q *Params) error {
+	a, b := p.Named(), q.Named()
+	if len(a) != len(b) {
+		return fmt.Errorf("vision: parameter sets differ: %d vs %d tensors", len(a), len(b))
+	}
+	for i := range a {
+		if !a[i].T.Shape().Eq(b[i].T.Shape()) {
+			return fmt.Errorf("vision: %s: shape %v vs %v", a[i].Name, a[i].T.Shape(), b[i].T.Shape())
+		}
+		copy(Data(a[i].T), Data(b[i].T))
+	}
+	return nil
+}

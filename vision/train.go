@@ -1,0 +1,763 @@
+package vision
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/gob"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/microstim/microstim/topography"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TrainConfig is everything that determines a training run.
+type TrainConfig struct {
+	Data         []string           `json:"data"`          // folders of category folders
+	Exclude      []string           `json:"exclude"`       // categories never trained on
+	Merge        map[string]string  `json:"merge"`         // category → class it is trained as
+	CropFrac     map[string]float64 `json:"crop_frac"`     // centre crop (fraction of each side) before resizing
+	HeldoutFrac  float64            `json:"heldout_frac"`  // default held-out fraction per category
+	HeldoutFracs map[string]float64 `json:"heldout_fracs"` // per-category overrides
+	GenderLabels string             `json:"gender_labels"` // CSV dataset,file,gender ("" for none)
+	GenderWeight float64            `json:"gender_weight"` // weight of the face-gender loss
+	Seed         uint64             `json:"seed"`
+	Epochs       int                `json:"epochs"`
+	Batch        int                `json:"batch"`
+	LR           float64            `json:"lr"`           // Adam learning rate, cosine-decayed to 0
+	WeightDecay  float64            `json:"weight_decay"` // decoupled (AdamW), on conv and head weights
+	Alpha        [4]float64         `json:"alpha"`        // spatial-loss weight for V1, V2, V4, IT
+	ClipNorm     float64            `json:"clip_norm"`    // global gradient-norm clip (0: none)
+	Neighbours   int                `json:"neighbourhood_units"`
+	SwapSteps    int                `json:"swap_steps"` // pre-training swaps per stage
+	TrainSide    int                `json:"train_side"` // side before the random crop
+}
+
+// DefaultTrainConfig returns the default model's training configuration,
+// with dataRoot the folder holding caltech101/, floc/ and labels/.
+func DefaultTrainConfig(dataRoot string) TrainConfig {
+	return TrainConfig{
+		Data:        []string{filepath.Join(dataRoot, "caltech101/101_ObjectCategories"), filepath.Join(dataRoot, "floc/stimuli")},
+		Exclude:     []string{"body"},
+		Merge:       map[string]string{"adult": "Faces_easy"},
+		CropFrac:    map[string]float64{"adult": 0.75, "body": 0.75},
+		HeldoutFrac: 0.15, HeldoutFracs: map[string]float64{"adult": 0.5},
+		GenderLabels: filepath.Join(dataRoot, "labels/faces_gender.csv"), GenderWeight: 0.5,
+		Seed: 1, Epochs: 10, Batch: 64, LR: 1e-3, WeightDecay: 0,
+		Alpha: [4]float64{0, 0, 0, 1}, ClipNorm: 5, Neighbours: 320, SwapSteps: 20000, TrainSide: 72,
+	}
+}
+
+// Sample is a preprocessed training or held-out image.
+type Sample struct {
+	Img    *Gray
+	Class  int
+	Gender int // 0 male, 1 female, -1 none
+	Rel    string
+}
+
+// Dataset is the training set and the held-out set of a config.
+type Dataset struct {
+	Classes   []string
+	Train     []Sample // TrainSide×TrainSide
+	Heldout   []Sample // Input×Input
+	FilesHash string   // SHA-256 over the sorted training and held-out Rel paths
+}
+
+// LoadDataset lists, splits, decodes and resizes the images of cfg.
+func LoadDataset(cfg TrainConfig, input int) (*Dataset, error) {
+	excl := map[string]bool{}
+	for _, e := range cfg.Exclude {
+		excl[e] = true
+	}
+	var items []Item
+	for _, d := range cfg.Data {
+		it, err := ListFolder(d)
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range it {
+			if !excl[x.Category] {
+				items = append(items, x)
+			}
+		}
+	}
+	train, held := Split(items, cfg.HeldoutFrac, cfg.HeldoutFracs)
+	class := func(cat string) string {
+		if m, ok := cfg.Merge[cat]; ok {
+			return m
+		}
+		return cat
+	}
+	set := map[string]bool{}
+	for _, it := range items {
+		set[class(it.Category)] = true
+	}
+	ds := &Dataset{}
+	for c := range set {
+		ds.Classes = append(ds.Classes, c)
+	}
+	sort.Strings(ds.Classes)
+	idx := map[string]int{}
+	for i, c := range ds.Classes {
+		idx[c] = i
+	}
+	gender := map[string]int{}
+	if cfg.GenderLabels != "" {
+		var err error
+		if gender, err = readGender(cfg.GenderLabels); err != nil {
+			return nil, err
+		}
+	}
+	h := sha256.New()
+	for _, it := range train {
+		fmt.Fprintf(h, "train %s\n", it.Rel)
+	}
+	for _, it := range held {
+		fmt.Fprintf(h, "heldout %s\n", it.Rel)
+	}
+	ds.FilesHash = hex.EncodeToString(h.Sum(nil))
+	load := func(list []Item, side int) ([]Sample, error) {
+		out := make([]Sample, len(list))
+		errs := make([]error, len(list))
+		var wg sync.WaitGroup
+		ch := make(chan int)
+		for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range ch {
+					it := list[i]
+					g, err := LoadGray(it.Path)
+					if err != nil {
+						errs[i] = err
+						continue
+					}
+					if f, ok := cfg.CropFrac[it.Category]; ok {
+						g = g.CropCentre(f)
+					}
+					gi, ok := gender[it.Rel]
+					if !ok {
+						gi = -1
+					}
+					out[i] = Sample{Img: g.SquareResize(side), Class: idx[class(it.Category)], Gender: gi, Rel: it.Rel}
+				}
+			}()
+		}
+		for i := range list {
+			ch <- i
+		}
+		close(ch)
+		wg.Wait()
+		for _, e := range errs {
+			if e != nil {
+				return nil, e
+			}
+		}
+		return out, nil
+	}
+	var err error
+	if ds.Train, err = load(train, cfg.TrainSide); err != nil {
+		return nil, err
+	}
+	if ds.Heldout, err = load(held, input); err != nil {
+		return nil, err
+	}
+	return ds, nil
+}
+
+// readGender reads a dataset,file,gender CSV and keys it by the file's
+// last two path elements ("category/file").
+func readGender(path string) (map[string]int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("gender labels: %w", err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("gender labels %s: %w", path, err)
+	}
+	out := map[string]int{}
+	for _, r := range rows[1:] {
+		if len(r) < 3 {
+			continue
+		}
+		parts := strings.Split(r[1], "/")
+		if len(parts) < 2 {
+			continue
+		}
+		key := parts[len(parts)-2] + "/" + parts[len(parts)-1]
+		switch r[2] {
+		case "male":
+			out[key] = 0
+		case "female":
+			out[key] = 1
+		}
+	}
+	return out, nil
+}
+
+// EpochRecord is one epoch's metrics.
+type EpochRecord struct {
+	Epoch        int     `json:"epoch"`
+	Loss         float64 `json:"loss"`
+	TaskLoss     float64 `json:"task_loss"`
+	SpatialLoss  float64 `json:"spatial_loss_it"`
+	TrainTop1    float64 `json:"train_top1"`
+	HeldoutTop1  float64 `json:"heldout_top1"`
+	Seconds      float64 `json:"seconds"`
+	ImagesPerSec float64 `json:"images_per_s"`
+}
+
+// TrainRecord is saved beside the weights.
+type TrainRecord struct {
+	Config    TrainConfig   `json:"config"`
+	Classes   []string      `json:"classes"`
+	FilesHash string        `json:"files_sha256"`
+	NTrain    int           `json:"n_train"`
+	NHeldout  int           `json:"n_heldout"`
+	SwapsKept [4]int        `json:"swaps_kept"`
+	Epochs    []EpochRecord `json:"epochs"`
+	GoVersion string        `json:"go_version"`
+	BLAS      string        `json:"blas"`
+}
+
+// checkpoint is the resumable state of a run.
+type checkpoint struct {
+	Weights []byte // weight file
+	M, V    [][]float32
+	T       int // Adam steps taken
+	Epoch   int // next epoch
+	Step    int // next step within the epoch
+	Sums    [5]float64
+	Record  TrainRecord
+}
+
+// Trainer trains a model on a dataset with checkpoints.
+type Trainer struct {
+	Cfg       TrainConfig
+	Data      *Dataset
+	Model     *Model
+	Record    TrainRecord
+	Dir       string        // output folder (weights, record, checkpoint)
+	Progress  io.Writer     // progress bar target (nil for none)
+	CkptEvery time.Duration // checkpoint interval
+	StopAfter time.Duration // stop (after a checkpoint) when exceeded; 0 for none
+
+	m, v  [][]float32
+	t     int
+	epoch int
+	step  int
+	sums  [5]float64 // loss, task, sl, correct, count within the epoch
+}
+
+// BLAS names the BLAS in use (set by the netlib build tag).
+var BLAS = "gonum-native"
+
+// NewTrainer prepares a fresh run: model from cfg.Seed and the swap
+// optimisation of every stage's channel offsets on sine-grating responses.
+func NewTrainer(cfg TrainConfig, ds *Dataset, dir string) (*Trainer, error) {
+	m, err := NewModel(DefaultArch(ds.Classes), cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	tr := &Trainer{Cfg: cfg, Data: ds, Model: m, Dir: dir, CkptEvery: 3 * time.Minute}
+	tr.Record = TrainRecord{Config: cfg, Classes: ds.Classes, FilesHash: ds.FilesHash, NTrain: len(ds.Train),
+		NHeldout: len(ds.Heldout), GoVersion: runtime.Version(), BLAS: BLAS}
+	if cfg.SwapSteps > 0 {
+		kept, err := SwapOptimizeLayouts(m, cfg.SwapSteps, cfg.Seed)
+		if err != nil {
+			return nil, err
+		}
+		tr.Record.SwapsKept = kept
+	}
+	for _, nt := range m.Params.Named() {
+		n := len(Data(nt.T))
+		tr.m = append(tr.m, make([]float32, n))
+		tr.v = append(tr.v, make([]float32, n))
+	}
+	return tr, nil
+}
+
+// SwapOptimizeLayouts runs the pre-training swap optimisation on every
+// stage, using the channel correlations of the untrained network's
+// responses to sine gratings.
+func SwapOptimizeLayouts(m *Model, steps int, seed uint64) ([4]int, error) {
+	var kept [4]int
+	act, err := m.Run(SineGratings(m.Arch.Input), [4]bool{true, true, true, true})
+	if err != nil {
+		return kept, err
+	}
+	for s := 0; s < 4; s++ {
+		corr := channelCorr(act.Stages[s], m.Layouts[s])
+		k, err := m.Layouts[s].SwapOptimize(corr, steps, seed+uint64(100+s))
+		if err != nil {
+			return kept, err
+		}
+		kept[s] = k
+	}
+	return kept, nil
+}
+
+// SineGratings returns the swap-optimisation stimuli: 8 orientations × 4
+// spatial frequencies × 4 phases of full-contrast sine gratings.
+func SineGratings(side int) []*Gray {
+	var out []*Gray
+	for o := 0; o < 8; o++ {
+		th := float64(o) * math.Pi / 8
+		for _, cpi := range []float64{2, 4, 8, 16} { // cycles per image
+			for p := 0; p < 4; p++ {
+				ph := float64(p) * math.Pi / 2
+				g := &Gray{W: side, H: side, Pix: make([]float32, side*side)}
+				for y := 0; y < side; y++ {
+					for x := 0; x < side; x++ {
+						u := (float64(x)*math.Cos(th) + float64(y)*math.Sin(th)) / float64(side)
+						g.Pix[y*side+x] = float32(0.5 + 0.5*math.Sin(2*math.Pi*cpi*u+ph))
+					}
+				}
+				out = append(out, g)
+			}
+		}
+	}
+	return out
+}
+
+// channelCorr is the channel×channel Pearson correlation of responses,
+// pooled over retinotopic cells (each cell's units are one observation set).
+func channelCorr(resp [][]float32, l *topography.Layout) []float64 {
+	c, cells := l.Channels, l.Rows*l.Cols
+	out := make([]float64, c*c)
+	// z-score each unit across images, then average products over cells
+	n := len(resp)
+	z := make([][]float64, l.Units())
+	for u := range z {
+		var m, ss float64
+		for i := 0; i < n; i++ {
+			m += float64(resp[i][u])
+		}
+		m /= float64(n)
+		col := make([]float64, n)
+		for i := 0; i < n; i++ {
+			col[i] = float64(resp[i][u]) - m
+			ss += col[i] * col[i]
+		}
+		if s := math.Sqrt(ss); s > 0 {
+			for i := range col {
+				col[i] /= s
+			}
+		}
+		z[u] = col
+	}
+	for a := 0; a < c; a++ {
+		for b := a; b < c; b++ {
+			var sum float64
+			for cell := 0; cell < cells; cell++ {
+				za, zb := z[a*cells+cell], z[b*cells+cell]
+				for i := 0; i < n; i++ {
+					sum += za[i] * zb[i]
+				}
+			}
+			out[a*c+b] = sum / float64(cells)
+			out[b*c+a] = out[a*c+b]
+		}
+	}
+	return out
+}
+
+// trainGraph is the training graph for one batch size.
+type trainGraph struct {
+	x, y, gy   *G.Node
+	n          *nodes
+	sl         [4][2]*slNode
+	cost, task *G.Node
+	slIT       *G.Node
+	costV      G.Value
+	taskV      G.Value
+	slV        G.Value
+	logitsV    G.Value
+	vm         G.VM
+}
+
+func (tr *Trainer) buildGraph() (*trainGraph, error) {
+	a := tr.Model.Arch
+	bs := tr.Cfg.Batch
+	g := G.NewGraph()
+	t := &trainGraph{}
+	t.x = G.NewTensor(g, tensor.Float32, 4, G.WithShape(bs, 1, a.Input, a.Input), G.WithName("x"))
+	t.y = G.NewMatrix(g, tensor.Float32, G.WithShape(bs, len(a.Classes)), G.WithName("y"))
+	t.n = bind(g, tr.Model.Params)
+	out, err := trunk(t.x, t.n, a)
+	if err != nil {
+		return nil, err
+	}
+	flatIT, err := flatten(out[3])
+	if err != nil {
+		return nil, err
+	}
+	logits, err := linear(flatIT, t.n.headW, t.n.headB)
+	if err != nil {
+		return nil, err
+	}
+	G.Read(logits, &t.logitsV)
+	if t.task, err = xent(logits, t.y); err != nil {
+		return nil, err
+	}
+	G.Read(t.task, &t.taskV)
+	t.cost = t.task
+	if a.Gender && tr.Cfg.GenderWeight > 0 {
+		t.gy = G.NewMatrix(g, tensor.Float32, G.WithShape(bs, 2), G.WithName("gy"))
+		gl, err := linear(flatIT, t.n.gW, t.n.gB)
+		if err != nil {
+			return nil, err
+		}
+		gx, err := xent(gl, t.gy)
+		if err != nil {
+			return nil, err
+		}
+		t.cost = G.Must(G.Add(t.cost, G.Must(G.HadamardProd(gx, G.NewConstant(float32(tr.Cfg.GenderWeight), G.WithName("gender_w"))))))
+	}
+	for s := 0; s < 4; s++ {
+		if tr.Cfg.Alpha[s] == 0 {
+			continue
+		}
+		flat := flatIT
+		if s < 3 {
+			if flat, err = flatten(out[s]); err != nil {
+				return nil, err
+			}
+		}
+		var sum *G.Node
+		for h := 0; h < 2; h++ {
+			sn, err := newSLNode(g, flat, fmt.Sprintf("%s_%d", StageNames[s], h), tr.Cfg.Neighbours)
+			if err != nil {
+				return nil, err
+			}
+			t.sl[s][h] = sn
+			if sum == nil {
+				sum = sn.loss
+			} else {
+				sum = G.Must(G.Add(sum, sn.loss))
+			}
+		}
+		w := G.NewConstant(float32(tr.Cfg.Alpha[s]/2), G.WithName("alpha_"+StageNames[s]))
+		t.cost = G.Must(G.Add(t.cost, G.Must(G.HadamardProd(sum, w))))
+		if s == 3 {
+			t.slIT = G.Must(G.Div(sum, G.NewConstant(float32(2), G.WithName("half_IT"))))
+			G.Read(t.slIT, &t.slV)
+		}
+	}
+	G.Read(t.cost, &t.costV)
+	if _, err := G.Grad(t.cost, t.n.learnables()...); err != nil {
+		return nil, fmt.Errorf("vision: gradient: %w", err)
+	}
+	t.vm = G.NewTapeMachine(g, G.BindDualValues(t.n.learnables()...))
+	return t, nil
+}
+
+// stepsPerEpoch is the number of full batches per epoch.
+func (tr *Trainer) stepsPerEpoch() int { return len(tr.Data.Train) / tr.Cfg.Batch }
+
+// batch fills the inputs of step (epoch e, step s) deterministically.
+func (tr *Trainer) batch(t *trainGraph, e, s int, perm []int) ([]int, error) {
+	a := tr.Model.Arch
+	bs, in, side := tr.Cfg.Batch, a.Input, tr.Cfg.TrainSide
+	r := rand.New(rand.NewPCG(tr.Cfg.Seed, uint64(e)<<32|uint64(s)))
+	x := make([]float32, bs*in*in)
+	y := make([]float32, bs*len(a.Classes))
+	gy := make([]float32, bs*2)
+	labels := make([]int, bs)
+	for b := 0; b < bs; b++ {
+		smp := tr.Data.Train[perm[s*bs+b]]
+		ox, oy := r.IntN(side-in+1), r.IntN(side-in+1)
+		flip := r.IntN(2) == 1
+		for yy := 0; yy < in; yy++ {
+			for xx := 0; xx < in; xx++ {
+				sx := ox + xx
+				if flip {
+					sx = ox + in - 1 - xx
+				}
+				x[b*in*in+yy*in+xx] = (smp.Img.Pix[(oy+yy)*side+sx] - PixelMean) / PixelStd
+			}
+		}
+		y[b*len(a.Classes)+smp.Class] = 1
+		labels[b] = smp.Class
+		if smp.Gender >= 0 {
+			gy[b*2+smp.Gender] = 1
+		}
+	}
+	if err := G.Let(t.x, tensor.New(tensor.WithShape(bs, 1, in, in), tensor.WithBacking(x))); err != nil {
+		return nil, err
+	}
+	if err := G.Let(t.y, tensor.New(tensor.WithShape(bs, len(a.Classes)), tensor.WithBacking(y))); err != nil {
+		return nil, err
+	}
+	if t.gy != nil {
+		if err := G.Let(t.gy, tensor.New(tensor.WithShape(bs, 2), tensor.WithBacking(gy))); err != nil {
+			return nil, err
+		}
+	}
+	for st := 0; st < 4; st++ {
+		for h := 0; h < 2; h++ {
+			if sn := t.sl[st][h]; sn != nil {
+				l := tr.Model.Layouts[st]
+				units := l.RandomNeighbourhood(r, topography.Hemisphere(h), sn.n)
+				if err := sn.set(l, units); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return labels, nil
+}
+
+// permutation returns epoch e's sample order.
+func (tr *Trainer) permutation(e int) []int {
+	r := rand.New(rand.NewPCG(tr.Cfg.Seed, 0x7065726d<<8|uint64(e)))
+	return r.Perm(len(tr.Data.Train))
+}
+
+// adam applies one AdamW step (β1 0.9, β2 0.999, ε 1e-8) with the
+// cosine-decayed learning rate.
+func (tr *Trainer) adam(t *trainGraph) error {
+	total := tr.Cfg.Epochs * tr.stepsPerEpoch()
+	lr := tr.Cfg.LR * 0.5 * (1 + math.Cos(math.Pi*float64(tr.t)/float64(total)))
+	tr.t++
+	const b1, b2, eps = 0.9, 0.999, 1e-8
+	c1 := 1 - math.Pow(b1, float64(tr.t))
+	c2 := 1 - math.Pow(b2, float64(tr.t))
+	named := tr.Model.Params.Named()
+	grads := make([][]float32, len(named))
+	var norm2 float64
+	for k, nd := range t.n.learnables() {
+		gv, err := nd.Grad()
+		if err != nil {
+			return fmt.Errorf("vision: no gradient for %s: %w", nd.Name(), err)
+		}
+		grads[k] = gv.Data().([]float32)
+		for _, v := range grads[k] {
+			norm2 += float64(v) * float64(v)
+		}
+	}
+	scale := float32(1)
+	if c := tr.Cfg.ClipNorm; c > 0 && math.Sqrt(norm2) > c {
+		scale = float32(c / math.Sqrt(norm2))
+	}
+	for k := range named {
+		g := grads[k]
+		w := Data(named[k].T)
+		m, v := tr.m[k], tr.v[k]
+		decay := float32(0)
+		if strings.HasPrefix(named[k].Name, "w_") {
+			decay = float32(lr * tr.Cfg.WeightDecay)
+		}
+		for i := range w {
+			gi := g[i] * scale
+			m[i] = b1*m[i] + (1-b1)*gi
+			v[i] = b2*v[i] + (1-b2)*gi*gi
+			mh := float64(m[i]) / c1
+			vh := float64(v[i]) / c2
+			w[i] -= float32(lr*mh/(math.Sqrt(vh)+eps)) + decay*w[i]
+		}
+	}
+	return nil
+}
+
+// Run trains until all epochs are done or StopAfter has passed. It
+// checkpoints every CkptEvery and at every epoch end, and writes the final
+// weights and record into Dir.
+func (tr *Trainer) Run() error {
+	if err := os.MkdirAll(tr.Dir, 0o755); err != nil {
+		return err
+	}
+	t, err := tr.buildGraph()
+	if err != nil {
+		return err
+	}
+	defer t.vm.Close()
+	start := time.Now()
+	lastCkpt := start
+	spe := tr.stepsPerEpoch()
+	bar := newBar(tr.Progress, tr.Cfg.Epochs*spe, tr.epoch*spe+tr.step)
+	for tr.epoch < tr.Cfg.Epochs {
+		perm := tr.permutation(tr.epoch)
+		epochStart := time.Now()
+		for tr.step < spe {
+			labels, err := tr.batch(t, tr.epoch, tr.step, perm)
+			if err != nil {
+				return err
+			}
+			if err := t.vm.RunAll(); err != nil {
+				return fmt.Errorf("vision: training step: %w", err)
+			}
+			if c := float64(t.costV.Data().(float32)); math.IsNaN(c) || math.IsInf(c, 0) {
+				return fmt.Errorf("vision: training diverged at epoch %d step %d: loss %v (task %v, IT spatial %v)", tr.epoch+1, tr.step, t.costV, t.taskV, t.slV)
+			}
+			if err := tr.adam(t); err != nil {
+				return err
+			}
+			tr.sums[0] += float64(t.costV.Data().(float32))
+			tr.sums[1] += float64(t.taskV.Data().(float32))
+			if t.slV != nil {
+				tr.sums[2] += float64(t.slV.Data().(float32))
+			}
+			lg := t.logitsV.Data().([]float32)
+			nc := len(tr.Model.Arch.Classes)
+			for b, lab := range labels {
+				row := lg[b*nc : (b+1)*nc]
+				best := 0
+				for k := range row {
+					if row[k] > row[best] {
+						best = k
+					}
+				}
+				if best == lab {
+					tr.sums[3]++
+				}
+			}
+			tr.sums[4] += float64(len(labels))
+			t.vm.Reset()
+			tr.step++
+			steps := float64(tr.step)
+			bar.update(tr.epoch*spe+tr.step, fmt.Sprintf("epoch %d/%d loss %.3f SL %.3f acc %.3f", tr.epoch+1, tr.Cfg.Epochs,
+				tr.sums[0]/steps, tr.sums[2]/steps, tr.sums[3]/tr.sums[4]))
+			if time.Since(lastCkpt) > tr.CkptEvery {
+				if err := tr.saveCheckpoint(); err != nil {
+					return err
+				}
+				lastCkpt = time.Now()
+			}
+			if tr.StopAfter > 0 && time.Since(start) > tr.StopAfter {
+				bar.done()
+				return tr.saveCheckpoint()
+			}
+		}
+		top1, err := tr.HeldoutTop1()
+		if err != nil {
+			return err
+		}
+		steps := float64(spe)
+		secs := time.Since(epochStart).Seconds()
+		tr.Record.Epochs = append(tr.Record.Epochs, EpochRecord{Epoch: tr.epoch + 1, Loss: tr.sums[0] / steps,
+			TaskLoss: tr.sums[1] / steps, SpatialLoss: tr.sums[2] / steps, TrainTop1: tr.sums[3] / tr.sums[4],
+			HeldoutTop1: top1, Seconds: secs, ImagesPerSec: tr.sums[4] / secs})
+		bar.log(fmt.Sprintf("epoch %d: loss %.4f task %.4f SL(IT) %.4f train top-1 %.3f held-out top-1 %.3f (%.0f s)",
+			tr.epoch+1, tr.sums[0]/steps, tr.sums[1]/steps, tr.sums[2]/steps, tr.sums[3]/tr.sums[4], top1, secs))
+		tr.epoch++
+		tr.step = 0
+		tr.sums = [5]float64{}
+		if err := tr.saveCheckpoint(); err != nil {
+			return err
+		}
+		lastCkpt = time.Now()
+	}
+	bar.done()
+	return tr.writeFinal()
+}
+
+// HeldoutTop1 is the top-1 accuracy on the held-out images.
+func (tr *Trainer) HeldoutTop1() (float64, error) {
+	imgs := make([]*Gray, len(tr.Data.Heldout))
+	for i, s := range tr.Data.Heldout {
+		imgs[i] = s.Img
+	}
+	act, err := tr.Model.Run(imgs, [4]bool{})
+	if err != nil {
+		return 0, err
+	}
+	correct := 0
+	for i, p := range act.Predict() {
+		if p == tr.Data.Heldout[i].Class {
+			correct++
+		}
+	}
+	return float64(correct) / float64(len(imgs)), nil
+}
+
+// Meta returns the weight-file metadata of the run.
+func (tr *Trainer) Meta() map[string]string {
+	alpha, _ := json.Marshal(tr.Cfg.Alpha)
+	meta := map[string]string{
+		"seed": fmt.Sprint(tr.Cfg.Seed), "alpha": string(alpha), "epochs_done": fmt.Sprint(len(tr.Record.Epochs)),
+		"files_sha256": tr.Data.FilesHash, "blas": BLAS,
+	}
+	if n := len(tr.Record.Epochs); n > 0 {
+		meta["heldout_top1"] = fmt.Sprintf("%.4f", tr.Record.Epochs[n-1].HeldoutTop1)
+	}
+	return meta
+}
+
+func (tr *Trainer) writeFinal() error {
+	if err := tr.Model.Save(filepath.Join(tr.Dir, "model.mstw"), tr.Meta()); err != nil {
+		return err
+	}
+	rec, err := json.MarshalIndent(tr.Record, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(tr.Dir, "training_record.json"), rec)
+}
+
+// CheckpointPath is where a run in dir keeps its checkpoint.
+func CheckpointPath(dir string) string { return filepath.Join(dir, "checkpoint.gob") }
+
+func (tr *Trainer) saveCheckpoint() error {
+	w, err := tr.Model.Encode(tr.Meta())
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	ck := checkpoint{Weights: w, M: tr.m, V: tr.v, T: tr.t, Epoch: tr.epoch, Step: tr.step, Sums: tr.sums, Record: tr.Record}
+	if err := gob.NewEncoder(&b).Encode(&ck); err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(CheckpointPath(tr.Dir), b.Bytes()); err != nil {
+		return err
+	}
+	rec, _ := json.MarshalIndent(tr.Record, "", "  ")
+	return WriteFileAtomic(filepath.Join(tr.Dir, "training_record.json"), rec)
+}
+
+// ResumeTrainer restores a run from dir's checkpoint. The dataset must be
+// the one the run started with (checked by its file-list hash) and the
+// configuration must be identical.
+func ResumeTrainer(cfg TrainConfig, ds *Dataset, dir string) (*Trainer, error) {
+	path := CheckpointPath(dir)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("resume: %w", err)
+	}
+	defer f.Close()
+	var ck checkpoint
+	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&ck); err != nil {
+		return nil, fmt.Errorf("resume: checkpoint %s: %w", path, err)
+	}
+	if ck.Record.FilesHash != ds.FilesHash {
+		return nil, fmt.Errorf("resume: checkpoint %s was trained on a different file list (hash %.12s…, now %.12s…)", path, ck.Record.FilesHash, ds.FilesHash)
+	}
+	a, _ := json.Marshal(ck.Record.Config)
+	b, _ := json.Marshal(cfg)
+	if !bytes.Equal(a, b) {
+		return nil, fmt.Errorf("resume: checkpoint %s has a different training config:\n  checkpoint %s\n  now        %s", path, a, b)
+	}
+	m, _, _, err := Decode(path, ck.Weights)
+	if err != nil {
+		return nil, err
+	}
+	return &Trainer{Cfg: cfg, Data: ds, Model: m, Record: ck.Record, Dir: dir, CkptEvery: 3 * time.Minute,
+		m: ck.M, v: ck.V, t: ck.T, epoch: ck.Epoch, step: ck.Step, sums: ck.Sums}, nil
+}
