@@ -18,8 +18,11 @@ type Params struct {
 	GenderB *tensor.Dense    // (2)
 }
 
-// NewParams initialises parameters with He-normal weights and zero biases
-// from a PCG generator seeded with seed (never gorgonia's clock-seeded
+// NewParams initialises parameters as PyTorch does by default for Conv2d
+// and Linear (weights and biases U(−1/√fan_in, 1/√fan_in), i.e. Kaiming-uniform
+// with a = √5), which the prototype used; He-normal weights without batch
+// normalisation blew IT activations up and stalled training. Values come from
+// a PCG generator seeded with seed (never gorgonia's clock-seeded
 // initialisers).
 func NewParams(a Arch, seed uint64) *Params {
 	r := rand.New(rand.NewPCG(seed, 0x77656967))
@@ -27,27 +30,18 @@ func NewParams(a Arch, seed uint64) *Params {
 	in := 1
 	for s := 0; s < 4; s++ {
 		k := a.Kernels[s]
-		p.W[s] = heNormal(r, in*k*k, a.Channels[s], in, k, k)
-		p.B[s] = zeros(a.Channels[s])
+		p.W[s] = uniformFanIn(r, in*k*k, a.Channels[s], in, k, k)
+		p.B[s] = uniformFanIn(r, in*k*k, a.Channels[s])
 		in = a.Channels[s]
 	}
 	n := a.ITUnits()
 	p.HeadW = uniformFanIn(r, n, n, len(a.Classes))
-	p.HeadB = zeros(len(a.Classes))
+	p.HeadB = uniformFanIn(r, n, len(a.Classes))
 	if a.Gender {
 		p.GenderW = uniformFanIn(r, n, n, 2)
-		p.GenderB = zeros(2)
+		p.GenderB = uniformFanIn(r, n, 2)
 	}
 	return p
-}
-
-func heNormal(r *rand.Rand, fanIn int, shape ...int) *tensor.Dense {
-	d := make([]float32, tensor.Shape(shape).TotalSize())
-	std := math.Sqrt(2 / float64(fanIn))
-	for i := range d {
-		d[i] = float32(r.NormFloat64() * std)
-	}
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
 }
 
 // uniformFanIn draws U(−1/√fanIn, 1/√fanIn), PyTorch's default for linear

@@ -57,7 +57,7 @@ func DefaultTrainConfig(dataRoot string) TrainConfig {
 		CropFrac:    map[string]float64{"adult": 0.75, "body": 0.75},
 		HeldoutFrac: 0.15, HeldoutFracs: map[string]float64{"adult": 0.5},
 		GenderLabels: filepath.Join(dataRoot, "labels/faces_gender.csv"), GenderWeight: 0.5,
-		Seed: 1, Epochs: 10, Batch: 64, LR: 1e-3, WeightDecay: 0,
+		Seed: 1, Epochs: 12, Batch: 64, LR: 1e-3, WeightDecay: 0,
 		Alpha: [4]float64{0, 0, 0, 1}, ClipNorm: 5, Neighbours: 320, SwapSteps: 20000, TrainSide: 72,
 	}
 }
@@ -272,7 +272,11 @@ var BLAS = "gonum-native"
 // NewTrainer prepares a fresh run: model from cfg.Seed and the swap
 // optimisation of every stage's channel offsets on sine-grating responses.
 func NewTrainer(cfg TrainConfig, ds *Dataset, dir string) (*Trainer, error) {
-	m, err := NewModel(DefaultArch(ds.Classes), cfg.Seed)
+	return newTrainer(cfg, DefaultArch(ds.Classes), ds, dir)
+}
+
+func newTrainer(cfg TrainConfig, a Arch, ds *Dataset, dir string) (*Trainer, error) {
+	m, err := NewModel(a, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -573,6 +577,9 @@ func (tr *Trainer) adam(t *trainGraph) error {
 			vh := float64(v[i]) / c2
 			w[i] -= float32(lr*mh/(math.Sqrt(vh)+eps)) + decay*w[i]
 		}
+		// gorgonia accumulates gradients across runs of the tape machine
+		// (its own solvers zero them after each step), so clear them here.
+		clear(g)
 	}
 	return nil
 }

@@ -31,6 +31,7 @@ func main() {
 	commands = []command{
 		{"train", "train a topographic model on folders of category folders", runTrain},
 		{"model", "inspect a model: \"model info\" or \"model map\"", runModel},
+		{"stimuli", "rebuild the shipped held-out stimulus pool from ../shared/data (developers)", runStimuli},
 		{"version", "print the program version", func([]string) error { fmt.Println(Version); return nil }},
 	}
 	if len(os.Args) < 2 || os.Args[1] == "help" || os.Args[1] == "-h" || os.Args[1] == "--help" {

@@ -1,0 +1,583 @@
+package plots
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"math"
+
+	"github.com/microstim/microstim/topography"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// SheetPanel is one hemisphere's smoothed map with its patches.
+type SheetPanel struct {
+	Map       *topography.Map
+	Patches   []topography.Patch // patches of Map; Cells index Map.V
+	Threshold float64            // contour level used for the patches (drawn in the legend text); NaN if unknown
+	Title     string             // e.g. "Left hemisphere IT"
+}
+
+// SheetMapOptions are the figure-wide settings of SheetMap.
+type SheetMapOptions struct {
+	Title      string  // figure title (suptitle), e.g. "Face d′ (σ = 0.5 mm), model abc123"
+	ValueLabel string  // colour-bar label, e.g. "face d′"
+	Min, Max   float64 // colour range; if Min==Max use a symmetric range ±max|V|
+}
+
+// Size of the SheetMap figure: 1500×675 pixels in PNG.
+const (
+	sheetMapWidth  = 10 * vg.Inch
+	sheetMapHeight = 4.5 * vg.Inch
+)
+
+// Drawing constants of SheetMap.
+const (
+	paletteColors  = 255 // odd, so that 0 has its own neutral colour
+	maxPatchLabels = 8   // area labels are drawn for at most this many patches per panel
+)
+
+var (
+	nanColor     = color.White
+	outlineStyle = draw.LineStyle{Color: color.Black, Width: vg.Points(1.3)}
+	frameStyle   = draw.LineStyle{Color: color.Black, Width: vg.Points(0.5)}
+	labelBox     = color.NRGBA{R: 255, G: 255, B: 255, A: 210}
+)
+
+// SheetMap draws one heat-map tile per panel, side by side with equal mm
+// scales, under a common diverging colour scale (blue < 0 < red, NaN
+// cells white) with a vertical colour bar on the right. Each panel's
+// patches are outlined in black along the edges between patch and
+// non-patch cells, and the centroid of each patch is marked with its area.
+// It returns the figure as a 150-dpi PNG and as an SVG.
+//
+// The colour range is [opt.Min, opt.Max]; values outside it get the colour
+// of the nearer end. If opt.Min == opt.Max the range is ±max|V| over all
+// panels. Zero is always the neutral colour of the palette.
+func SheetMap(panels []SheetPanel, opt SheetMapOptions) (png, svg []byte, err error) {
+	lo, hi, err := colourRange(panels, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := &sheetFigure{panels: panels, opt: opt, lo: lo, hi: hi}
+	f.initPalette()
+	return render(sheetMapWidth, sheetMapHeight, f.draw)
+}
+
+// WriteSheetMap renders SheetMap(panels, opt) and writes it atomically to
+// pathNoExt+".png" and pathNoExt+".svg".
+func WriteSheetMap(pathNoExt string, panels []SheetPanel, opt SheetMapOptions) error {
+	png, svg, err := SheetMap(panels, opt)
+	if err != nil {
+		return err
+	}
+	return writePair(pathNoExt, png, svg)
+}
+
+// colourRange validates panels and options and returns the colour range.
+func colourRange(panels []SheetPanel, opt SheetMapOptions) (lo, hi float64, err error) {
+	if len(panels) == 0 {
+		return 0, 0, errors.New("plots: SheetMap needs at least one panel")
+	}
+	absMax := 0.0
+	for i, p := range panels {
+		m := p.Map
+		switch {
+		case m == nil:
+			return 0, 0, fmt.Errorf("plots: panel %d has no map", i)
+		case m.NX <= 0 || m.NY <= 0 || len(m.V) != m.NX*m.NY:
+			return 0, 0, fmt.Errorf("plots: panel %d: map is %d×%d with %d values", i, m.NX, m.NY, len(m.V))
+		case !(m.Step_mm > 0) || math.IsInf(m.Step_mm, 0):
+			return 0, 0, fmt.Errorf("plots: panel %d: Step_mm = %g, want > 0", i, m.Step_mm)
+		}
+		for j, pt := range p.Patches {
+			if pt.Hemi != m.Hemi {
+				return 0, 0, fmt.Errorf("plots: panel %d: patch %d is on hemisphere %v, map on %v", i, j, pt.Hemi, m.Hemi)
+			}
+			for _, c := range pt.Cells {
+				if c < 0 || c >= len(m.V) {
+					return 0, 0, fmt.Errorf("plots: panel %d: patch %d has cell %d outside the %d×%d map", i, j, c, m.NX, m.NY)
+				}
+			}
+		}
+		for _, v := range m.V {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				absMax = math.Max(absMax, math.Abs(v))
+			}
+		}
+	}
+	lo, hi = opt.Min, opt.Max
+	switch {
+	case math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) || lo > hi:
+		return 0, 0, fmt.Errorf("plots: colour range [%g, %g] is not a finite interval", lo, hi)
+	case lo == hi:
+		if absMax == 0 {
+			absMax = 1
+		}
+		lo, hi = -absMax, absMax
+	}
+	return lo, hi, nil
+}
+
+// sheetFigure draws a SheetMap.
+type sheetFigure struct {
+	panels []SheetPanel
+	opt    SheetMapOptions
+	lo, hi float64 // colour range
+	pal    []color.Color
+	half   float64 // palette spans [−half, half]
+}
+
+// initPalette builds a diverging palette over [−a, a], a = max(|lo|, |hi|),
+// so that 0 is neutral even when the colour range is not symmetric.
+func (f *sheetFigure) initPalette() {
+	f.half = math.Max(math.Abs(f.lo), math.Abs(f.hi))
+	cm := moreland.SmoothBlueRed()
+	cm.SetMin(-f.half)
+	cm.SetMax(f.half)
+	f.pal = cm.Palette(paletteColors).Colors()
+}
+
+// colourIndex returns the palette index of v, or −1 for NaN.
+func (f *sheetFigure) colourIndex(v float64) int {
+	if math.IsNaN(v) {
+		return -1
+	}
+	v = math.Min(f.hi, math.Max(f.lo, v))
+	t := (v + f.half) / (2 * f.half)
+	return min(len(f.pal)-1, max(0, int(math.Round(t*float64(len(f.pal)-1)))))
+}
+
+// newPanelPlot returns the plot of panel p without its header.
+func (f *sheetFigure) newPanelPlot(p SheetPanel) *plot.Plot {
+	pl := plot.New()
+	styleAxes(pl, "x (mm)", "y (mm)")
+	pl.X.Padding, pl.Y.Padding = 0, 0
+	pl.Add(&heatCells{m: p.Map, f: f})
+	pl.Add(&patchOverlay{m: p.Map, patches: p.Patches})
+	return pl
+}
+
+// draw draws the whole figure on c.
+func (f *sheetFigure) draw(c draw.Canvas) {
+	c.SetColor(color.White)
+	c.Fill(c.Rectangle.Path())
+
+	margin := vg.Points(8)
+	top := c.Max.Y - margin
+	bottom := c.Min.Y + margin
+
+	// Figure title.
+	if f.opt.Title != "" {
+		sty := textStyle(sizeSuptitle, true)
+		sty.XAlign, sty.YAlign = draw.XCenter, draw.YTop
+		sty = fitWidth(sty, f.opt.Title, c.Max.X-c.Min.X-2*margin)
+		c.FillText(sty, vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: top}, f.opt.Title)
+		top -= sty.Height(f.opt.Title) + vg.Points(6)
+	}
+
+	// Panel header: title line and legend line.
+	titleSty := textStyle(sizeTitle, true)
+	titleSty.XAlign, titleSty.YAlign = draw.XCenter, draw.YTop
+	legSty := textStyle(sizeSmall, false)
+	legSty.YAlign = draw.YCenter
+	headerH := titleSty.Height("Mg") + vg.Points(3) + legSty.Height("Mg") + vg.Points(5)
+
+	// Measure the axis decorations of each panel on a dummy canvas: they do
+	// not depend on the canvas size.
+	plots := make([]*plot.Plot, len(f.panels))
+	var left, right, below, above []vg.Length
+	var sumAspect float64
+	var maxBelow, maxAbove vg.Length
+	const big = 10000
+	for i, p := range f.panels {
+		plots[i] = f.newPanelPlot(p)
+		dummy := draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: big, Y: big}}}
+		da := plots[i].DataCanvas(dummy)
+		left = append(left, da.Min.X)
+		right = append(right, big-da.Max.X)
+		below = append(below, da.Min.Y)
+		above = append(above, big-da.Max.Y)
+		maxBelow = max(maxBelow, da.Min.Y)
+		maxAbove = max(maxAbove, big-da.Max.Y)
+		sumAspect += float64(p.Map.NX) / float64(p.Map.NY)
+	}
+
+	// Colour-bar column: gap, bar, ticks, tick labels, rotated label.
+	cb := f.colourBar()
+	cbW := cb.width()
+
+	panelGap := vg.Points(16)
+	fixedW := cbW + panelGap*vg.Length(len(f.panels)-1)
+	for i := range f.panels {
+		fixedW += left[i] + right[i]
+	}
+	availH := top - bottom - headerH - maxBelow - maxAbove
+	dataH := availH
+	if w := (c.Max.X - c.Min.X) - 2*margin - fixedW; dataH*vg.Length(sumAspect) > w {
+		dataH = w / vg.Length(sumAspect)
+	}
+	totalW := fixedW + dataH*vg.Length(sumAspect)
+	dataBottom := bottom + maxBelow + (availH-dataH)/2
+
+	x := c.Min.X + ((c.Max.X-c.Min.X)-totalW)/2
+	for i, p := range f.panels {
+		dataW := dataH * vg.Length(float64(p.Map.NX)/float64(p.Map.NY))
+		x += left[i]
+		tile := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: x - left[i], Y: dataBottom - below[i]},
+			Max: vg.Point{X: x + dataW + right[i], Y: dataBottom + dataH + above[i]},
+		}}
+		plots[i].Draw(tile)
+		da := plots[i].DataCanvas(tile)
+		da.StrokeLines(frameStyle, []vg.Point{
+			{X: da.Min.X, Y: da.Min.Y}, {X: da.Max.X, Y: da.Min.Y},
+			{X: da.Max.X, Y: da.Max.Y}, {X: da.Min.X, Y: da.Max.Y}, {X: da.Min.X, Y: da.Min.Y},
+		})
+		// Headers may extend over the panel's y-axis decorations on both
+		// sides of the data area, which keeps neighbours apart.
+		f.drawHeader(c, p, da.Min.X, da.Max.X, dataW+left[i], dataBottom+dataH+maxAbove, titleSty, legSty)
+		x += dataW + right[i] + panelGap
+	}
+	x -= panelGap
+	cb.draw(c, x, dataBottom, dataBottom+dataH)
+}
+
+// drawHeader draws, above y and centred over [x0, x1], a legend line
+// explaining the patch outlines and above it the title of panel p, each
+// shrunk if needed to fit in maxW.
+func (f *sheetFigure) drawHeader(c draw.Canvas, p SheetPanel, x0, x1, maxW, y vg.Length, titleSty, legSty text.Style) {
+	y += vg.Points(5) + legSty.Height("Mg")/2
+	legend := patchLegend(p, f.opt.ValueLabel)
+	sample := vg.Points(16)
+	gap := vg.Points(4)
+	legSty = fitWidth(legSty, legend, maxW-sample-gap)
+	titleSty = fitWidth(titleSty, p.Title, maxW)
+	w := sample + gap + legSty.Width(legend)
+	lx := (x0+x1)/2 - w/2
+	c.StrokeLine2(outlineStyle, lx, y, lx+sample, y)
+	c.FillText(legSty, vg.Point{X: lx + sample + gap, Y: y}, legend)
+	if p.Title != "" {
+		y += legSty.Height("Mg")/2 + vg.Points(3) + titleSty.Height(p.Title)
+		c.FillText(titleSty, vg.Point{X: (x0 + x1) / 2, Y: y}, p.Title)
+	}
+}
+
+// fitWidth returns sty with its font shrunk, down to 6 pt, until txt is at
+// most w wide.
+func fitWidth(sty text.Style, txt string, w vg.Length) text.Style {
+	for sty.Width(txt) > w && sty.Font.Size > 6 {
+		sty.Font.Size *= 0.95
+	}
+	return sty
+}
+
+// patchLegend returns the text explaining the outlines of panel p.
+func patchLegend(p SheetPanel, valueLabel string) string {
+	if valueLabel == "" {
+		valueLabel = "value"
+	}
+	n := len(p.Patches)
+	noun := "patches"
+	if n == 1 {
+		noun = "patch"
+	}
+	if math.IsNaN(p.Threshold) || math.IsInf(p.Threshold, 0) {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%s > %s: %d %s", valueLabel, minus(fmt.Sprintf("%.3g", p.Threshold)), n, noun)
+}
+
+// heatCells draws the cells of a map as filled rectangles, merging runs of
+// equal colour along a row. Each rectangle overlaps its right and upper
+// neighbours by a hair so that anti-aliasing leaves no seams.
+type heatCells struct {
+	m *topography.Map
+	f *sheetFigure
+}
+
+func (h *heatCells) DataRange() (xmin, xmax, ymin, ymax float64) {
+	return 0, float64(h.m.NX) * h.m.Step_mm, 0, float64(h.m.NY) * h.m.Step_mm
+}
+
+func (h *heatCells) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	m, s := h.m, h.m.Step_mm
+	overlap := vg.Points(0.4)
+	for iy := 0; iy < m.NY; iy++ {
+		y0, y1 := trY(float64(iy)*s), trY(float64(iy+1)*s)
+		if iy < m.NY-1 {
+			y1 += overlap
+		}
+		for ix := 0; ix < m.NX; {
+			k := h.f.colourIndex(m.V[iy*m.NX+ix])
+			end := ix + 1
+			for end < m.NX && h.f.colourIndex(m.V[iy*m.NX+end]) == k {
+				end++
+			}
+			if k >= 0 {
+				x0, x1 := trX(float64(ix)*s), trX(float64(end)*s)
+				if end < m.NX {
+					x1 += overlap
+				}
+				c.FillPolygon(h.f.pal[k], []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}})
+			}
+			ix = end
+		}
+	}
+}
+
+// patchOverlay draws the outlines of patches and labels their centroids
+// with their areas.
+type patchOverlay struct {
+	m       *topography.Map
+	patches []topography.Patch
+}
+
+func (o *patchOverlay) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	s := o.m.Step_mm
+	c.SetLineStyle(outlineStyle)
+	for _, pt := range o.patches {
+		for _, loop := range patchBoundary(o.m.NX, o.m.NY, pt.Cells) {
+			var path vg.Path
+			for i, v := range loop {
+				q := vg.Point{X: trX(float64(v[0]) * s), Y: trY(float64(v[1]) * s)}
+				if i == 0 {
+					path.Move(q)
+				} else {
+					path.Line(q)
+				}
+			}
+			path.Close()
+			c.Stroke(path)
+		}
+	}
+
+	// Centroid markers and area labels, largest patches first, skipping
+	// labels that would overlap another label or leave the data area.
+	sty := textStyle(sizeSmall, false)
+	marker := draw.GlyphStyle{Color: color.Black, Radius: vg.Points(2.2), Shape: draw.CrossGlyph{}}
+	ringSty := draw.GlyphStyle{Color: color.White, Radius: vg.Points(2.8), Shape: draw.CircleGlyph{}}
+	var placed []vg.Rectangle
+	for i, pt := range o.patches {
+		q := vg.Point{X: trX(pt.X_mm), Y: trY(pt.Y_mm)}
+		c.DrawGlyph(ringSty, q)
+		c.DrawGlyph(marker, q)
+		if i >= maxPatchLabels {
+			continue
+		}
+		txt := areaText(pt.Area_mm2)
+		r := sty.Rectangle(txt)
+		w, h := r.Max.X-r.Min.X, r.Max.Y-r.Min.Y
+		pad, d := vg.Points(1.5), vg.Points(4)
+		for _, off := range []vg.Point{{X: d, Y: d}, {X: -d - w, Y: d}, {X: d, Y: -d - h}, {X: -d - w, Y: -d - h}} {
+			box := vg.Rectangle{
+				Min: vg.Point{X: q.X + off.X - pad, Y: q.Y + off.Y - pad},
+				Max: vg.Point{X: q.X + off.X + w + pad, Y: q.Y + off.Y + h + pad},
+			}
+			if !inside(box, c.Rectangle) || overlapsAny(box, placed) {
+				continue
+			}
+			placed = append(placed, box)
+			c.FillPolygon(labelBox, []vg.Point{box.Min, {X: box.Max.X, Y: box.Min.Y}, box.Max, {X: box.Min.X, Y: box.Max.Y}})
+			c.FillText(sty, vg.Point{X: q.X + off.X - r.Min.X, Y: q.Y + off.Y - r.Min.Y}, txt)
+			break
+		}
+	}
+}
+
+// areaText formats an area in mm².
+func areaText(a float64) string {
+	if a >= 1 {
+		return fmt.Sprintf("%.1f mm²", a)
+	}
+	return fmt.Sprintf("%.2f mm²", a)
+}
+
+func inside(r, outer vg.Rectangle) bool {
+	return r.Min.X >= outer.Min.X && r.Min.Y >= outer.Min.Y && r.Max.X <= outer.Max.X && r.Max.Y <= outer.Max.Y
+}
+
+func overlapsAny(r vg.Rectangle, rs []vg.Rectangle) bool {
+	for _, q := range rs {
+		if r.Min.X < q.Max.X && q.Min.X < r.Max.X && r.Min.Y < q.Max.Y && q.Min.Y < r.Max.Y {
+			return true
+		}
+	}
+	return false
+}
+
+// patchBoundary returns the boundary of a set of cells of an nx×ny grid as
+// closed loops of grid vertices (vertex (i, j) is the corner at
+// (i·step, j·step)); the last vertex of a loop connects to the first.
+// Boundary edges separate a cell of the set from a cell outside it or from
+// the outside of the grid. Loops run counter-clockwise around the set
+// (clockwise around holes), and collinear vertices are dropped.
+func patchBoundary(nx, ny int, cells []int) [][][2]int {
+	in := make(map[int]bool, len(cells))
+	for _, c := range cells {
+		in[c] = true
+	}
+	has := func(ix, iy int) bool { return ix >= 0 && iy >= 0 && ix < nx && iy < ny && in[iy*nx+ix] }
+
+	// Directed edges with the set on their left.
+	type edge struct{ from, to [2]int }
+	var edges []edge
+	out := map[[2]int][]int{}
+	add := func(a, b [2]int) {
+		out[a] = append(out[a], len(edges))
+		edges = append(edges, edge{a, b})
+	}
+	for _, c := range cells {
+		ix, iy := c%nx, c/nx
+		if !has(ix, iy-1) {
+			add([2]int{ix, iy}, [2]int{ix + 1, iy})
+		}
+		if !has(ix+1, iy) {
+			add([2]int{ix + 1, iy}, [2]int{ix + 1, iy + 1})
+		}
+		if !has(ix, iy+1) {
+			add([2]int{ix + 1, iy + 1}, [2]int{ix, iy + 1})
+		}
+		if !has(ix-1, iy) {
+			add([2]int{ix, iy + 1}, [2]int{ix, iy})
+		}
+	}
+
+	used := make([]bool, len(edges))
+	var loops [][][2]int
+	for start := range edges {
+		if used[start] {
+			continue
+		}
+		var loop [][2]int
+		e := start
+		for {
+			used[e] = true
+			loop = append(loop, edges[e].from)
+			d := [2]int{edges[e].to[0] - edges[e].from[0], edges[e].to[1] - edges[e].from[1]}
+			// At a vertex shared by two diagonal cells of the set, turn
+			// left so that the loop hugs the current cell.
+			next, rank := -1, 4
+			for _, n := range out[edges[e].to] {
+				if used[n] {
+					continue
+				}
+				nd := [2]int{edges[n].to[0] - edges[n].from[0], edges[n].to[1] - edges[n].from[1]}
+				r := 1 // straight
+				switch cross := d[0]*nd[1] - d[1]*nd[0]; {
+				case cross > 0:
+					r = 0 // left
+				case cross < 0:
+					r = 2 // right
+				}
+				if r < rank {
+					next, rank = n, r
+				}
+			}
+			if next < 0 {
+				break
+			}
+			e = next
+		}
+		loops = append(loops, dropCollinear(loop))
+	}
+	return loops
+}
+
+// dropCollinear removes the vertices of a closed polygon that lie on a
+// straight line between their neighbours.
+func dropCollinear(loop [][2]int) [][2]int {
+	n := len(loop)
+	var out [][2]int
+	for i, v := range loop {
+		a, b := loop[(i+n-1)%n], loop[(i+1)%n]
+		if (v[0]-a[0])*(b[1]-v[1])-(v[1]-a[1])*(b[0]-v[0]) != 0 {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// colourBar is the vertical colour scale at the right of a SheetMap.
+type colourBar struct {
+	f                  *sheetFigure
+	ticks              []plot.Tick
+	tickSty, labelSty  text.Style
+	gap, bar, tick, sp vg.Length
+}
+
+func (f *sheetFigure) colourBar() *colourBar {
+	cb := &colourBar{
+		f:        f,
+		ticks:    niceTicks{}.Ticks(f.lo, f.hi),
+		tickSty:  textStyle(sizeTickLabel, false),
+		labelSty: textStyle(sizeAxisLabel, false),
+		gap:      vg.Points(18),
+		bar:      vg.Points(12),
+		tick:     vg.Points(4),
+		sp:       vg.Points(3),
+	}
+	cb.tickSty.YAlign = draw.YCenter
+	cb.labelSty.Rotation = math.Pi / 2
+	cb.labelSty.XAlign, cb.labelSty.YAlign = draw.XCenter, draw.YTop
+	return cb
+}
+
+// tickLabelWidth is the width of the widest major tick label.
+func (cb *colourBar) tickLabelWidth() vg.Length {
+	var w vg.Length
+	for _, t := range cb.ticks {
+		w = max(w, cb.tickSty.Width(t.Label))
+	}
+	return w
+}
+
+// width returns the width of the colour-bar column.
+func (cb *colourBar) width() vg.Length {
+	w := cb.gap + cb.bar + cb.tick + cb.sp + cb.tickLabelWidth()
+	if cb.f.opt.ValueLabel != "" {
+		w += 2*cb.sp + cb.labelSty.Height(cb.f.opt.ValueLabel)
+	}
+	return w
+}
+
+// draw draws the colour bar in the column starting at x, with the bar
+// spanning [y0, y1].
+func (cb *colourBar) draw(c draw.Canvas, x, y0, y1 vg.Length) {
+	f := cb.f
+	x0 := x + cb.gap
+	x1 := x0 + cb.bar
+	const steps = 256
+	dy := (y1 - y0) / steps
+	for i := 0; i < steps; i++ {
+		v := f.lo + (f.hi-f.lo)*(float64(i)+0.5)/steps
+		ya, yb := y0+dy*vg.Length(i), y0+dy*vg.Length(i+1)
+		if i < steps-1 {
+			yb += vg.Points(0.4)
+		}
+		c.FillPolygon(f.pal[f.colourIndex(v)], []vg.Point{{X: x0, Y: ya}, {X: x1, Y: ya}, {X: x1, Y: yb}, {X: x0, Y: yb}})
+	}
+	c.StrokeLines(frameStyle, []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}, {X: x0, Y: y0}})
+
+	for _, t := range cb.ticks {
+		if t.Value < f.lo || t.Value > f.hi {
+			continue
+		}
+		y := y0 + (y1-y0)*vg.Length((t.Value-f.lo)/(f.hi-f.lo))
+		if t.IsMinor() {
+			continue
+		}
+		c.StrokeLine2(frameStyle, x1, y, x1+cb.tick, y)
+		c.FillText(cb.tickSty, vg.Point{X: x1 + cb.tick + cb.sp, Y: y}, t.Label)
+	}
+	if lbl := f.opt.ValueLabel; lbl != "" {
+		lx := x1 + cb.tick + cb.sp + cb.tickLabelWidth() + 2*cb.sp
+		c.FillText(cb.labelSty, vg.Point{X: lx, Y: (y0 + y1) / 2}, lbl)
+	}
+}

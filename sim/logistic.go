@@ -1,0 +1,251 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/optimize"
+)
+
+// Logistic is a multinomial logistic-regression decoder on standardised
+// features, fitted by maximum likelihood with an L2 penalty in scikit-learn's
+// convention: minimise ½‖W‖² + C·Σ_n −log p(y_n | x_n). Brain-Score's
+// behavioural readout uses C = 1e-3 (brainscore_vision ... LogisticRegression);
+// the intercepts are not penalised.
+type Logistic struct {
+	C       float64     // inverse regularisation strength
+	Classes int         // number of classes
+	Mean    []float64   // feature means of the training set
+	Scale   []float64   // feature standard deviations (1 where zero)
+	W       [][]float64 // [class][feature]
+	B       []float64   // [class]
+}
+
+// FitLogistic fits a decoder to x ([sample][feature]) and labels y in
+// [0, classes). It stops when the gradient norm is below 1e-6·(1+|f|) or
+// after 2,000 L-BFGS iterations.
+func FitLogistic(x [][]float64, y []int, classes int, C float64) (*Logistic, error) {
+	if C <= 0 || math.IsNaN(C) {
+		return nil, fmt.Errorf("sim: logistic C = %g, want > 0", C)
+	}
+	if len(x) == 0 || len(x) != len(y) {
+		return nil, fmt.Errorf("sim: logistic: %d samples and %d labels", len(x), len(y))
+	}
+	if classes < 2 {
+		return nil, fmt.Errorf("sim: logistic: %d classes, want ≥ 2", classes)
+	}
+	d := len(x[0])
+	for i, l := range y {
+		if l < 0 || l >= classes {
+			return nil, fmt.Errorf("sim: logistic: label %d of sample %d outside [0, %d)", l, i, classes)
+		}
+		if len(x[i]) != d {
+			return nil, fmt.Errorf("sim: logistic: sample %d has %d features, want %d", i, len(x[i]), d)
+		}
+	}
+	m := &Logistic{C: C, Classes: classes, Mean: make([]float64, d), Scale: make([]float64, d)}
+	n := float64(len(x))
+	for _, r := range x {
+		for j, v := range r {
+			m.Mean[j] += v
+		}
+	}
+	for j := range m.Mean {
+		m.Mean[j] /= n
+	}
+	for _, r := range x {
+		for j, v := range r {
+			m.Scale[j] += (v - m.Mean[j]) * (v - m.Mean[j])
+		}
+	}
+	for j := range m.Scale {
+		m.Scale[j] = math.Sqrt(m.Scale[j] / n)
+		if m.Scale[j] == 0 {
+			m.Scale[j] = 1
+		}
+	}
+	z := make([][]float64, len(x))
+	for i, r := range x {
+		z[i] = m.standardise(r)
+	}
+	k := classes
+	np := k * (d + 1)
+	logits := make([]float64, k)
+	fg := func(grad, p []float64) float64 {
+		var f float64
+		if grad != nil {
+			for i := range grad {
+				grad[i] = 0
+			}
+		}
+		for c := 0; c < k; c++ {
+			w := p[c*(d+1) : c*(d+1)+d]
+			for _, v := range w {
+				f += 0.5 * v * v
+			}
+			if grad != nil {
+				copy(grad[c*(d+1):c*(d+1)+d], w)
+			}
+		}
+		for i, zi := range z {
+			for c := 0; c < k; c++ {
+				off := c * (d + 1)
+				s := p[off+d]
+				for j, v := range zi {
+					s += p[off+j] * v
+				}
+				logits[c] = s
+			}
+			lse := logSumExp(logits)
+			f += C * (lse - logits[y[i]])
+			if grad != nil {
+				for c := 0; c < k; c++ {
+					g := math.Exp(logits[c] - lse)
+					if c == y[i] {
+						g--
+					}
+					g *= C
+					off := c * (d + 1)
+					for j, v := range zi {
+						grad[off+j] += g * v
+					}
+					grad[off+d] += g
+				}
+			}
+		}
+		return f
+	}
+	prob := optimize.Problem{
+		Func: func(p []float64) float64 { return fg(nil, p) },
+		Grad: func(grad, p []float64) { fg(grad, p) },
+	}
+	res, err := optimize.Minimize(prob, make([]float64, np), &optimize.Settings{
+		GradientThreshold: 1e-6, MajorIterations: 2000,
+	}, &optimize.LBFGS{})
+	if err != nil && res == nil {
+		return nil, fmt.Errorf("sim: logistic fit: %w", err)
+	}
+	m.W = make([][]float64, k)
+	m.B = make([]float64, k)
+	for c := 0; c < k; c++ {
+		m.W[c] = append([]float64(nil), res.X[c*(d+1):c*(d+1)+d]...)
+		m.B[c] = res.X[c*(d+1)+d]
+	}
+	return m, nil
+}
+
+func logSumExp(v []float64) float64 {
+	mx := math.Inf(-1)
+	for _, x := range v {
+		mx = math.Max(mx, x)
+	}
+	var s float64
+	for _, x := range v {
+		s += math.Exp(x - mx)
+	}
+	return mx + math.Log(s)
+}
+
+func (m *Logistic) standardise(x []float64) []float64 {
+	z := make([]float64, len(x))
+	for j, v := range x {
+		z[j] = (v - m.Mean[j]) / m.Scale[j]
+	}
+	return z
+}
+
+// Logits returns the class scores of x.
+func (m *Logistic) Logits(x []float64) []float64 {
+	z := m.standardise(x)
+	out := make([]float64, m.Classes)
+	for c := range out {
+		s := m.B[c]
+		for j, v := range z {
+			s += m.W[c][j] * v
+		}
+		out[c] = s
+	}
+	return out
+}
+
+// Probabilities returns the softmax of Logits.
+func (m *Logistic) Probabilities(x []float64) []float64 {
+	l := m.Logits(x)
+	lse := logSumExp(l)
+	for i := range l {
+		l[i] = math.Exp(l[i] - lse)
+	}
+	return l
+}
+
+// Predict returns the most probable class of x.
+func (m *Logistic) Predict(x []float64) int {
+	l := m.Logits(x)
+	best := 0
+	for c := range l {
+		if l[c] > l[best] {
+			best = c
+		}
+	}
+	return best
+}
+
+// CrossValidate returns the accuracy of a logistic decoder over k stratified
+// folds; fold membership is a seeded shuffle within each class.
+func CrossValidate(x [][]float64, y []int, classes int, C float64, k int, seed uint64) (float64, error) {
+	pred, err := CrossValidatePredict(x, y, classes, C, k, seed)
+	if err != nil {
+		return 0, err
+	}
+	correct := 0
+	for i := range y {
+		if pred[i] == y[i] {
+			correct++
+		}
+	}
+	return float64(correct) / float64(len(y)), nil
+}
+
+// CrossValidatePredict returns each sample's prediction by the decoder fitted
+// on the other folds of a k-fold stratified split.
+func CrossValidatePredict(x [][]float64, y []int, classes int, C float64, k int, seed uint64) ([]int, error) {
+	if k < 2 {
+		return nil, fmt.Errorf("sim: cross-validation with %d folds, want ≥ 2", k)
+	}
+	fold := make([]int, len(y))
+	r := rand.New(rand.NewPCG(seed, 0x6376))
+	for c := 0; c < classes; c++ {
+		var idx []int
+		for i, l := range y {
+			if l == c {
+				idx = append(idx, i)
+			}
+		}
+		r.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
+		for j, i := range idx {
+			fold[i] = j % k
+		}
+	}
+	pred := make([]int, len(y))
+	for f := 0; f < k; f++ {
+		var xt [][]float64
+		var yt []int
+		for i := range x {
+			if fold[i] != f {
+				xt = append(xt, x[i])
+				yt = append(yt, y[i])
+			}
+		}
+		m, err := FitLogistic(xt, yt, classes, C)
+		if err != nil {
+			return nil, err
+		}
+		for i := range x {
+			if fold[i] == f {
+				pred[i] = m.Predict(x[i])
+			}
+		}
+	}
+	return pred, nil
+}

@@ -1,0 +1,138 @@
+package vision
+
+import (
+	"embed"
+	"encoding/csv"
+	"fmt"
+	"image"
+	"io/fs"
+	"sort"
+	"sync"
+)
+
+// stimuliFS is the held-out stimulus pool shipped with the program (see
+// stimuli/README.md for sources, licences and citations).
+//
+//go:embed stimuli
+var stimuliFS embed.FS
+
+// Stimulus is one image of the shipped held-out pool.
+type Stimulus struct {
+	File     string // path inside the pool
+	Dataset  string // "caltech101", "floc" or "kiani92"
+	Source   string // original file, relative to the data set's folder
+	Category string
+	Face     bool
+	Role     string // "caltech_heldout", "floc_adult", "floc_body" or "kiani92"
+	Img      *Gray  // 64×64
+}
+
+var (
+	stimOnce sync.Once
+	stimAll  []Stimulus
+	stimErr  error
+)
+
+// Stimuli returns the embedded held-out pool, decoded once.
+func Stimuli() ([]Stimulus, error) {
+	stimOnce.Do(func() {
+		sub, err := fs.Sub(stimuliFS, "stimuli")
+		if err != nil {
+			stimErr = err
+			return
+		}
+		stimAll, stimErr = LoadStimuli(sub)
+	})
+	return stimAll, stimErr
+}
+
+// StimuliFS returns the embedded pool as a file system (manifest.csv at
+// its root).
+func StimuliFS() fs.FS {
+	sub, _ := fs.Sub(stimuliFS, "stimuli")
+	return sub
+}
+
+// LoadStimuli reads a pool: manifest.csv (file,dataset,source_file,
+// category,face,role) and the PNG files it lists.
+func LoadStimuli(fsys fs.FS) ([]Stimulus, error) {
+	f, err := fsys.Open("manifest.csv")
+	if err != nil {
+		return nil, fmt.Errorf("stimulus pool: %w", err)
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("stimulus pool manifest.csv: %w", err)
+	}
+	if len(rows) < 2 || len(rows[0]) != 6 {
+		return nil, fmt.Errorf("stimulus pool manifest.csv: want a header and rows of 6 columns")
+	}
+	out := make([]Stimulus, 0, len(rows)-1)
+	for i, r := range rows[1:] {
+		if len(r) != 6 {
+			return nil, fmt.Errorf("stimulus pool manifest.csv line %d: %d columns, want 6", i+2, len(r))
+		}
+		pf, err := fsys.Open(r[0])
+		if err != nil {
+			return nil, fmt.Errorf("stimulus pool: %w", err)
+		}
+		img, _, err := image.Decode(pf)
+		pf.Close()
+		if err != nil {
+			return nil, fmt.Errorf("stimulus pool %s: %w", r[0], err)
+		}
+		out = append(out, Stimulus{File: r[0], Dataset: r[1], Source: r[2], Category: r[3], Face: r[4] == "1", Role: r[5], Img: ToGray(img)})
+	}
+	return out, nil
+}
+
+// FaceSelectivitySet returns the faces and non-faces used for face
+// selectivity, none of which training saw: faces are the held-out half of
+// the fLoc adult faces and the 24 Kiani faces (human and animal); non-faces
+// are the 144 fLoc headless bodies, the 68 Kiani bodies and objects, and 144
+// held-out Caltech objects (the first by SplitKey among non-face categories,
+// so objects, not only headless bodies, count as non-faces).
+func FaceSelectivitySet(pool []Stimulus) (faces, nonfaces []Stimulus) {
+	var objects []Stimulus
+	for _, s := range pool {
+		switch {
+		case s.Role == "floc_adult", s.Role == "kiani92" && s.Face:
+			faces = append(faces, s)
+		case s.Role == "floc_body", s.Role == "kiani92":
+			nonfaces = append(nonfaces, s)
+		case s.Role == "caltech_heldout" && !caltechFaceCategory[s.Category]:
+			objects = append(objects, s)
+		}
+	}
+	sort.SliceStable(objects, func(i, j int) bool {
+		return SplitKey(objects[i].Category+"/"+objects[i].File) < SplitKey(objects[j].Category+"/"+objects[j].File)
+	})
+	if len(objects) > 144 {
+		objects = objects[:144]
+	}
+	return faces, append(nonfaces, objects...)
+}
+
+// caltechFaceCategory lists Caltech-101 categories that show faces.
+var caltechFaceCategory = map[string]bool{"Faces_easy": true, "Faces": true, "cougar_face": true}
+
+// CaltechHeldout returns the held-out Caltech-101 images.
+func CaltechHeldout(pool []Stimulus) []Stimulus {
+	var out []Stimulus
+	for _, s := range pool {
+		if s.Role == "caltech_heldout" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Images returns the images of stimuli.
+func Images(st []Stimulus) []*Gray {
+	out := make([]*Gray, len(st))
+	for i, s := range st {
+		out[i] = s.Img
+	}
+	return out
+}
