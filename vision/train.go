@@ -259,8 +259,9 @@ type Trainer struct {
 	CkptEvery time.Duration // checkpoint interval
 	StopAfter time.Duration // stop (after a checkpoint) when exceeded; 0 for none
 
-	m, v  [][]float32
-	t     int
+	m, v       [][]float32
+	t          int
+	stopAtStep int // stop (with a checkpoint) after this many steps; for tests
 	epoch int
 	step  int
 	sums  [5]float64 // loss, task, sl, correct, count within the epoch
@@ -648,7 +649,7 @@ func (tr *Trainer) Run() error {
 				}
 				lastCkpt = time.Now()
 			}
-			if tr.StopAfter > 0 && time.Since(start) > tr.StopAfter {
+			if tr.StopAfter > 0 && time.Since(start) > tr.StopAfter || tr.stopAtStep > 0 && tr.t >= tr.stopAtStep {
 				bar.done()
 				return tr.saveCheckpoint()
 			}

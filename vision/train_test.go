@@ -1,27 +1,36 @@
 package vision
 
 import (
+	"bytes"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
-// tinyDataset has 4 classes; class k brightens image quadrant k.
+// tinyDataset has 4 classes; class k brightens horizontal band k (a
+// pattern that survives the horizontal-flip augmentation).
 func tinyDataset(n, side int, seed uint64) *Dataset {
 	r := rand.New(rand.NewPCG(seed, 9))
-	ds := &Dataset{Classes: []string{"q0", "q1", "q2", "q3"}}
-	for i := 0; i < n; i++ {
-		k := i % 4
+	ds := &Dataset{Classes: []string{"q0", "q1", "q2", "q3"}, FilesHash: "tiny"}
+	mk := func(k, side int) *Gray {
 		g := &Gray{W: side, H: side, Pix: make([]float32, side*side)}
 		for y := 0; y < side; y++ {
 			for x := 0; x < side; x++ {
 				v := 0.3 + 0.2*r.Float32()
-				if (y*2/side)*2+(x*2/side) == k {
+				if y*4/side == k {
 					v += 0.4
 				}
 				g.Pix[y*side+x] = v
 			}
 		}
-		ds.Train = append(ds.Train, Sample{Img: g, Class: k, Gender: -1})
+		return g
+	}
+	for i := 0; i < n; i++ {
+		ds.Train = append(ds.Train, Sample{Img: mk(i%4, side), Class: i % 4, Gender: -1})
+	}
+	for i := 0; i < 16; i++ {
+		ds.Heldout = append(ds.Heldout, Sample{Img: mk(i%4, 32), Class: i % 4, Gender: -1})
 	}
 	return ds
 }
@@ -30,45 +39,75 @@ func tinyArch(classes []string) Arch {
 	return Arch{Input: 32, Channels: [4]int{4, 8, 8, 16}, Kernels: [4]int{3, 3, 3, 3}, Classes: classes}
 }
 
-// A few training steps on a tiny network lower the loss.
+func tinyConfig() TrainConfig {
+	cfg := DefaultTrainConfig("")
+	cfg.SwapSteps, cfg.Batch, cfg.Epochs, cfg.TrainSide, cfg.Neighbours, cfg.LR = 50, 16, 6, 36, 12, 1e-2
+	cfg.GenderWeight = 0
+	return cfg
+}
+
+// A few training steps on a tiny network lower the loss, with the spatial
+// loss on.
 func TestTrainingLowersLoss(t *testing.T) {
 	ds := tinyDataset(64, 36, 1)
-	cfg := DefaultTrainConfig("")
-	cfg.SwapSteps, cfg.Batch, cfg.Epochs, cfg.TrainSide, cfg.Neighbours, cfg.LR = 0, 16, 10, 36, 12, 3e-3
-	tr, err := newTrainer(cfg, tinyArch(ds.Classes), ds, t.TempDir())
+	tr, err := newTrainer(tinyConfig(), tinyArch(ds.Classes), ds, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := tr.buildGraph()
-	if err != nil {
+	if err := tr.Run(); err != nil {
 		t.Fatal(err)
 	}
-	defer g.vm.Close()
-	var first, last float64
-	spe := tr.stepsPerEpoch()
-	for e := 0; e < cfg.Epochs; e++ {
-		perm := tr.permutation(e)
-		var sum float64
-		for s := 0; s < spe; s++ {
-			if _, err := tr.batch(g, e, s, perm); err != nil {
-				t.Fatal(err)
-			}
-			if err := g.vm.RunAll(); err != nil {
-				t.Fatal(err)
-			}
-			sum += float64(g.taskV.Data().(float32))
-			if err := tr.adam(g); err != nil {
-				t.Fatal(err)
-			}
-			g.vm.Reset()
-		}
-		if e == 0 {
-			first = sum / float64(spe)
-		}
-		last = sum / float64(spe)
-		t.Logf("epoch %d task loss %.4f", e, sum/float64(spe))
-	}
+	ep := tr.Record.Epochs
+	first, last := ep[0].TaskLoss, ep[len(ep)-1].TaskLoss
 	if last > 0.5*first {
-		t.Errorf("task loss %.3f → %.3f: want at least halved", first, last)
+		t.Errorf("task loss %.3f → %.3f over %d epochs: want at least halved", first, last, len(ep))
+	}
+	if ep[len(ep)-1].HeldoutTop1 < 0.9 {
+		t.Errorf("held-out top-1 %.3f on the band task, want ≥ 0.9", ep[len(ep)-1].HeldoutTop1)
+	}
+}
+
+// Stopping a run and resuming it from its checkpoint gives the same weights,
+// bit for bit, as an uninterrupted run.
+func TestResumeIsExact(t *testing.T) {
+	ds := tinyDataset(64, 36, 2)
+	cfg := tinyConfig()
+	cfg.Epochs = 3
+	full := t.TempDir()
+	tr, err := newTrainer(cfg, tinyArch(ds.Classes), ds, full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Run(); err != nil {
+		t.Fatal(err)
+	}
+	split := t.TempDir()
+	tr1, _ := newTrainer(cfg, tinyArch(ds.Classes), ds, split)
+	tr1.stopAtStep = 5 // mid-epoch (4 steps per epoch)
+	if err := tr1.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(split, "model.mstw")); err == nil {
+		t.Fatal("interrupted run wrote final weights")
+	}
+	tr2, err := ResumeTrainer(cfg, ds, split)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr2.epoch != 1 || tr2.step != 1 {
+		t.Fatalf("resumed at epoch %d step %d, want 1, 1", tr2.epoch, tr2.step)
+	}
+	if err := tr2.Run(); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(filepath.Join(full, "model.mstw"))
+	b, _ := os.ReadFile(filepath.Join(split, "model.mstw"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Error("resumed run's weights differ from the uninterrupted run's")
+	}
+	other := cfg
+	other.LR = 5e-3
+	if _, err := ResumeTrainer(other, ds, split); err == nil {
+		t.Error("resuming with a different config was accepted")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -183,11 +184,18 @@ func Decode(name string, data []byte) (*Model, map[string]string, string, error)
 	return m, h.Meta, hex.EncodeToString(fs[:]), nil
 }
 
-// Load reads a weight file from disk.
+// Load reads a weight file from disk. A training checkpoint
+// (checkpoint.gob) is accepted too: its current weights are loaded.
 func Load(path string) (*Model, map[string]string, string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("weight file: %w", err)
+	}
+	if !bytes.HasPrefix(data, []byte(weightsMagic)) {
+		var ck checkpoint
+		if gob.NewDecoder(bytes.NewReader(data)).Decode(&ck) == nil && len(ck.Weights) > 0 {
+			return Decode(path+" (checkpoint)", ck.Weights)
+		}
 	}
 	return Decode(path, data)
 }

@@ -1,5 +1,176 @@
 package main
 
-import "fmt"
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
 
-func runModel(args []string) error { return fmt.Errorf("model: not yet") }
+	"github.com/microstim/microstim/experiments"
+	"github.com/microstim/microstim/plots"
+	"github.com/microstim/microstim/topography"
+	"github.com/microstim/microstim/vision"
+)
+
+func runModel(args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("model: want a subcommand: info, map")
+	}
+	switch args[0] {
+	case "info":
+		return runModelInfo(args[1:])
+	case "map":
+		return runModelMap(args[1:])
+	}
+	return fmt.Errorf("model: unknown subcommand %q (want info or map)", args[0])
+}
+
+// characterise loads a model and measures it on the shipped pool.
+func characterise(weights string, seed uint64) (*experiments.ModelInfo, *vision.Model, error) {
+	m, meta, sha, err := vision.LoadModel(weights)
+	if err != nil {
+		return nil, nil, err
+	}
+	pool, err := vision.Stimuli()
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := experiments.Characterise(m, sha, meta, pool, seed)
+	return info, m, err
+}
+
+func runModelInfo(args []string) error {
+	fs := flag.NewFlagSet("model info", flag.ContinueOnError)
+	weights := fs.String("weights", "", "weight file (default: the embedded default model)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	seed := fs.Uint64("seed", 1, "seed for the shuffle null, pair sampling and decoder folds")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	info, _, err := characterise(*weights, *seed)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		b, err := json.MarshalIndent(jsonSafe(info), "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Println(string(b))
+		return nil
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	name := *weights
+	if name == "" {
+		name = vision.DefaultModelName
+	}
+	fmt.Fprintf(w, "model\t%s\n", name)
+	fmt.Fprintf(w, "weights SHA-256\t%s\n", info.WeightsSHA256)
+	fmt.Fprintf(w, "IT\t%d units on two %g × %g mm sheets\n", info.ITUnits, info.ITSheet_mm[0], info.ITSheet_mm[1])
+	fmt.Fprintf(w, "held-out top-1\t%.3f (%d Caltech-101 images)\n", info.HeldoutTop1, info.HeldoutImages)
+	fmt.Fprintf(w, "face decoding\t%.3f (balanced %.3f; %d faces, %d non-faces, 5-fold CV, C = %g)\n",
+		info.FaceDecodingAccuracy, info.FaceDecodingBalanced, info.FaceImages, info.NonFaceImages, experiments.DecoderC)
+	fmt.Fprintf(w, "face-selective units\t%.4f with d′ > 1 (max unit d′ %.2f)\n", info.FaceSelectiveFraction, info.MaxUnitDPrime)
+	fmt.Fprintf(w, "smoothed face d′ max\tL %.2f, R %.2f (σ = %g mm); null p95 L %.2f, R %.2f\n",
+		info.MaxSmoothedDPrime[0], info.MaxSmoothedDPrime[1], experiments.MapSigma_mm, info.NullThreshold[0], info.NullThreshold[1])
+	for _, p := range info.FacePatches {
+		fmt.Fprintf(w, "  face patch\t%s (%.1f, %.1f) mm, %.2f mm², mean d′ %.2f\n", p.Hemisphere, p.X_mm, p.Y_mm, p.Area_mm2, p.MeanDPrime)
+	}
+	fmt.Fprintf(w, "Afraz sites d′ ≥ 1\t%d of %d (0.5 mm grid, units within 0.5 mm pooled); max %.2f\n", info.SitesDPrimeGT1, info.SitesTotal, info.MaxSiteDPrime)
+	fmt.Fprintf(w, "response correlation\t%.3f (< 1 mm) − %.3f (> 5 mm) = %.3f\n", info.CorrNear, info.CorrFar, info.CorrNearMinusFar)
+	fmt.Fprintf(w, "RSA vs monkey IT\t%.3f (Spearman, Kiani 92 images)\n", info.RSAMonkeyITSpearman)
+	return w.Flush()
+}
+
+// jsonSafe turns NaN and Inf into null by round-tripping through a map.
+func jsonSafe(info *experiments.ModelInfo) any {
+	type alias experiments.ModelInfo
+	b, err := json.Marshal(struct{ *alias }{(*alias)(info)})
+	if err == nil {
+		var v any
+		json.Unmarshal(b, &v)
+		return v
+	}
+	// encoding/json refuses NaN: replace the float fields that can be NaN.
+	c := *info
+	fix := func(v *float64) {
+		if math.IsNaN(*v) || math.IsInf(*v, 0) {
+			*v = -999
+		}
+	}
+	fix(&c.RSAMonkeyITSpearman)
+	fix(&c.CorrNear)
+	fix(&c.CorrFar)
+	fix(&c.CorrNearMinusFar)
+	for i := range c.CorrVsDistance {
+		fix(&c.CorrVsDistance[i].Corr)
+		fix(&c.CorrVsDistance[i].Distance_mm)
+	}
+	return &c
+}
+
+func runModelMap(args []string) error {
+	fs := flag.NewFlagSet("model map", flag.ContinueOnError)
+	weights := fs.String("weights", "", "weight file (default: the embedded default model)")
+	out := fs.String("out", "model_map", "output folder")
+	seed := fs.Uint64("seed", 1, "seed for the shuffle null")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	info, _, err := characterise(*weights, *seed)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	name := "default model"
+	if *weights != "" {
+		name = filepath.Base(*weights)
+	}
+	var panels []plots.SheetPanel
+	for h := 0; h < 2; h++ {
+		hemi := topography.Hemisphere(h)
+		var ps []topography.Patch
+		for _, p := range info.Patches {
+			if p.Hemi == hemi {
+				ps = append(ps, p)
+			}
+		}
+		title := "Left hemisphere IT (right visual field)"
+		if hemi == topography.Right {
+			title = "Right hemisphere IT (left visual field)"
+		}
+		panels = append(panels, plots.SheetPanel{Map: info.Maps[h], Patches: ps, Threshold: info.NullThreshold[h], Title: title})
+	}
+	opt := plots.SheetMapOptions{
+		Title:      fmt.Sprintf("Face d′ (σ = %g mm), %s %.8s; outlines: above the within-cell shuffle null (p95)", experiments.MapSigma_mm, name, info.WeightsSHA256),
+		ValueLabel: "face d′ (faces vs non-faces)", Min: -1, Max: 1,
+	}
+	base := filepath.Join(*out, "it_face_dprime")
+	if err := plots.WriteSheetMap(base, panels, opt); err != nil {
+		return err
+	}
+	var xs, ys []float64
+	for _, c := range info.CorrVsDistance {
+		if !math.IsNaN(c.Corr) {
+			xs = append(xs, c.Distance_mm)
+			ys = append(ys, c.Corr)
+		}
+	}
+	cbase := filepath.Join(*out, "it_corr_vs_distance")
+	if err := plots.WriteLinePlot(cbase, "IT response correlation against cortical distance", "distance (mm)", "mean pairwise r",
+		[]plots.Series{{Name: strings.TrimSuffix(name, ".mstw"), X: xs, Y: ys}}); err != nil {
+		return err
+	}
+	b, _ := json.MarshalIndent(jsonSafe(info), "", "  ")
+	if err := plots.WriteAtomic(filepath.Join(*out, "model_info.json"), b); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "wrote %s.png/.svg, %s.png/.svg and model_info.json\n", base, cbase)
+	return nil
+}

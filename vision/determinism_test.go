@@ -1,0 +1,131 @@
+package vision
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+func randomImages(n, side int, seed uint64) []*Gray {
+	r := rand.New(rand.NewPCG(seed, 1))
+	out := make([]*Gray, n)
+	for i := range out {
+		g := &Gray{W: side, H: side, Pix: make([]float32, side*side)}
+		for k := range g.Pix {
+			g.Pix[k] = r.Float32()
+		}
+		out[i] = g
+	}
+	return out
+}
+
+func activationHash(t *testing.T, m *Model, imgs []*Gray) [32]byte {
+	act, err := m.Run(imgs, [4]bool{true, true, true, true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	for s := 0; s < 4; s++ {
+		for _, r := range act.Stages[s] {
+			binary.Write(h, binary.LittleEndian, r)
+		}
+	}
+	for _, r := range act.Logits {
+		binary.Write(h, binary.LittleEndian, r)
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+// Seeded initialisation and the forward pass are bit-identical across runs
+// and across GOMAXPROCS 1 and 2.
+func TestInitAndForwardDeterministic(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	a := DefaultArch([]string{"a", "b", "c"})
+	imgs := randomImages(40, 64, 3) // two batches of the 32-image inference graph
+	var ref [32]byte
+	var refW [32]byte
+	for k, procs := range []int{1, 2, 1} {
+		runtime.GOMAXPROCS(procs)
+		m, err := NewModel(a, 11)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, _ := m.Encode(nil)
+		hw := sha256.Sum256(w)
+		h := activationHash(t, m, imgs)
+		if k == 0 {
+			ref, refW = h, hw
+			continue
+		}
+		if hw != refW {
+			t.Errorf("GOMAXPROCS=%d: initial weights differ", procs)
+		}
+		if h != ref {
+			t.Errorf("GOMAXPROCS=%d: activations differ", procs)
+		}
+	}
+	m2, _ := NewModel(a, 12)
+	if activationHash(t, m2, imgs) == ref {
+		t.Error("a different seed gave identical activations")
+	}
+}
+
+// The forward pass matches a direct computation of V1's first stage.
+func TestForwardMatchesDirectConvolution(t *testing.T) {
+	m, _ := NewModel(DefaultArch([]string{"a", "b"}), 1)
+	img := randomImages(1, 64, 9)[0]
+	act, err := m.Run([]*Gray{img}, [4]bool{true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, b := Data(m.Params.W[0]), Data(m.Params.B[0])
+	conv := func(c, y, x int) float64 {
+		s := float64(b[c])
+		for ky := 0; ky < 5; ky++ {
+			for kx := 0; kx < 5; kx++ {
+				yy, xx := y+ky-2, x+kx-2
+				if yy >= 0 && xx >= 0 && yy < 64 && xx < 64 {
+					s += float64(w[c*25+ky*5+kx]) * float64((img.Pix[yy*64+xx]-PixelMean)/PixelStd)
+				}
+			}
+		}
+		return math.Max(0, s)
+	}
+	for _, c := range []int{0, 13, 31} {
+		for _, p := range [][2]int{{0, 0}, {5, 9}, {31, 31}} {
+			py, px := p[0], p[1]
+			want := math.Max(math.Max(conv(c, 2*py, 2*px), conv(c, 2*py+1, 2*px)), math.Max(conv(c, 2*py, 2*px+1), conv(c, 2*py+1, 2*px+1)))
+			got := float64(act.Stages[0][0][c*32*32+py*32+px])
+			if math.Abs(got-want) > 1e-5*(1+math.Abs(want)) {
+				t.Errorf("V1 channel %d at (%d,%d): %.6f, direct %.6f", c, py, px, got, want)
+			}
+		}
+	}
+}
+
+// BenchmarkForward measures forward throughput of the default architecture
+// (images/s are reported as a custom metric).
+func BenchmarkForward(b *testing.B) {
+	m, _ := NewModel(DefaultArch(benchClasses), 1)
+	imgs := randomImages(64, 64, 1)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.Run(imgs, [4]bool{false, false, false, true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(imgs))/b.Elapsed().Seconds(), "images/s")
+}
+
+var benchClasses = func() []string {
+	c := make([]string, 100)
+	for i := range c {
+		c[i] = string(rune('a'+i%26)) + string(rune('a'+i/26))
+	}
+	return c
+}()
