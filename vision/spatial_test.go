@@ -27,26 +27,7 @@ func TestSpatialLossGraphMatchesReference(t *testing.T) {
 	for b := 0; b < bs; b++ { // silence one unit of the neighbourhood
 		resp[b*l.Units()+units[3]] = 0
 	}
-	g := G.NewGraph()
-	x := G.NewMatrix(g, tensor.Float32, G.WithShape(bs, l.Units()), G.WithName("resp"),
-		G.WithValue(tensor.New(tensor.WithShape(bs, l.Units()), tensor.WithBacking(resp))))
-	sl, err := newSLNode(g, x, "t", n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lv G.Value
-	G.Read(sl.loss, &lv)
-	if _, err := G.Grad(sl.loss, x); err != nil {
-		t.Fatal(err)
-	}
-	if err := sl.set(l, units); err != nil {
-		t.Fatal(err)
-	}
-	vm := G.NewTapeMachine(g, G.BindDualValues(x))
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
+	got, grad := slValueGrad(t, l, units, resp, bs, n)
 	ref := make([][]float64, bs)
 	for b := range ref {
 		ref[b] = make([]float64, n)
@@ -55,15 +36,10 @@ func TestSpatialLossGraphMatchesReference(t *testing.T) {
 		}
 	}
 	want := topography.SpatialLoss(ref, l.InverseDistance(units))
-	got := float64(lv.Data().(float32))
 	if math.Abs(got-want) > 1e-4 {
 		t.Errorf("graph SL = %.6f, reference %.6f", got, want)
 	}
-	gv, err := x.Grad()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, v := range gv.Data().([]float32) {
+	for i, v := range grad {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			t.Fatalf("gradient[%d] = %v", i, v)
 		}

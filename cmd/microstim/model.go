@@ -116,22 +116,63 @@ func jsonSafe(info *experiments.ModelInfo) any {
 func runModelMap(args []string) error {
 	fs := flag.NewFlagSet("model map", flag.ContinueOnError)
 	weights := fs.String("weights", "", "weight file (default: the embedded default model)")
+	compare := fs.String("compare", "", "a second weight file (e.g. the α = 0 control) drawn beside the first")
 	out := fs.String("out", "model_map", "output folder")
-	seed := fs.Uint64("seed", 1, "seed for the shuffle null")
+	seed := fs.Uint64("seed", 1, "seed for the shuffle null, pair sampling and decoder folds")
 	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	info, _, err := characterise(*weights, *seed)
-	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	name := "default model"
-	if *weights != "" {
-		name = filepath.Base(*weights)
+	files := []string{*weights}
+	if *compare != "" {
+		files = append(files, *compare)
 	}
+	var series []plots.Series
+	manifest := map[string]any{"program": "microstim", "version": Version, "command": append([]string{"model", "map"}, args...), "seed": *seed}
+	for k, wf := range files {
+		info, _, err := characterise(wf, *seed)
+		if err != nil {
+			return err
+		}
+		name, suffix := "default model", ""
+		if wf != "" {
+			name = filepath.Base(wf)
+		}
+		if k == 1 {
+			suffix = "_compare"
+		}
+		manifest["model"+suffix+"_sha256"] = info.WeightsSHA256
+		if err := writeFaceMap(filepath.Join(*out, "it_face_dprime"+suffix), name, info); err != nil {
+			return err
+		}
+		var xs, ys []float64
+		for _, c := range info.CorrVsDistance {
+			if !math.IsNaN(c.Corr) {
+				xs = append(xs, c.Distance_mm)
+				ys = append(ys, c.Corr)
+			}
+		}
+		series = append(series, plots.Series{Name: fmt.Sprintf("%s (α = %s)", strings.TrimSuffix(name, ".mstw"), info.Meta["alpha"]), X: xs, Y: ys})
+		b, _ := json.MarshalIndent(jsonSafe(info), "", "  ")
+		if err := plots.WriteAtomic(filepath.Join(*out, "model_info"+suffix+".json"), b); err != nil {
+			return err
+		}
+	}
+	if err := plots.WriteLinePlot(filepath.Join(*out, "it_corr_vs_distance"), "IT response correlation against cortical distance",
+		"cortical distance (mm)", "mean pairwise response r (held-out images)", series); err != nil {
+		return err
+	}
+	b, _ := json.MarshalIndent(manifest, "", "  ")
+	if err := plots.WriteAtomic(filepath.Join(*out, "manifest.json"), b); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "wrote face maps, it_corr_vs_distance, model_info and manifest.json to %s\n", *out)
+	return nil
+}
+
+func writeFaceMap(base, name string, info *experiments.ModelInfo) error {
 	var panels []plots.SheetPanel
 	for h := 0; h < 2; h++ {
 		hemi := topography.Hemisphere(h)
@@ -148,29 +189,9 @@ func runModelMap(args []string) error {
 		panels = append(panels, plots.SheetPanel{Map: info.Maps[h], Patches: ps, Threshold: info.NullThreshold[h], Title: title})
 	}
 	opt := plots.SheetMapOptions{
-		Title:      fmt.Sprintf("Face d′ (σ = %g mm), %s %.8s; outlines: above the within-cell shuffle null (p95)", experiments.MapSigma_mm, name, info.WeightsSHA256),
+		Title: fmt.Sprintf("Face d′ (σ = %g mm), %s %.8s, α = %s; outlines: above the within-cell shuffle null (p95)",
+			experiments.MapSigma_mm, name, info.WeightsSHA256, info.Meta["alpha"]),
 		ValueLabel: "face d′ (faces vs non-faces)", Min: -1, Max: 1,
 	}
-	base := filepath.Join(*out, "it_face_dprime")
-	if err := plots.WriteSheetMap(base, panels, opt); err != nil {
-		return err
-	}
-	var xs, ys []float64
-	for _, c := range info.CorrVsDistance {
-		if !math.IsNaN(c.Corr) {
-			xs = append(xs, c.Distance_mm)
-			ys = append(ys, c.Corr)
-		}
-	}
-	cbase := filepath.Join(*out, "it_corr_vs_distance")
-	if err := plots.WriteLinePlot(cbase, "IT response correlation against cortical distance", "distance (mm)", "mean pairwise r",
-		[]plots.Series{{Name: strings.TrimSuffix(name, ".mstw"), X: xs, Y: ys}}); err != nil {
-		return err
-	}
-	b, _ := json.MarshalIndent(jsonSafe(info), "", "  ")
-	if err := plots.WriteAtomic(filepath.Join(*out, "model_info.json"), b); err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "wrote %s.png/.svg, %s.png/.svg and model_info.json\n", base, cbase)
-	return nil
+	return plots.WriteSheetMap(base, panels, opt)
 }
