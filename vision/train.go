@@ -262,9 +262,9 @@ type Trainer struct {
 	m, v       [][]float32
 	t          int
 	stopAtStep int // stop (with a checkpoint) after this many steps; for tests
-	epoch int
-	step  int
-	sums  [5]float64 // loss, task, sl, correct, count within the epoch
+	epoch      int
+	step       int
+	sums       [5]float64 // loss, task, sl, correct, count within the epoch
 }
 
 // BLAS names the BLAS in use (set by the netlib build tag).
