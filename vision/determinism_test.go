@@ -129,3 +129,33 @@ var benchClasses = func() []string {
 	}
 	return c
 }()
+
+// Continuing from a cached stage reproduces the full forward pass exactly.
+func TestRunFromMatchesRun(t *testing.T) {
+	m, _ := NewModel(DefaultArch([]string{"a", "b"}), 4)
+	imgs := randomImages(5, 64, 8)
+	full, err := m.Run(imgs, [4]bool{true, true, true, true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for from := 0; from < 4; from++ {
+		part, err := m.RunFrom(from, full.Stages[from], [4]bool{true, true, true, true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range imgs {
+			for k, v := range full.Logits[i] {
+				if part.Logits[i][k] != v {
+					t.Fatalf("from %s: image %d logit %d = %v, full pass %v", StageNames[from], i, k, part.Logits[i][k], v)
+				}
+			}
+			if from < 3 {
+				for k, v := range full.Stages[3][i] {
+					if part.Stages[3][i][k] != v {
+						t.Fatalf("from %s: IT unit %d differs", StageNames[from], k)
+					}
+				}
+			}
+		}
+	}
+}

@@ -59,27 +59,44 @@ func (m *Model) Input(imgs []*Gray) ([]float32, error) {
 	return out, nil
 }
 
-// forward is an inference graph for a fixed batch size.
+// forward is an inference graph for a fixed batch size. Its input is the
+// image (from = -1) or the output of stage from, and it computes the later
+// stages and the logits.
 type forward struct {
 	bs     int
+	from   int
 	x      *G.Node
 	vm     G.VM
-	stages [4]G.Value
+	stages [4]G.Value // nil for stages ≤ from
 	logits G.Value
 }
 
-func (m *Model) newForward(bs int) (*forward, error) {
-	g := G.NewGraph()
-	s := m.Arch.Input
-	f := &forward{bs: bs}
-	f.x = G.NewTensor(g, tensor.Float32, 4, G.WithShape(bs, 1, s, s), G.WithName("x"))
-	n := bind(g, m.Params)
-	out, err := trunk(f.x, n, m.Arch)
-	if err != nil {
-		return nil, err
+// inputShape is the shape of one sample entering after stage from.
+func (m *Model) inputShape(from int) []int {
+	if from < 0 {
+		return []int{1, m.Arch.Input, m.Arch.Input}
 	}
-	for st := 0; st < 4; st++ {
+	side := m.Arch.MapSize(from)
+	return []int{m.Arch.Channels[from], side, side}
+}
+
+func (m *Model) newForward(bs, from int) (*forward, error) {
+	g := G.NewGraph()
+	f := &forward{bs: bs, from: from}
+	f.x = G.NewTensor(g, tensor.Float32, 4, G.WithShape(append([]int{bs}, m.inputShape(from)...)...), G.WithName("x"))
+	n := bind(g, m.Params)
+	var out [4]*G.Node
+	h := f.x
+	for st := from + 1; st < 4; st++ {
+		var err error
+		if h, err = stage(h, n.w[st], n.b[st], m.Arch.Kernels[st]); err != nil {
+			return nil, fmt.Errorf("vision: stage %s: %w", StageNames[st], err)
+		}
+		out[st] = h
 		G.Read(out[st], &f.stages[st])
+	}
+	if from == 3 {
+		out[3] = f.x
 	}
 	flat, err := flatten(out[3])
 	if err != nil {
@@ -94,11 +111,12 @@ func (m *Model) newForward(bs int) (*forward, error) {
 	return f, nil
 }
 
-// run evaluates one batch of normalised input (padded to bs with zeros).
-func (f *forward) run(x []float32, size int) error {
-	buf := make([]float32, f.bs*size*size)
+// run evaluates one batch of input (padded to bs with zeros).
+func (f *forward) run(x []float32) error {
+	shape := f.x.Shape().Clone()
+	buf := make([]float32, shape.TotalSize())
 	copy(buf, x)
-	if err := G.Let(f.x, tensor.New(tensor.WithShape(f.bs, 1, size, size), tensor.WithBacking(buf))); err != nil {
+	if err := G.Let(f.x, tensor.New(tensor.WithShape(shape...), tensor.WithBacking(buf))); err != nil {
 		return err
 	}
 	defer f.vm.Reset()
@@ -115,12 +133,37 @@ type Activations struct {
 // set in keep. Batches are spread over GOMAXPROCS workers, each with its own
 // graph; results do not depend on the number of workers.
 func (m *Model) Run(imgs []*Gray, keep [4]bool) (*Activations, error) {
-	const bs = 32
 	x, err := m.Input(imgs)
 	if err != nil {
 		return nil, err
 	}
-	n := len(imgs)
+	return m.run(-1, x, len(imgs), keep)
+}
+
+// RunFrom continues the network from the output of stage from (0–3 for
+// V1–IT): acts[i] is image i's (possibly perturbed) activity of that
+// stage, flattened in (C, H, W) order. Only the later stages and the head
+// are computed. Stages up to from are not returned.
+func (m *Model) RunFrom(from int, acts [][]float32, keep [4]bool) (*Activations, error) {
+	if from < 0 || from > 3 {
+		return nil, fmt.Errorf("vision: RunFrom stage %d: want 0–3 (V1–IT)", from)
+	}
+	u := m.Arch.Units(from)
+	x := make([]float32, len(acts)*u)
+	for i, a := range acts {
+		if len(a) != u {
+			return nil, fmt.Errorf("vision: RunFrom %s: image %d has %d units, want %d", StageNames[from], i, len(a), u)
+		}
+		copy(x[i*u:], a)
+	}
+	for s := 0; s <= from; s++ {
+		keep[s] = false
+	}
+	return m.run(from, x, len(acts), keep)
+}
+
+func (m *Model) run(from int, x []float32, n int, keep [4]bool) (*Activations, error) {
+	const bs = 32
 	act := &Activations{Logits: make([][]float32, n)}
 	for s := 0; s < 4; s++ {
 		if keep[s] {
@@ -132,12 +175,12 @@ func (m *Model) Run(imgs []*Gray, keep [4]bool) (*Activations, error) {
 	jobs := make(chan int)
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
-	side := m.Arch.Input
+	per := tensorSize(m.inputShape(from))
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			f, err := m.newForward(bs)
+			f, err := m.newForward(bs, from)
 			if err != nil {
 				errs[w] = err
 				for range jobs {
@@ -147,7 +190,7 @@ func (m *Model) Run(imgs []*Gray, keep [4]bool) (*Activations, error) {
 			defer f.vm.Close()
 			for b := range jobs {
 				lo, hi := b*bs, min((b+1)*bs, n)
-				if err := f.run(x[lo*side*side:hi*side*side], side); err != nil {
+				if err := f.run(x[lo*per : hi*per]); err != nil {
 					errs[w] = err
 					continue
 				}
@@ -177,6 +220,14 @@ func (m *Model) Run(imgs []*Gray, keep [4]bool) (*Activations, error) {
 		}
 	}
 	return act, nil
+}
+
+func tensorSize(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }
 
 // Predict returns the arg-max class of each image.
