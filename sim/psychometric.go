@@ -188,3 +188,20 @@ func FitBootstrap(x []float64, k, n []int, reps int, level float64, seed uint64)
 	}
 	return fit, percentileCI(as, level), percentileCI(bs, level), nil
 }
+
+// SimulateChoices runs trials repetitions of each item: item i's choice is
+// drawn from probs[i] (with lapses). It returns the count of each choice per
+// item. Item i uses its own generator seeded by (seed, i), so counts do not
+// depend on the order or the number of cores.
+func SimulateChoices(probs [][]float64, trials int, lapse float64, seed uint64) [][]int {
+	out := make([][]int, len(probs))
+	for i, p := range probs {
+		r := rand.New(rand.NewPCG(seed, uint64(i)))
+		c := make([]int, len(p))
+		for t := 0; t < trials; t++ {
+			c[SampleChoice(r, p, lapse)]++
+		}
+		out[i] = c
+	}
+	return out
+}

@@ -165,3 +165,17 @@ func ExampleShift() {
 	fmt.Printf("%.1f %% signal toward \"face\"\n", Shift(control, stimulated))
 	// Output: 5.0 % signal toward "face"
 }
+
+func TestSimulateChoicesSeeded(t *testing.T) {
+	probs := [][]float64{{0.9, 0.1}, {0.5, 0.5}, {0, 1}}
+	a := SimulateChoices(probs, 1000, 0, 7)
+	if a[0][0] < 870 || a[0][0] > 930 || a[2][1] != 1000 {
+		t.Errorf("counts %v", a)
+	}
+	if c := SimulateChoices(probs, 1000, 0, 7); c[1][0] != a[1][0] {
+		t.Error("same seed, different counts")
+	}
+	if c := SimulateChoices(probs, 1000, 0, 8); c[1][0] == a[1][0] && c[0][0] == a[0][0] {
+		t.Error("different seeds, identical counts")
+	}
+}
