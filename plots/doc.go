@@ -1,6 +1,8 @@
 // Package plots draws the figures of microstim with gonum/plot: smoothed
-// cortical-sheet maps with their category patches (SheetMap) and line plots
-// with optional confidence bands (LinePlot).
+// cortical-sheet maps with their category patches and optional marked
+// sites such as stimulation sites (SheetMap), line plots with optional
+// confidence bands (LinePlot), and scatter plots with optional error bars,
+// regression lines and reference lines (ScatterPlot).
 //
 // Every figure is rendered twice from the same drawing code, as a PNG at
 // 150 dpi for quick viewing and as an SVG for papers. Fonts are the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/microstim/microstim/topography"
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
@@ -20,6 +21,16 @@ type SheetPanel struct {
 	Patches   []topography.Patch // patches of Map; Cells index Map.V
 	Threshold float64            // contour level used for the patches (drawn in the legend text); NaN if unknown
 	Title     string             // e.g. "Left hemisphere IT"
+	Sites     []SiteMark         // optional marked locations, e.g. stimulation sites; nil for none
+}
+
+// SiteMark is a marked location on a sheet, e.g. a stimulation site,
+// coloured by Value on its own colour scale. A NaN Value draws an open
+// circle (a site without a value).
+type SiteMark struct {
+	X_mm, Y_mm float64 // position in the map's coordinates (0 ≤ X_mm ≤ NX·Step_mm, likewise Y)
+	Value      float64 // e.g. the behavioural shift caused by stimulating here
+	Label      string  // optional short text drawn next to the marker, e.g. "S3"
 }
 
 // SheetMapOptions are the figure-wide settings of SheetMap.
@@ -27,6 +38,10 @@ type SheetMapOptions struct {
 	Title      string  // figure title (suptitle), e.g. "Face d′ (σ = 0.5 mm), model abc123"
 	ValueLabel string  // colour-bar label, e.g. "face d′"
 	Min, Max   float64 // colour range; if Min==Max use a symmetric range ±max|V|
+
+	// Site colour scale, used only when some panel has Sites.
+	SiteLabel        string  // colour-bar label of the site values, e.g. "shift toward face (% signal)"
+	SiteMin, SiteMax float64 // site colour range; if SiteMin==SiteMax use ±max|Value| over all sites
 }
 
 // Size of the SheetMap figure: 1500×675 pixels in PNG.
@@ -58,12 +73,23 @@ var (
 // The colour range is [opt.Min, opt.Max]; values outside it get the colour
 // of the nearer end. If opt.Min == opt.Max the range is ±max|V| over all
 // panels. Zero is always the neutral colour of the palette.
+//
+// If any panel has Sites, the map is drawn in shades of grey instead
+// (dark < 0 < light, same range rules) so that the sites stand out: each
+// site is a filled circle with a thin black edge, coloured on a diverging
+// purple–orange scale (purple < 0 < orange) over [opt.SiteMin,
+// opt.SiteMax] (±max|Value| over all sites if they are equal), with its
+// Label, if any, next to it. A second colour bar, labelled opt.SiteLabel,
+// shows the site scale. Sites outside their map are an error.
 func SheetMap(panels []SheetPanel, opt SheetMapOptions) (png, svg []byte, err error) {
 	lo, hi, err := colourRange(panels, opt)
 	if err != nil {
 		return nil, nil, err
 	}
 	f := &sheetFigure{panels: panels, opt: opt, lo: lo, hi: hi}
+	if f.sites, err = siteScale(panels, opt); err != nil {
+		return nil, nil, err
+	}
 	f.initPalette()
 	return render(sheetMapWidth, sheetMapHeight, f.draw)
 }
@@ -123,34 +149,138 @@ func colourRange(panels []SheetPanel, opt SheetMapOptions) (lo, hi float64, err 
 	return lo, hi, nil
 }
 
+// siteScale validates the sites of panels and returns their colour scale,
+// or nil if no panel has sites.
+func siteScale(panels []SheetPanel, opt SheetMapOptions) (*colourScale, error) {
+	n := 0
+	absMax := 0.0
+	for i, p := range panels {
+		w, h := float64(p.Map.NX)*p.Map.Step_mm, float64(p.Map.NY)*p.Map.Step_mm
+		for j, s := range p.Sites {
+			if !(s.X_mm >= 0 && s.X_mm <= w && s.Y_mm >= 0 && s.Y_mm <= h) {
+				return nil, fmt.Errorf("plots: panel %d: site %d at (%g, %g) mm is outside the map's [0, %g] × [0, %g] mm", i, j, s.X_mm, s.Y_mm, w, h)
+			}
+			if math.IsInf(s.Value, 0) {
+				return nil, fmt.Errorf("plots: panel %d: site %d has value %g", i, j, s.Value)
+			}
+			if !math.IsNaN(s.Value) {
+				absMax = math.Max(absMax, math.Abs(s.Value))
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	lo, hi := opt.SiteMin, opt.SiteMax
+	switch {
+	case !isFinite(lo) || !isFinite(hi) || lo > hi:
+		return nil, fmt.Errorf("plots: site colour range [%g, %g] is not a finite interval", lo, hi)
+	case lo == hi:
+		if absMax == 0 {
+			absMax = 1
+		}
+		lo, hi = -absMax, absMax
+	}
+	return newColourScale(lo, hi, moreland.SmoothPurpleOrange()), nil
+}
+
 // sheetFigure draws a SheetMap.
 type sheetFigure struct {
 	panels []SheetPanel
 	opt    SheetMapOptions
 	lo, hi float64 // colour range
 	pal    []color.Color
-	half   float64 // palette spans [−half, half]
+	half   float64      // palette spans [−half, half]
+	sites  *colourScale // colour scale of the sites; nil if there are none
 }
 
 // initPalette builds a diverging palette over [−a, a], a = max(|lo|, |hi|),
-// so that 0 is neutral even when the colour range is not symmetric.
+// so that 0 is neutral even when the colour range is not symmetric. With
+// sites the palette is a grey ramp instead.
 func (f *sheetFigure) initPalette() {
-	f.half = math.Max(math.Abs(f.lo), math.Abs(f.hi))
-	cm := moreland.SmoothBlueRed()
-	cm.SetMin(-f.half)
-	cm.SetMax(f.half)
-	f.pal = cm.Palette(paletteColors).Colors()
+	var cm palette.ColorMap = moreland.SmoothBlueRed()
+	if f.sites != nil {
+		cm = &greyRamp{}
+	}
+	s := newColourScale(f.lo, f.hi, cm)
+	f.half, f.pal = s.half, s.pal
+}
+
+// scale returns the colour scale of the map values.
+func (f *sheetFigure) scale() *colourScale {
+	return &colourScale{lo: f.lo, hi: f.hi, half: f.half, pal: f.pal}
 }
 
 // colourIndex returns the palette index of v, or −1 for NaN.
 func (f *sheetFigure) colourIndex(v float64) int {
+	s := colourScale{lo: f.lo, hi: f.hi, half: f.half, pal: f.pal}
+	return s.index(v)
+}
+
+// colourScale maps values in [lo, hi] to a palette spanning [−half, half],
+// half = max(|lo|, |hi|), so that 0 gets the middle colour.
+type colourScale struct {
+	lo, hi float64
+	half   float64
+	pal    []color.Color
+}
+
+// newColourScale samples cm at paletteColors points over [−half, half].
+func newColourScale(lo, hi float64, cm palette.ColorMap) *colourScale {
+	s := &colourScale{lo: lo, hi: hi, half: math.Max(math.Abs(lo), math.Abs(hi))}
+	cm.SetMin(-s.half)
+	cm.SetMax(s.half)
+	s.pal = cm.Palette(paletteColors).Colors()
+	return s
+}
+
+// index returns the palette index of v, clamped to [lo, hi], or −1 for NaN.
+func (s *colourScale) index(v float64) int {
 	if math.IsNaN(v) {
 		return -1
 	}
-	v = math.Min(f.hi, math.Max(f.lo, v))
-	t := (v + f.half) / (2 * f.half)
-	return min(len(f.pal)-1, max(0, int(math.Round(t*float64(len(f.pal)-1)))))
+	v = math.Min(s.hi, math.Max(s.lo, v))
+	t := (v + s.half) / (2 * s.half)
+	return min(len(s.pal)-1, max(0, int(math.Round(t*float64(len(s.pal)-1)))))
 }
+
+// greyRamp is a linear grey palette.ColorMap from dark to light, used for
+// the map under site markers. Its range is set by SetMin and SetMax.
+type greyRamp struct{ min, max float64 }
+
+// Grey levels of the ends of greyRamp.
+const (
+	greyDark  = 70
+	greyLight = 232
+)
+
+func (g *greyRamp) At(v float64) (color.Color, error) {
+	t := (v - g.min) / (g.max - g.min)
+	t = math.Min(1, math.Max(0, t))
+	return color.Gray{Y: uint8(math.Round(greyDark + (greyLight-greyDark)*t))}, nil
+}
+func (g *greyRamp) SetMin(v float64) { g.min = v }
+func (g *greyRamp) SetMax(v float64) { g.max = v }
+func (g *greyRamp) Min() float64     { return g.min }
+func (g *greyRamp) Max() float64     { return g.max }
+func (g *greyRamp) SetAlpha(float64) {}
+func (g *greyRamp) Alpha() float64   { return 1 }
+func (g *greyRamp) Palette(n int) palette.Palette {
+	cols := make([]color.Color, n)
+	for i := range cols {
+		t := 0.5
+		if n > 1 {
+			t = float64(i) / float64(n-1)
+		}
+		cols[i], _ = g.At(g.min + (g.max-g.min)*t)
+	}
+	return greyPalette(cols)
+}
+
+type greyPalette []color.Color
+
+func (p greyPalette) Colors() []color.Color { return p }
 
 // newPanelPlot returns the plot of panel p without its header.
 func (f *sheetFigure) newPanelPlot(p SheetPanel) *plot.Plot {
@@ -159,6 +289,9 @@ func (f *sheetFigure) newPanelPlot(p SheetPanel) *plot.Plot {
 	pl.X.Padding, pl.Y.Padding = 0, 0
 	pl.Add(&heatCells{m: p.Map, f: f})
 	pl.Add(&patchOverlay{m: p.Map, patches: p.Patches})
+	if len(p.Sites) > 0 {
+		pl.Add(&siteOverlay{sites: p.Sites, scale: f.sites})
+	}
 	return pl
 }
 
@@ -208,8 +341,13 @@ func (f *sheetFigure) draw(c draw.Canvas) {
 	}
 
 	// Colour-bar column: gap, bar, ticks, tick labels, rotated label.
-	cb := f.colourBar()
+	cb := newColourBar(f.scale(), f.opt.ValueLabel)
 	cbW := cb.width()
+	var sb *colourBar
+	if f.sites != nil {
+		sb = newColourBar(f.sites, f.opt.SiteLabel)
+		cbW += sb.width()
+	}
 
 	panelGap := vg.Points(16)
 	fixedW := cbW + panelGap*vg.Length(len(f.panels)-1)
@@ -245,6 +383,9 @@ func (f *sheetFigure) draw(c draw.Canvas) {
 	}
 	x -= panelGap
 	cb.draw(c, x, dataBottom, dataBottom+dataH)
+	if sb != nil {
+		sb.draw(c, x+cb.width(), dataBottom, dataBottom+dataH)
+	}
 }
 
 // drawHeader draws, above y and centred over [x0, x1], a legend line
@@ -255,12 +396,30 @@ func (f *sheetFigure) drawHeader(c draw.Canvas, p SheetPanel, x0, x1, maxW, y vg
 	legend := patchLegend(p, f.opt.ValueLabel)
 	sample := vg.Points(16)
 	gap := vg.Points(4)
-	legSty = fitWidth(legSty, legend, maxW-sample-gap)
+	// With sites: a marker sample and the site count after the patch legend.
+	var siteText string
+	var siteW vg.Length
+	if len(p.Sites) > 0 {
+		siteText = fmt.Sprintf("%d sites", len(p.Sites))
+		if len(p.Sites) == 1 {
+			siteText = "1 site"
+		}
+		siteW = 3*gap + 2*siteRadius + gap
+	}
+	legSty = fitWidth(legSty, legend+siteText, maxW-sample-gap-siteW)
 	titleSty = fitWidth(titleSty, p.Title, maxW)
 	w := sample + gap + legSty.Width(legend)
+	if siteText != "" {
+		w += siteW + legSty.Width(siteText)
+	}
 	lx := (x0+x1)/2 - w/2
 	c.StrokeLine2(outlineStyle, lx, y, lx+sample, y)
 	c.FillText(legSty, vg.Point{X: lx + sample + gap, Y: y}, legend)
+	if siteText != "" {
+		sx := lx + sample + gap + legSty.Width(legend) + 3*gap + siteRadius
+		drawSite(c, vg.Point{X: sx, Y: y}, color.Gray{Y: 200})
+		c.FillText(legSty, vg.Point{X: sx + siteRadius + gap, Y: y}, siteText)
+	}
 	if p.Title != "" {
 		y += legSty.Height("Mg")/2 + vg.Points(3) + titleSty.Height(p.Title)
 		c.FillText(titleSty, vg.Point{X: (x0 + x1) / 2, Y: y}, p.Title)
@@ -504,18 +663,21 @@ func dropCollinear(loop [][2]int) [][2]int {
 	return out
 }
 
-// colourBar is the vertical colour scale at the right of a SheetMap.
+// colourBar is a vertical colour scale at the right of a SheetMap.
 type colourBar struct {
-	f                  *sheetFigure
+	s                  *colourScale
+	label              string
 	ticks              []plot.Tick
 	tickSty, labelSty  text.Style
 	gap, bar, tick, sp vg.Length
 }
 
-func (f *sheetFigure) colourBar() *colourBar {
+// newColourBar returns the colour bar of scale s with the given label.
+func newColourBar(s *colourScale, label string) *colourBar {
 	cb := &colourBar{
-		f:        f,
-		ticks:    niceTicks{}.Ticks(f.lo, f.hi),
+		s:        s,
+		label:    label,
+		ticks:    niceTicks{}.Ticks(s.lo, s.hi),
 		tickSty:  textStyle(sizeTickLabel, false),
 		labelSty: textStyle(sizeAxisLabel, false),
 		gap:      vg.Points(18),
@@ -541,8 +703,8 @@ func (cb *colourBar) tickLabelWidth() vg.Length {
 // width returns the width of the colour-bar column.
 func (cb *colourBar) width() vg.Length {
 	w := cb.gap + cb.bar + cb.tick + cb.sp + cb.tickLabelWidth()
-	if cb.f.opt.ValueLabel != "" {
-		w += 2*cb.sp + cb.labelSty.Height(cb.f.opt.ValueLabel)
+	if cb.label != "" {
+		w += 2*cb.sp + cb.labelSty.Height(cb.label)
 	}
 	return w
 }
@@ -550,7 +712,7 @@ func (cb *colourBar) width() vg.Length {
 // draw draws the colour bar in the column starting at x, with the bar
 // spanning [y0, y1].
 func (cb *colourBar) draw(c draw.Canvas, x, y0, y1 vg.Length) {
-	f := cb.f
+	f := cb.s
 	x0 := x + cb.gap
 	x1 := x0 + cb.bar
 	const steps = 256
@@ -561,7 +723,7 @@ func (cb *colourBar) draw(c draw.Canvas, x, y0, y1 vg.Length) {
 		if i < steps-1 {
 			yb += vg.Points(0.4)
 		}
-		c.FillPolygon(f.pal[f.colourIndex(v)], []vg.Point{{X: x0, Y: ya}, {X: x1, Y: ya}, {X: x1, Y: yb}, {X: x0, Y: yb}})
+		c.FillPolygon(f.pal[f.index(v)], []vg.Point{{X: x0, Y: ya}, {X: x1, Y: ya}, {X: x1, Y: yb}, {X: x0, Y: yb}})
 	}
 	c.StrokeLines(frameStyle, []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}, {X: x0, Y: y0}})
 
@@ -576,8 +738,80 @@ func (cb *colourBar) draw(c draw.Canvas, x, y0, y1 vg.Length) {
 		c.StrokeLine2(frameStyle, x1, y, x1+cb.tick, y)
 		c.FillText(cb.tickSty, vg.Point{X: x1 + cb.tick + cb.sp, Y: y}, t.Label)
 	}
-	if lbl := f.opt.ValueLabel; lbl != "" {
+	if lbl := cb.label; lbl != "" {
 		lx := x1 + cb.tick + cb.sp + cb.tickLabelWidth() + 2*cb.sp
 		c.FillText(cb.labelSty, vg.Point{X: lx, Y: (y0 + y1) / 2}, lbl)
+	}
+}
+
+// Site markers: radius (7.5 px diameter at 150 dpi) and edge.
+var (
+	siteRadius = vg.Points(1.8)
+	siteEdge   = draw.LineStyle{Color: color.Black, Width: vg.Points(0.5)}
+)
+
+// drawSite draws a site marker at q filled with col, or an open circle if
+// col is nil.
+func drawSite(c draw.Canvas, q vg.Point, col color.Color) {
+	var path vg.Path
+	path.Move(vg.Point{X: q.X + siteRadius, Y: q.Y})
+	path.Arc(q, siteRadius, 0, 2*math.Pi)
+	path.Close()
+	if col != nil {
+		c.SetColor(col)
+		c.Fill(path)
+	}
+	c.SetLineStyle(siteEdge)
+	c.Stroke(path)
+}
+
+// siteOverlay draws the site markers of a panel and their labels.
+type siteOverlay struct {
+	sites []SiteMark
+	scale *colourScale
+}
+
+func (o *siteOverlay) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	pts := make([]vg.Point, len(o.sites))
+	var placed []vg.Rectangle
+	for i, s := range o.sites {
+		q := vg.Point{X: trX(s.X_mm), Y: trY(s.Y_mm)}
+		pts[i] = q
+		var col color.Color
+		if k := o.scale.index(s.Value); k >= 0 {
+			col = o.scale.pal[k]
+		}
+		drawSite(c, q, col)
+		placed = append(placed, vg.Rectangle{
+			Min: vg.Point{X: q.X - siteRadius, Y: q.Y - siteRadius},
+			Max: vg.Point{X: q.X + siteRadius, Y: q.Y + siteRadius},
+		})
+	}
+
+	// Labels: right, left, above or below the marker, whichever first
+	// stays inside the data area and clear of markers and earlier labels.
+	sty := textStyle(sizeSmall-1, false)
+	for i, s := range o.sites {
+		if s.Label == "" {
+			continue
+		}
+		q := pts[i]
+		r := sty.Rectangle(s.Label)
+		w, h := r.Max.X-r.Min.X, r.Max.Y-r.Min.Y
+		pad, d := vg.Points(1), siteRadius+vg.Points(2)
+		for _, off := range []vg.Point{{X: d, Y: -h / 2}, {X: -d - w, Y: -h / 2}, {X: -w / 2, Y: d}, {X: -w / 2, Y: -d - h}} {
+			box := vg.Rectangle{
+				Min: vg.Point{X: q.X + off.X - pad, Y: q.Y + off.Y - pad},
+				Max: vg.Point{X: q.X + off.X + w + pad, Y: q.Y + off.Y + h + pad},
+			}
+			if !inside(box, c.Rectangle) || overlapsAny(box, placed) {
+				continue
+			}
+			placed = append(placed, box)
+			c.FillPolygon(labelBox, []vg.Point{box.Min, {X: box.Max.X, Y: box.Min.Y}, box.Max, {X: box.Min.X, Y: box.Max.Y}})
+			c.FillText(sty, vg.Point{X: q.X + off.X - r.Min.X, Y: q.Y + off.Y - r.Min.Y}, s.Label)
+			break
+		}
 	}
 }

@@ -245,7 +245,7 @@ func (o Optogenetic) Validate() error {
 	switch o.Mode {
 	case Suppression, Activation:
 	default:
-		return fmt.Errorf("mode = %q: want %q or %q", o.Mode, Suppression, Activation)
+		return fmt.Errorf("opto_mode = %q: want %q or %q", o.Mode, Suppression, Activation)
 	}
 	if err := inRange("activation_gain", o.ActivationGain, 0, 100, "[0, 100]"); err != nil {
 		return err

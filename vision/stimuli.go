@@ -7,6 +7,7 @@ import (
 	"image"
 	"io/fs"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -97,9 +98,9 @@ func FaceSelectivitySet(pool []Stimulus) (faces, nonfaces []Stimulus) {
 	var objects []Stimulus
 	for _, s := range pool {
 		switch {
-		case s.Role == "floc_adult", s.Role == "kiani92" && s.Face:
+		case s.Role == "floc_adult", s.Role == "kiani92" && s.Face, s.Role == "folder_face":
 			faces = append(faces, s)
-		case s.Role == "floc_body", s.Role == "kiani92":
+		case s.Role == "floc_body", s.Role == "kiani92", s.Role == "folder_nonface":
 			nonfaces = append(nonfaces, s)
 		case s.Role == "caltech_heldout" && !caltechFaceCategory[s.Category]:
 			objects = append(objects, s)
@@ -135,4 +136,28 @@ func Images(st []Stimulus) []*Gray {
 		out[i] = s.Img
 	}
 	return out
+}
+
+// FolderStimuli reads a user's folder of category folders as a stimulus
+// pool: categories whose name starts with "face" (any case) are faces, the
+// rest non-faces. Images are converted to grayscale and resized to 64×64.
+func FolderStimuli(dir string) ([]Stimulus, error) {
+	items, err := ListFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Stimulus, len(items))
+	for i, it := range items {
+		g, err := LoadGray(it.Path)
+		if err != nil {
+			return nil, err
+		}
+		face := strings.HasPrefix(strings.ToLower(it.Category), "face")
+		role := "folder_nonface"
+		if face {
+			role = "folder_face"
+		}
+		out[i] = Stimulus{File: it.Rel, Dataset: "folder", Source: it.Path, Category: it.Category, Face: face, Role: role, Img: g.SquareResize(64)}
+	}
+	return out, nil
 }

@@ -30,6 +30,8 @@ func usage() {
 func main() {
 	commands = []command{
 		{"train", "train a topographic model on folders of category folders", runTrain},
+		{"run", "run a TOML experiment (e.g. configs/afraz2006.toml)", runRun},
+		{"validate", "check a TOML experiment without running it", runValidate},
 		{"model", "inspect a model: \"model info\" or \"model map\"", runModel},
 		{"stimuli", "rebuild the shipped held-out stimulus pool from ../shared/data (developers)", runStimuli},
 		{"version", "print the program version", func([]string) error { fmt.Println(Version); return nil }},

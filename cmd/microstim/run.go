@@ -1,0 +1,127 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/microstim/microstim/experiments"
+	"github.com/microstim/microstim/vision"
+)
+
+func runValidate(args []string) error {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("validate: want one config file")
+	}
+	c, err := experiments.LoadConfig(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s: valid %s experiment (seed %d); resolved config:\n\n", fs.Arg(0), c.Protocol, c.Seed)
+	b, err := c.ResolvedTOML()
+	if err != nil {
+		return err
+	}
+	os.Stdout.Write(b)
+	return nil
+}
+
+func runRun(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	out := fs.String("out", "", "output folder (default: results/<config name>)")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	// accept flags after the file too
+	var file string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		if file != "" {
+			return fmt.Errorf("run: want one config file, got %q and %q", file, fs.Arg(0))
+		}
+		file = fs.Arg(0)
+		args = fs.Args()[1:]
+	}
+	if file == "" {
+		return fmt.Errorf("run: want a config file, e.g. microstim run configs/afraz2006.toml")
+	}
+	c, err := experiments.LoadConfig(file)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		*out = filepath.Join("results", strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)))
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	m, _, sha, err := vision.LoadModel(c.Model.Weights)
+	if err != nil {
+		return err
+	}
+	pool, err := loadPool(c)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	progress := func(done, total int, what string) {
+		if *quiet {
+			return
+		}
+		const w = 20
+		fill := w * done / total
+		fmt.Fprintf(os.Stderr, "\r\033[K[%s%s] %d/%d %s (%s)", strings.Repeat("=", fill), strings.Repeat(" ", w-fill), done, total, what,
+			time.Since(start).Round(time.Second))
+		if done == total {
+			fmt.Fprintln(os.Stderr)
+		}
+	}
+	res, err := experiments.RunAfraz2006(c, m, pool, progress, os.Stderr)
+	if err != nil {
+		return err
+	}
+	modelName := c.Model.Weights
+	if modelName == "" {
+		modelName = vision.DefaultModelName
+	}
+	man := experiments.Manifest{Program: "microstim", Version: Version, ConfigFile: file, ConfigSHA256: c.ConfigHash(),
+		ModelSHA256: sha, Model: modelName, Seed: c.Seed, BLAS: vision.BLAS, GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	if err := experiments.WriteAfraz2006(*out, c, res, man); err != nil {
+		return err
+	}
+	if err := experiments.Afraz2006Figures(*out, c, res, m); err != nil {
+		return err
+	}
+	if err := experiments.Afraz2006Report(*out, c, res, man); err != nil {
+		return err
+	}
+	s := res.Score()
+	fmt.Printf("Afraz et al. 2006 — %s\n", s.Verdict)
+	fmt.Printf("  r(shift, d′) = %.3f (p = %.3g, 95%% CI %.2f…%.2f; monkeys %.2f)\n", s.RShiftDPrime, s.PShiftDPrime, s.RCI[0], s.RCI[1], s.MonkeyR)
+	fmt.Printf("  mean shift, d′ > 1 sites (n = %d): %+.2f ± %.2f %%  (monkeys %+.1f ± %.1f %%)\n", s.NFaceSites, s.MeanShiftFace_pct, s.SEMShiftFace_pct, s.MonkeyMeanFace_pct, s.MonkeySEMFace_pct)
+	fmt.Printf("  mean shift, other sites (n = %d): %+.2f ± %.2f %%  (monkeys %+.1f ± %.1f %%)\n", s.NOtherSites, s.MeanShiftOther_pct, s.SEMShiftOther_pct, s.MonkeyMeanOther_pct, s.MonkeySEMOther_pct)
+	for _, n := range s.Notes {
+		fmt.Printf("  note: %s\n", n)
+	}
+	fmt.Printf("  wrote %s (open report.html)\n", *out)
+	return nil
+}
+
+// loadPool returns the stimulus pool a config asks for.
+func loadPool(c *experiments.Config) ([]vision.Stimulus, error) {
+	if c.Stimuli.Set == "folder" {
+		return vision.FolderStimuli(c.Stimuli.Folder)
+	}
+	return vision.Stimuli()
+}

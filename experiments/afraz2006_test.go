@@ -1,0 +1,137 @@
+package experiments
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/microstim/microstim/topography"
+	"github.com/microstim/microstim/vision"
+)
+
+// AddNoise replaces exactly round((1 − |x|/100)·N) pixels at each level.
+func TestAddNoiseFraction(t *testing.T) {
+	img := &vision.Gray{W: 64, H: 64, Pix: make([]float32, 64*64)}
+	for i := range img.Pix {
+		img.Pix[i] = 2 // outside [0, 1): any noise pixel differs
+	}
+	for _, lv := range []float64{-80, -50, -15, 0, 15, 40, 80, 100} {
+		out := AddNoise(img, lv, rand.New(rand.NewPCG(1, uint64(lv+100))))
+		changed := 0
+		for i, v := range out.Pix {
+			if v != img.Pix[i] {
+				changed++
+				if v < 0 || v >= 1 {
+					t.Fatalf("noise value %v outside [0, 1)", v)
+				}
+			}
+		}
+		want := int(math.Round((1 - math.Abs(lv)/100) * 4096))
+		if changed != want {
+			t.Errorf("signal %g %%: %d pixels replaced, want %d", lv, changed, want)
+		}
+	}
+	if img.Pix[0] != 2 {
+		t.Error("AddNoise modified its input")
+	}
+}
+
+// SelectSites takes the requested counts by the d′ criterion, never relaxing
+// it, and honours the hemisphere filter.
+func TestSelectSites(t *testing.T) {
+	var cands []topography.Site
+	for i := 0; i < 100; i++ {
+		d := 0.5
+		if i < 10 {
+			d = 1.5 // 10 selective: 5 left, 5 right
+		}
+		cands = append(cands, topography.Site{Hemi: topography.Hemisphere(i % 2), X_mm: float64(i) / 10, DPrime: d})
+	}
+	got := SelectSites(cands, 31, 55, 1, "both", 1)
+	nSel, nOther := 0, 0
+	for _, s := range got {
+		if s.Selective {
+			nSel++
+			if s.DPrime <= 1 {
+				t.Fatal("selective site with d′ ≤ 1")
+			}
+		} else {
+			nOther++
+			if s.DPrime > 1 {
+				t.Fatal("other site with d′ > 1")
+			}
+		}
+	}
+	if nSel != 10 || nOther != 55 {
+		t.Errorf("%d selective and %d other sites, want 10 (all there are) and 55", nSel, nOther)
+	}
+	left := SelectSites(cands, 31, 20, 1, "L", 1)
+	for _, s := range left {
+		if s.Hemi != topography.Left {
+			t.Fatal("hemisphere filter ignored")
+		}
+	}
+	if len(left) != 25 {
+		t.Errorf("left only: %d sites, want 5 + 20", len(left))
+	}
+	again := SelectSites(cands, 31, 55, 1, "both", 1)
+	for i := range got {
+		if got[i] != again[i] {
+			t.Fatal("same seed, different selection")
+		}
+	}
+}
+
+// The scorecard on hand-made sites: a perfect positive relation passes, a
+// flat one fails, and the ratios and differences are computed as stated.
+func TestScorecardMetric(t *testing.T) {
+	monkey := summariseMonkey([]SiteShift{{0, 0}, {0.5, 1}, {1.5, 3}, {2, 4}}, 1)
+	mk := func(shifts []float64) *Afraz2006Result {
+		var sites []SiteResult
+		for i, s := range shifts {
+			d := float64(i) * 0.5
+			sites = append(sites, SiteResult{SelectedSite: SelectedSite{Site: topography.Site{DPrime: d}, Selective: d > 1}, Shift_pct: s})
+		}
+		r := &Afraz2006Result{Sites: sites, NFaceSites: 3, Monkey: monkey}
+		r.Corr, r.MeanFace, r.MeanOther = summarise(sites, 1)
+		return r
+	}
+	good := mk([]float64{0, 1, 2, 3, 4, 5}).Score() // d′ 0, .5, 1, 1.5, 2, 2.5
+	if !good.Pass || math.Abs(good.RShiftDPrime-1) > 1e-12 {
+		t.Errorf("perfect relation: pass %v r %v", good.Pass, good.RShiftDPrime)
+	}
+	// d′ > 1 sites: shifts 3, 4, 5; others 0, 1, 2. Monkeys: 3.5 and 0.5, r = 1.
+	if math.Abs(good.MeanShiftFace_pct-4) > 1e-12 || math.Abs(good.MeanShiftOther_pct-1) > 1e-12 {
+		t.Errorf("means %v %v, want 4 and 1", good.MeanShiftFace_pct, good.MeanShiftOther_pct)
+	}
+	if math.Abs(good.ShiftRatioFace-4/3.5) > 1e-12 || math.Abs(good.ShiftRatioOther-2) > 1e-12 || math.Abs(good.DeltaR) > 1e-12 {
+		t.Errorf("ratio %v delta %v", good.ShiftRatioFace, good.DeltaR)
+	}
+	flat := mk([]float64{1, -1, 1, -1, 1, -1}).Score()
+	if flat.Pass {
+		t.Errorf("no relation passed: r %v p %v", flat.RShiftDPrime, flat.PShiftDPrime)
+	}
+	neg := mk([]float64{5, 4, 3, 2, 1, 0}).Score()
+	if neg.Pass || neg.Verdict[:4] != "fail" {
+		t.Errorf("opposite sign passed: %s", neg.Verdict)
+	}
+}
+
+func TestPearsonPValue(t *testing.T) {
+	// r = 0.55 with n = 86 gives t = 6.04 (literature.md: t = 6.1), p ≈ 4e-8.
+	x := make([]float64, 86)
+	y := make([]float64, 86)
+	r := rand.New(rand.NewPCG(5, 5))
+	for i := range x {
+		x[i] = r.NormFloat64()
+		y[i] = r.NormFloat64()
+	}
+	c := Pearson(x, y, 0, 1)
+	if c.P < 0.01 && math.Abs(c.R) < 0.25 {
+		t.Errorf("uncorrelated data: r %v p %v", c.R, c.P)
+	}
+	c = Pearson([]float64{1, 2, 3, 4, 5}, []float64{2, 4, 6, 8, 10}, 100, 1)
+	if c.R != 1 || c.P != 0 || c.CILo != 1 {
+		t.Errorf("perfect correlation: %+v", c)
+	}
+}

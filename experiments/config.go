@@ -1,0 +1,257 @@
+package experiments
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is a TOML experiment file. Every quantity carries its unit in its
+// key. Zero values are filled from the protocol's defaults (Resolve).
+type Config struct {
+	Protocol     string             `toml:"protocol"` // registered protocol, e.g. "afraz2006"
+	Seed         uint64             `toml:"seed"`
+	Model        ModelConfig        `toml:"model"`
+	Stimuli      StimuliConfig      `toml:"stimuli"`
+	Task         TaskConfig         `toml:"task"`
+	Perturbation PerturbationConfig `toml:"perturbation"`
+	Sites        SitesConfig        `toml:"sites"`
+	Compare      CompareConfig      `toml:"compare"`
+}
+
+// ModelConfig selects the network.
+type ModelConfig struct {
+	Weights string `toml:"weights"` // weight file; "" = the embedded default model
+}
+
+// StimuliConfig selects the stimulus set.
+type StimuliConfig struct {
+	Set    string `toml:"set"`    // "embedded" (the shipped held-out pool) or "folder"
+	Folder string `toml:"folder"` // with set = "folder": a folder of category folders (faces in "face*" folders)
+}
+
+// TaskConfig holds the behavioural task and readout.
+type TaskConfig struct {
+	SignalLevels_pct []float64 `toml:"signal_levels_pct"` // visual signal, + faces, − non-faces
+	TestImages       int       `toml:"test_images_per_class"`
+	TrialsPerImage   int       `toml:"trials_per_image"`
+	DecoderC         float64   `toml:"decoder_C"` // inverse L2 strength of the logistic readout
+	Lapse            float64   `toml:"lapse_rate"`
+	BootstrapReps    int       `toml:"bootstrap_reps"`
+}
+
+// PerturbationConfig describes the intervention.
+type PerturbationConfig struct {
+	Kind          string  `toml:"kind"`  // microstim, optogenetic, muscimol, lesion
+	Stage         string  `toml:"stage"` // V1, V2, V4, IT
+	SpreadLaw     string  `toml:"spread_law"`
+	K_uA_per_mm2  float64 `toml:"k_uA_per_mm2"`
+	Sigma_mm      float64 `toml:"sigma_mm"`
+	Radius_mm     float64 `toml:"radius_mm"`
+	Current_uA    float64 `toml:"current_uA"`
+	Frequency_Hz  float64 `toml:"frequency_Hz"`
+	PulseWidth_us float64 `toml:"pulse_width_us"`
+	Train_ms      float64 `toml:"train_ms"`
+	GainMode      string  `toml:"gain_mode"`
+	GainCap       float64 `toml:"gain_cap"`
+	Power_mW      float64 `toml:"power_mW"`
+	Expression    float64 `toml:"expression_fraction"`
+	OptoMode      string  `toml:"opto_mode"`
+	Volume_uL     float64 `toml:"volume_uL"`
+}
+
+// SitesConfig chooses where to perturb.
+type SitesConfig struct {
+	Rule            string     `toml:"rule"` // "explicit", "dprime_split", "face_patch_centre", "grid"
+	Explicit        []SiteSpec `toml:"site"`
+	NSelective      int        `toml:"n_selective"`
+	NOther          int        `toml:"n_other"`
+	DPrimeThreshold float64    `toml:"dprime_threshold"`
+	Radius_mm       float64    `toml:"neighbourhood_radius_mm"`
+	Grid_mm         float64    `toml:"grid_mm"`
+	Hemisphere      string     `toml:"hemisphere"` // "L", "R" or "both"
+}
+
+// SiteSpec is one explicit site.
+type SiteSpec struct {
+	Hemisphere string  `toml:"hemisphere"`
+	X_mm       float64 `toml:"x_mm"`
+	Y_mm       float64 `toml:"y_mm"`
+}
+
+// CompareConfig names the reported data to compare with.
+type CompareConfig struct {
+	Data string `toml:"data"` // e.g. "afraz2006"; "" for none
+}
+
+// ConfigError is a problem with one key of a config file.
+type ConfigError struct {
+	File    string
+	Line    int // 0 when unknown
+	Key     string
+	Value   string
+	Allowed string
+}
+
+func (e *ConfigError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.Value == "" {
+		return fmt.Sprintf("%s: %s: %s", loc, e.Key, e.Allowed)
+	}
+	return fmt.Sprintf("%s: %s = %s: %s", loc, e.Key, e.Value, e.Allowed)
+}
+
+// LoadConfig reads and validates a config file.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return ParseConfig(path, data)
+}
+
+// ParseConfig decodes a config over its protocol's defaults and validates
+// it; name labels errors.
+func ParseConfig(name string, data []byte) (*Config, error) {
+	var head struct {
+		Protocol string `toml:"protocol"`
+	}
+	if _, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&head); err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &ConfigError{File: name, Line: pe.Position.Line, Key: orDash(pe.LastKey), Allowed: pe.Message}
+		}
+		return nil, decodeError(name, data, err)
+	}
+	proto, ok := Protocols[head.Protocol]
+	if !ok {
+		return nil, &ConfigError{File: name, Line: keyLines(data)["protocol"], Key: "protocol", Value: fmt.Sprintf("%q", head.Protocol),
+			Allowed: "want one of " + strings.Join(quoteAll(ProtocolNames()), ", ")}
+	}
+	c := proto.Defaults()
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&c)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &ConfigError{File: name, Line: pe.Position.Line, Key: orDash(pe.LastKey), Allowed: pe.Message}
+		}
+		return nil, decodeError(name, data, err)
+	}
+	lines := keyLines(data)
+	if und := md.Undecoded(); len(und) > 0 {
+		k := und[0].String()
+		return nil, &ConfigError{File: name, Line: lines[k], Key: k, Allowed: "unknown key (see configs/README.md for the schema)"}
+	}
+	if err := c.Validate(); err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			ce.File = name
+			if ce.Line == 0 {
+				ce.Line = lines[ce.Key]
+			}
+			return nil, ce
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &c, nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+var lineRe = regexp.MustCompile(`line (\d+)`)
+var lastKeyRe = regexp.MustCompile(`last key "([^"]+)"`)
+
+// decodeError turns a toml type error into a ConfigError.
+func decodeError(name string, data []byte, err error) error {
+	msg := err.Error()
+	ce := &ConfigError{File: name, Key: "-", Allowed: strings.TrimPrefix(msg, "toml: ")}
+	if m := lineRe.FindStringSubmatch(msg); m != nil {
+		fmt.Sscan(m[1], &ce.Line)
+	}
+	if m := lastKeyRe.FindStringSubmatch(msg); m != nil {
+		ce.Key = m[1]
+		if ce.Line == 0 {
+			ce.Line = keyLines(data)[m[1]]
+		}
+	}
+	if i := strings.Index(ce.Allowed, "): "); i >= 0 {
+		ce.Allowed = ce.Allowed[i+3:]
+	}
+	return ce
+}
+
+var tableRe = regexp.MustCompile(`^\s*\[\[?\s*([A-Za-z0-9_.]+)\s*\]?\]\s*(#.*)?$`)
+var keyRe = regexp.MustCompile(`^\s*([A-Za-z0-9_]+)\s*=`)
+
+// keyLines maps dotted keys ("perturbation.current_uA") to their line.
+func keyLines(data []byte) map[string]int {
+	out := map[string]int{}
+	table := ""
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if m := tableRe.FindStringSubmatch(line); m != nil {
+			table = m[1]
+			if _, ok := out[table]; !ok {
+				out[table] = n
+			}
+			continue
+		}
+		if m := keyRe.FindStringSubmatch(line); m != nil {
+			k := m[1]
+			if table != "" {
+				k = table + "." + k
+			}
+			if _, ok := out[k]; !ok {
+				out[k] = n
+			}
+		}
+	}
+	return out
+}
+
+// field reports a bad value of key.
+func field(key string, v any, allowed string) *ConfigError {
+	return &ConfigError{Key: key, Value: fmt.Sprint(v), Allowed: allowed}
+}
+
+func checkRange(key string, v, lo, hi float64, unit string) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < lo || v > hi {
+		return field(key, v, fmt.Sprintf("allowed range [%g, %g]%s", lo, hi, unit))
+	}
+	return nil
+}
+
+func oneOf(key, v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return field(key, fmt.Sprintf("%q", v), "want one of "+strings.Join(quoteAll(allowed), ", "))
+}
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = fmt.Sprintf("%q", v)
+	}
+	sort.Strings(out)
+	return out
+}

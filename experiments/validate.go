@@ -1,0 +1,180 @@
+package experiments
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+
+	"github.com/microstim/microstim/sim"
+)
+
+// Protocol is a registered experiment: its defaults and how to run it.
+type Protocol struct {
+	Name     string
+	Citation string
+	Defaults func() Config
+}
+
+// Protocols is the registry of experiment protocols by name.
+var Protocols = map[string]Protocol{}
+
+// ProtocolNames lists the registered protocols.
+func ProtocolNames() []string {
+	var n []string
+	for k := range Protocols {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+// Validate checks every value against its allowed range or set.
+func (c *Config) Validate() error {
+	if c.Model.Weights != "" {
+		if _, err := os.Stat(c.Model.Weights); err != nil {
+			return field("model.weights", fmt.Sprintf("%q", c.Model.Weights), "file not found (\"\" selects the embedded default model)")
+		}
+	}
+	if err := oneOf("stimuli.set", c.Stimuli.Set, "embedded", "folder"); err != nil {
+		return err
+	}
+	if c.Stimuli.Set == "folder" {
+		if st, err := os.Stat(c.Stimuli.Folder); err != nil || !st.IsDir() {
+			return field("stimuli.folder", fmt.Sprintf("%q", c.Stimuli.Folder), "folder not found (a folder of category folders)")
+		}
+	}
+	t := c.Task
+	if len(t.SignalLevels_pct) < 2 {
+		return field("task.signal_levels_pct", t.SignalLevels_pct, "want at least 2 levels in [-100, 100] %")
+	}
+	for _, v := range t.SignalLevels_pct {
+		if err := checkRange("task.signal_levels_pct", v, -100, 100, " %"); err != nil {
+			return err
+		}
+	}
+	if err := checkRange("task.test_images_per_class", float64(t.TestImages), 2, 1000, " images"); err != nil {
+		return err
+	}
+	if err := checkRange("task.trials_per_image", float64(t.TrialsPerImage), 1, 10000, " trials"); err != nil {
+		return err
+	}
+	if err := checkRange("task.decoder_C", t.DecoderC, 1e-8, 1e6, ""); err != nil {
+		return err
+	}
+	if err := checkRange("task.lapse_rate", t.Lapse, 0, 0.5, ""); err != nil {
+		return err
+	}
+	if err := checkRange("task.bootstrap_reps", float64(t.BootstrapReps), 0, 100000, ""); err != nil {
+		return err
+	}
+	if err := c.validatePerturbation(); err != nil {
+		return err
+	}
+	return c.validateSites()
+}
+
+var simParam = regexp.MustCompile(`^([A-Za-z_]+) = (\S+): (.*)$`)
+
+// validatePerturbation builds the sim model, mapping its parameter errors to
+// config keys.
+func (c *Config) validatePerturbation() error {
+	p := c.Perturbation
+	if err := oneOf("perturbation.kind", p.Kind, "microstim", "optogenetic", "muscimol", "lesion"); err != nil {
+		return err
+	}
+	if err := oneOf("perturbation.stage", p.Stage, "V1", "V2", "V4", "IT"); err != nil {
+		return err
+	}
+	if p.Kind == "microstim" {
+		if err := oneOf("perturbation.spread_law", p.SpreadLaw, sim.SpreadLaws()...); err != nil {
+			return err
+		}
+	}
+	if _, err := c.BuildPerturbation(); err != nil {
+		if m := simParam.FindStringSubmatch(err.Error()); m != nil {
+			return field("perturbation."+m[1], m[2], m[3])
+		}
+		return field("perturbation", p.Kind, err.Error())
+	}
+	return nil
+}
+
+// BuildPerturbation returns the sim model the config describes.
+func (c *Config) BuildPerturbation() (sim.Perturbation, error) {
+	p := c.Perturbation
+	var out sim.Perturbation
+	switch p.Kind {
+	case "microstim":
+		param := 0.0
+		switch p.SpreadLaw {
+		case "sqrt_tehovnik":
+			param = p.K_uA_per_mm2
+		case "gaussian":
+			param = p.Sigma_mm
+		case "disk":
+			param = p.Radius_mm
+		}
+		law, err := sim.NewSpreadLaw(p.SpreadLaw, param)
+		if err != nil {
+			return nil, err
+		}
+		out = sim.Microstim{Law: law, Current_uA: p.Current_uA, Frequency_Hz: p.Frequency_Hz, PulseWidth_us: p.PulseWidth_us,
+			Train_ms: p.Train_ms, Mode: sim.GainMode(p.GainMode), Cap: p.GainCap}
+	case "optogenetic":
+		out = sim.Optogenetic{Power_mW: p.Power_mW, Expression: p.Expression, Mode: sim.OptoMode(p.OptoMode)}
+	case "muscimol":
+		out = sim.Muscimol{Volume_uL: p.Volume_uL}
+	case "lesion":
+		out = sim.Lesion{Radius_mm: p.Radius_mm}
+	default:
+		return nil, fmt.Errorf("kind = %s: want microstim, optogenetic, muscimol or lesion", p.Kind)
+	}
+	return out, out.Validate()
+}
+
+func (c *Config) validateSites() error {
+	s := c.Sites
+	if err := oneOf("sites.rule", s.Rule, "explicit", "dprime_split", "face_patch_centre", "grid"); err != nil {
+		return err
+	}
+	if err := oneOf("sites.hemisphere", s.Hemisphere, "L", "R", "both"); err != nil {
+		return err
+	}
+	switch s.Rule {
+	case "explicit":
+		if len(s.Explicit) == 0 {
+			return field("sites.site", "none", "rule \"explicit\" needs at least one [[sites.site]] with hemisphere, x_mm, y_mm")
+		}
+		for i, e := range s.Explicit {
+			key := fmt.Sprintf("sites.site[%d]", i+1)
+			if err := oneOf(key+".hemisphere", e.Hemisphere, "L", "R"); err != nil {
+				return err
+			}
+			if err := checkRange(key+".x_mm", e.X_mm, 0, 10, " mm (IT sheet)"); err != nil {
+				return err
+			}
+			if err := checkRange(key+".y_mm", e.Y_mm, 0, 10, " mm (IT sheet)"); err != nil {
+				return err
+			}
+		}
+	case "dprime_split":
+		if err := checkRange("sites.n_selective", float64(s.NSelective), 0, 1000, " sites"); err != nil {
+			return err
+		}
+		if err := checkRange("sites.n_other", float64(s.NOther), 0, 1000, " sites"); err != nil {
+			return err
+		}
+		if s.NSelective+s.NOther == 0 {
+			return field("sites.n_selective", 0, "n_selective + n_other must be at least 1")
+		}
+		if err := checkRange("sites.dprime_threshold", s.DPrimeThreshold, -10, 10, ""); err != nil {
+			return err
+		}
+	case "grid":
+		if err := checkRange("sites.grid_mm", s.Grid_mm, 0.1, 10, " mm"); err != nil {
+			return err
+		}
+	}
+	return checkRange("sites.neighbourhood_radius_mm", s.Radius_mm, 0.05, 5, " mm")
+}
