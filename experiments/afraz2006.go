@@ -211,13 +211,16 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 	selResp := to64(selAct.Stages[3])
 	res.UnitDPrime = topography.UnitDPrimes(selResp, isFace)
 	res.Candidates = topography.SiteDPrimes(m.IT(), selResp, isFace, c.Sites.Grid_mm, c.Sites.Radius_mm)
-	chosen := SelectSites(res.Candidates, c.Sites.NSelective, c.Sites.NOther, c.Sites.DPrimeThreshold, c.Sites.Hemisphere, c.Seed)
+	chosen, err := c.chooseSites(m.IT(), selResp, isFace, res.UnitDPrime, res.Candidates)
+	if err != nil {
+		return nil, err
+	}
 	for _, s := range chosen {
 		if s.Selective {
 			res.NFaceSites++
 		}
 	}
-	if res.NFaceSites < c.Sites.NSelective {
+	if c.Sites.Rule == "dprime_split" && res.NFaceSites < c.Sites.NSelective {
 		res.Notes = append(res.Notes, fmt.Sprintf("the model offers only %d sites with neighbourhood d′ > %g (%d requested); all of them are used and the criterion is unchanged",
 			res.NFaceSites, c.Sites.DPrimeThreshold, c.Sites.NSelective))
 	}
@@ -405,4 +408,76 @@ func summariseMonkey(sites []SiteShift, seed uint64) MonkeySummary {
 	mf, sf := MeanSEM(face)
 	mo, so := MeanSEM(other)
 	return MonkeySummary{Corr: Pearson(d, s, 2000, seed), MeanFace: [2]float64{mf, sf}, MeanOther: [2]float64{mo, so}, Sites: sites}
+}
+
+// chooseSites applies the config's site rule.
+func (c *Config) chooseSites(l *topography.Layout, resp [][]float64, isFace []bool, unitD []float64, cands []topography.Site) ([]SelectedSite, error) {
+	sc := c.Sites
+	want := func(h topography.Hemisphere) bool { return sc.Hemisphere == "both" || sc.Hemisphere == h.String() }
+	at := func(h topography.Hemisphere, x, y float64) SelectedSite {
+		d, n := PointDPrime(l, resp, isFace, h, x, y, sc.Radius_mm)
+		return SelectedSite{topography.Site{Hemi: h, X_mm: x, Y_mm: y, DPrime: d, Units: n}, d > sc.DPrimeThreshold}
+	}
+	var out []SelectedSite
+	switch sc.Rule {
+	case "dprime_split":
+		return SelectSites(cands, sc.NSelective, sc.NOther, sc.DPrimeThreshold, sc.Hemisphere, c.Seed), nil
+	case "grid":
+		for _, s := range cands {
+			if want(s.Hemi) {
+				out = append(out, SelectedSite{s, s.DPrime > sc.DPrimeThreshold})
+			}
+		}
+	case "explicit":
+		for _, e := range sc.Explicit {
+			h, err := topography.ParseHemisphere(e.Hemisphere)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, at(h, e.X_mm, e.Y_mm))
+		}
+	case "face_patch_centre":
+		patches, _ := topography.FacePatches(l, unitD, MapSigma_mm, MapStep_mm, NullPermutations, c.Seed)
+		for h := topography.Left; h <= topography.Right; h++ {
+			if !want(h) {
+				continue
+			}
+			for _, p := range patches { // sorted by area: the first of a hemisphere is its largest
+				if p.Hemi == h {
+					out = append(out, at(h, p.X_mm, p.Y_mm))
+					break
+				}
+			}
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("sites.rule = \"face_patch_centre\": the model has no face patch above the shuffle null in hemisphere %s", sc.Hemisphere)
+		}
+	default:
+		return nil, fmt.Errorf("sites.rule = %q: not implemented", sc.Rule)
+	}
+	return out, nil
+}
+
+// PointDPrime is Afraz's multi-unit d′ at one point: responses of the units
+// of hemisphere h within radius_mm pooled per image, faces against non-faces.
+func PointDPrime(l *topography.Layout, resp [][]float64, isFace []bool, h topography.Hemisphere, x, y, radius_mm float64) (float64, int) {
+	var units []int
+	for i := range l.Hemi {
+		if l.Hemi[i] == h && math.Hypot(l.X_mm[i]-x, l.Y_mm[i]-y) <= radius_mm {
+			units = append(units, i)
+		}
+	}
+	var on, off []float64
+	for k, r := range resp {
+		var sum float64
+		for _, u := range units {
+			sum += r[u]
+		}
+		if isFace[k] {
+			on = append(on, sum)
+		} else {
+			off = append(off, sum)
+		}
+	}
+	return topography.DPrime(on, off), len(units)
 }

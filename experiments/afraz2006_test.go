@@ -135,3 +135,29 @@ func TestPearsonPValue(t *testing.T) {
 		t.Errorf("perfect correlation: %+v", c)
 	}
 }
+
+// PointDPrime at a grid point equals the grid's site d′.
+func TestPointDPrimeMatchesGrid(t *testing.T) {
+	l, _ := topography.NewLayout("IT", 32, 4, 4, 0.25, 2)
+	r := rand.New(rand.NewPCG(2, 2))
+	resp := make([][]float64, 40)
+	isFace := make([]bool, 40)
+	for i := range resp {
+		isFace[i] = i < 15
+		resp[i] = make([]float64, l.Units())
+		for u := range resp[i] {
+			resp[i][u] = r.Float64()
+			if isFace[i] && l.Hemi[u] == topography.Left && l.X_mm[u] < 3 {
+				resp[i][u] += 0.5
+			}
+		}
+	}
+	sites := topography.SiteDPrimes(l, resp, isFace, 0.5, 0.5)
+	for _, k := range []int{0, 37, len(sites) - 1} {
+		s := sites[k]
+		d, n := PointDPrime(l, resp, isFace, s.Hemi, s.X_mm, s.Y_mm, 0.5)
+		if n != s.Units || math.Abs(d-s.DPrime) > 1e-12 {
+			t.Errorf("site %d: PointDPrime %.6f (%d units), grid %.6f (%d units)", k, d, n, s.DPrime, s.Units)
+		}
+	}
+}
