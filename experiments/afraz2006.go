@@ -257,10 +257,15 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 		res.TrialsPerLv[levelIdx[it.Level]] += c.Task.TrialsPerImage
 	}
 
+	decoders := map[float64]*sim.Logistic{}
 	analyse := func(C float64, pert [][][]float32, reps int) ([]SiteResult, float64, error) {
-		dec, err := sim.FitLogistic(fitX, fitLab, 2, C)
-		if err != nil {
-			return nil, 0, err
+		dec, ok := decoders[C]
+		if !ok {
+			var err error
+			if dec, err = sim.FitLogistic(fitX, fitLab, 2, C); err != nil {
+				return nil, 0, err
+			}
+			decoders[C] = dec
 		}
 		ctrlP := faceProbs(dec, eng.IT)
 		acc := 0.0

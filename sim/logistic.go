@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 
 	"gonum.org/v1/gonum/optimize"
 )
@@ -71,46 +72,79 @@ func FitLogistic(x [][]float64, y []int, classes int, C float64) (*Logistic, err
 	}
 	k := classes
 	np := k * (d + 1)
-	logits := make([]float64, k)
+	// The likelihood is summed over a fixed number of sample chunks, each on
+	// its own goroutine, and the chunks are added in order: the result does
+	// not depend on the number of cores.
+	const chunks = 8
+	bounds := make([]int, chunks+1)
+	for c := range bounds {
+		bounds[c] = c * len(z) / chunks
+	}
+	partF := make([]float64, chunks)
+	partG := make([][]float64, chunks)
+	for c := range partG {
+		partG[c] = make([]float64, np)
+	}
 	fg := func(grad, p []float64) float64 {
-		var f float64
-		if grad != nil {
-			for i := range grad {
-				grad[i] = 0
-			}
+		var wg sync.WaitGroup
+		for ch := 0; ch < chunks; ch++ {
+			wg.Add(1)
+			go func(ch int) {
+				defer wg.Done()
+				g := partG[ch]
+				if grad != nil {
+					clear(g)
+				}
+				logits := make([]float64, k)
+				var f float64
+				for i := bounds[ch]; i < bounds[ch+1]; i++ {
+					zi := z[i]
+					for c := 0; c < k; c++ {
+						off := c * (d + 1)
+						s := p[off+d]
+						for j, v := range zi {
+							s += p[off+j] * v
+						}
+						logits[c] = s
+					}
+					lse := logSumExp(logits)
+					f += C * (lse - logits[y[i]])
+					if grad != nil {
+						for c := 0; c < k; c++ {
+							gc := math.Exp(logits[c] - lse)
+							if c == y[i] {
+								gc--
+							}
+							gc *= C
+							off := c * (d + 1)
+							for j, v := range zi {
+								g[off+j] += gc * v
+							}
+							g[off+d] += gc
+						}
+					}
+				}
+				partF[ch] = f
+			}(ch)
 		}
+		wg.Wait()
+		var f float64
 		for c := 0; c < k; c++ {
-			w := p[c*(d+1) : c*(d+1)+d]
-			for _, v := range w {
+			for _, v := range p[c*(d+1) : c*(d+1)+d] {
 				f += 0.5 * v * v
 			}
-			if grad != nil {
-				copy(grad[c*(d+1):c*(d+1)+d], w)
-			}
 		}
-		for i, zi := range z {
+		for ch := 0; ch < chunks; ch++ {
+			f += partF[ch]
+		}
+		if grad != nil {
 			for c := 0; c < k; c++ {
-				off := c * (d + 1)
-				s := p[off+d]
-				for j, v := range zi {
-					s += p[off+j] * v
-				}
-				logits[c] = s
+				copy(grad[c*(d+1):c*(d+1)+d], p[c*(d+1):c*(d+1)+d])
+				grad[c*(d+1)+d] = 0
 			}
-			lse := logSumExp(logits)
-			f += C * (lse - logits[y[i]])
-			if grad != nil {
-				for c := 0; c < k; c++ {
-					g := math.Exp(logits[c] - lse)
-					if c == y[i] {
-						g--
-					}
-					g *= C
-					off := c * (d + 1)
-					for j, v := range zi {
-						grad[off+j] += g * v
-					}
-					grad[off+d] += g
+			for ch := 0; ch < chunks; ch++ {
+				for i, v := range partG[ch] {
+					grad[i] += v
 				}
 			}
 		}

@@ -139,3 +139,27 @@ func ExampleFitLogistic() {
 	fmt.Println(m.Predict([]float64{0.5}), m.Predict([]float64{4.5}))
 	// Output: 0 1
 }
+
+// BenchmarkFitLogistic fits a face/non-face-sized readout: 1,600 samples ×
+// 4,096 features, two classes, at Brain-Score's C and at C = 1.
+func BenchmarkFitLogistic(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x := make([][]float64, 1600)
+	y := make([]int, len(x))
+	for i := range x {
+		y[i] = i % 2
+		x[i] = make([]float64, 4096)
+		for j := range x[i] {
+			x[i][j] = math.Max(0, r.NormFloat64()+0.1*float64(y[i])*float64(j%3))
+		}
+	}
+	for _, C := range []float64{1e-3, 1} {
+		b.Run(fmt.Sprintf("C=%g", C), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := FitLogistic(x, y, 2, C); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
