@@ -420,7 +420,7 @@ func (c *Config) chooseSites(l *topography.Layout, resp [][]float64, isFace []bo
 	sc := c.Sites
 	want := func(h topography.Hemisphere) bool { return sc.Hemisphere == "both" || sc.Hemisphere == h.String() }
 	at := func(h topography.Hemisphere, x, y float64) SelectedSite {
-		d, n := PointDPrime(l, resp, isFace, h, x, y, sc.Radius_mm)
+		d, n := topography.PointDPrime(l, resp, isFace, h, x, y, sc.Radius_mm)
 		return SelectedSite{topography.Site{Hemi: h, X_mm: x, Y_mm: y, DPrime: d, Units: n}, d > sc.DPrimeThreshold}
 	}
 	var out []SelectedSite
@@ -461,28 +461,4 @@ func (c *Config) chooseSites(l *topography.Layout, resp [][]float64, isFace []bo
 		return nil, fmt.Errorf("sites.rule = %q: not implemented", sc.Rule)
 	}
 	return out, nil
-}
-
-// PointDPrime is Afraz's multi-unit d′ at one point: responses of the units
-// of hemisphere h within radius_mm pooled per image, faces against non-faces.
-func PointDPrime(l *topography.Layout, resp [][]float64, isFace []bool, h topography.Hemisphere, x, y, radius_mm float64) (float64, int) {
-	var units []int
-	for i := range l.Hemi {
-		if l.Hemi[i] == h && math.Hypot(l.X_mm[i]-x, l.Y_mm[i]-y) <= radius_mm {
-			units = append(units, i)
-		}
-	}
-	var on, off []float64
-	for k, r := range resp {
-		var sum float64
-		for _, u := range units {
-			sum += r[u]
-		}
-		if isFace[k] {
-			on = append(on, sum)
-		} else {
-			off = append(off, sum)
-		}
-	}
-	return topography.DPrime(on, off), len(units)
 }

@@ -155,7 +155,7 @@ func TestPointDPrimeMatchesGrid(t *testing.T) {
 	sites := topography.SiteDPrimes(l, resp, isFace, 0.5, 0.5)
 	for _, k := range []int{0, 37, len(sites) - 1} {
 		s := sites[k]
-		d, n := PointDPrime(l, resp, isFace, s.Hemi, s.X_mm, s.Y_mm, 0.5)
+		d, n := topography.PointDPrime(l, resp, isFace, s.Hemi, s.X_mm, s.Y_mm, 0.5)
 		if n != s.Units || math.Abs(d-s.DPrime) > 1e-12 {
 			t.Errorf("site %d: PointDPrime %.6f (%d units), grid %.6f (%d units)", k, d, n, s.DPrime, s.Units)
 		}

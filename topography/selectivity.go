@@ -100,7 +100,6 @@ func SiteDPrimes(l *Layout, resp [][]float64, isOn []bool, grid_mm, radius_mm fl
 	nx := int(math.Floor(l.Sheet.Width_mm/grid_mm + 0.5 + 1e-9))
 	ny := int(math.Floor(l.Sheet.Height_mm/grid_mm + 0.5 + 1e-9))
 	r2 := radius_mm * radius_mm
-	var on, off []float64
 	var sites []Site
 	var near []int
 	for _, h := range [2]Hemisphere{Left, Right} {
@@ -119,19 +118,7 @@ func SiteDPrimes(l *Layout, resp [][]float64, isOn []bool, grid_mm, radius_mm fl
 				if len(near) == 0 {
 					continue
 				}
-				on, off = on[:0], off[:0]
-				for img, row := range resp {
-					s := 0.0
-					for _, u := range near {
-						s += row[u]
-					}
-					if isOn[img] {
-						on = append(on, s)
-					} else {
-						off = append(off, s)
-					}
-				}
-				sites = append(sites, Site{Hemi: h, X_mm: x, Y_mm: y, DPrime: DPrime(on, off), Units: len(near)})
+				sites = append(sites, Site{Hemi: h, X_mm: x, Y_mm: y, DPrime: PooledDPrime(resp, near, isOn), Units: len(near)})
 			}
 		}
 	}
@@ -151,4 +138,36 @@ func respUnits(resp [][]float64) (units int, ok bool) {
 		}
 	}
 	return units, true
+}
+
+// PooledDPrime is the d′ of the summed responses of units (a multi-unit
+// signal), images with isOn true against the rest.
+func PooledDPrime(resp [][]float64, units []int, isOn []bool) float64 {
+	var on, off []float64
+	for img, row := range resp {
+		s := 0.0
+		for _, u := range units {
+			s += row[u]
+		}
+		if isOn[img] {
+			on = append(on, s)
+		} else {
+			off = append(off, s)
+		}
+	}
+	return DPrime(on, off)
+}
+
+// PointDPrime is Afraz's multi-unit d′ at one point: the units of
+// hemisphere h within radius_mm of (x_mm, y_mm) pooled per image. It also
+// returns the number of units pooled.
+func PointDPrime(l *Layout, resp [][]float64, isOn []bool, h Hemisphere, x_mm, y_mm, radius_mm float64) (float64, int) {
+	var units []int
+	for i := range l.Hemi {
+		dx, dy := l.X_mm[i]-x_mm, l.Y_mm[i]-y_mm
+		if l.Hemi[i] == h && dx*dx+dy*dy <= radius_mm*radius_mm { // as SiteDPrimes
+			units = append(units, i)
+		}
+	}
+	return PooledDPrime(resp, units, isOn), len(units)
 }
