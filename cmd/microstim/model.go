@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
@@ -56,7 +55,7 @@ func runModelInfo(args []string) error {
 		return err
 	}
 	if *asJSON {
-		b, err := json.MarshalIndent(jsonSafe(info), "", "  ")
+		b, err := experiments.MarshalJSONSafe(info)
 		if err != nil {
 			return err
 		}
@@ -84,33 +83,6 @@ func runModelInfo(args []string) error {
 	fmt.Fprintf(w, "response correlation\t%.3f (< 1 mm) − %.3f (> 5 mm) = %.3f\n", info.CorrNear, info.CorrFar, info.CorrNearMinusFar)
 	fmt.Fprintf(w, "RSA vs monkey IT\t%.3f (Spearman, Kiani 92 images)\n", info.RSAMonkeyITSpearman)
 	return w.Flush()
-}
-
-// jsonSafe turns NaN and Inf into null by round-tripping through a map.
-func jsonSafe(info *experiments.ModelInfo) any {
-	type alias experiments.ModelInfo
-	b, err := json.Marshal(struct{ *alias }{(*alias)(info)})
-	if err == nil {
-		var v any
-		json.Unmarshal(b, &v)
-		return v
-	}
-	// encoding/json refuses NaN: replace the float fields that can be NaN.
-	c := *info
-	fix := func(v *float64) {
-		if math.IsNaN(*v) || math.IsInf(*v, 0) {
-			*v = -999
-		}
-	}
-	fix(&c.RSAMonkeyITSpearman)
-	fix(&c.CorrNear)
-	fix(&c.CorrFar)
-	fix(&c.CorrNearMinusFar)
-	for i := range c.CorrVsDistance {
-		fix(&c.CorrVsDistance[i].Corr)
-		fix(&c.CorrVsDistance[i].Distance_mm)
-	}
-	return &c
 }
 
 func runModelMap(args []string) error {
@@ -155,7 +127,10 @@ func runModelMap(args []string) error {
 			}
 		}
 		series = append(series, plots.Series{Name: fmt.Sprintf("%s (α = %s)", strings.TrimSuffix(name, ".mstw"), info.Meta["alpha"]), X: xs, Y: ys})
-		b, _ := json.MarshalIndent(jsonSafe(info), "", "  ")
+		b, err := experiments.MarshalJSONSafe(info)
+		if err != nil {
+			return err
+		}
 		if err := plots.WriteAtomic(filepath.Join(*out, "model_info"+suffix+".json"), b); err != nil {
 			return err
 		}
@@ -164,7 +139,10 @@ func runModelMap(args []string) error {
 		"cortical distance (mm)", "mean pairwise response r (held-out images)", series); err != nil {
 		return err
 	}
-	b, _ := json.MarshalIndent(manifest, "", "  ")
+	b, err := experiments.MarshalJSONSafe(manifest)
+	if err != nil {
+		return err
+	}
 	if err := plots.WriteAtomic(filepath.Join(*out, "manifest.json"), b); err != nil {
 		return err
 	}
