@@ -1,0 +1,128 @@
+package experiments
+
+import (
+	"math"
+	"testing"
+
+	"github.com/microstim/microstim/vision"
+)
+
+// expected is a pinned score with its tolerance.
+type expected struct {
+	name      string
+	got, want float64
+	tol       float64
+}
+
+func checkExpected(t *testing.T, rows []expected) {
+	t.Helper()
+	for _, r := range rows {
+		if math.IsNaN(r.got) || math.Abs(r.got-r.want) > r.tol {
+			t.Errorf("%s = %.6g, expected %.6g ± %g (update the pin only for an intended model or method change)", r.name, r.got, r.want, r.tol)
+		}
+	}
+}
+
+// Expected scores of the embedded default model: the acceptance criteria of
+// the model issue, and every reported number pinned so that a change that
+// moves one is seen in review.
+func TestDefaultModelCharacterisation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("characterises the default model")
+	}
+	m, meta, sha, err := vision.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := vision.Stimuli()
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := Characterise(m, sha, meta, pool, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// acceptance criteria
+	if info.HeldoutTop1 < 0.55 {
+		t.Errorf("held-out top-1 %.3f < 0.55", info.HeldoutTop1)
+	}
+	if info.CorrNearMinusFar < 0.2 {
+		t.Errorf("near − far correlation %.3f < 0.2", info.CorrNearMinusFar)
+	}
+	for h, name := range []string{"L", "R"} {
+		ok := false
+		for _, p := range info.FacePatches {
+			if p.Hemisphere == name && p.Area_mm2 >= 1 && p.Area_mm2 <= 30 {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Errorf("no face patch of 1–30 mm² above the null in hemisphere %s (null p95 %.3f)", name, info.NullThreshold[h])
+		}
+	}
+	checkExpected(t, defaultModelPins(info))
+}
+
+// defaultModelPins are the embedded default model's characterisation (seed
+// 1), measured when the model was committed.
+func defaultModelPins(info *ModelInfo) []expected {
+	const tol = 1e-6
+	var patchL, patchR float64
+	for _, p := range info.FacePatches {
+		if p.Hemisphere == "L" && patchL == 0 {
+			patchL = p.Area_mm2
+		}
+		if p.Hemisphere == "R" && patchR == 0 {
+			patchR = p.Area_mm2
+		}
+	}
+	return []expected{
+		{"heldout_top1", info.HeldoutTop1, 0.6513317191283293, tol},
+		{"face_decoding_accuracy", info.FaceDecodingAccuracy, 0.9491150442477876, tol},
+		{"face_selective_fraction", info.FaceSelectiveFraction, 0.013916015625, tol},
+		{"max_smoothed_dprime L", info.MaxSmoothedDPrime[0], 0.6871738351512348, tol},
+		{"max_smoothed_dprime R", info.MaxSmoothedDPrime[1], 0.9116900607627351, tol},
+		{"largest patch L (mm²)", patchL, 3.5, tol},
+		{"largest patch R (mm²)", patchR, 3.3125, tol},
+		{"sites_dprime_gt1", float64(info.SitesDPrimeGT1), 20, 0},
+		{"max_site_dprime", info.MaxSiteDPrime, 1.5530754977970853, tol},
+		{"corr_near_minus_far", info.CorrNearMinusFar, 0.30666820354646873, tol},
+		{"rsa_monkey_it_spearman", info.RSAMonkeyITSpearman, 0.22299386950347885, tol},
+	}
+}
+
+// Expected score of the Afraz 2006 benchmark on the default model with the
+// shipped config: the numbers reported in the closing note of the run issue.
+func TestDefaultModelAfraz2006(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the Afraz 2006 benchmark")
+	}
+	c, err := LoadConfig("../configs/afraz2006.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, _, err := vision.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := vision.Stimuli()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := RunAfraz2006(c, m, pool, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Score()
+	if !s.Pass {
+		t.Errorf("verdict changed: %s", s.Verdict)
+	}
+	checkExpected(t, []expected{
+		{"r_shift_dprime", s.RShiftDPrime, 0.4013399643247087, 1e-9},
+		{"p_shift_dprime", s.PShiftDPrime, 0.00035888664498481625, 1e-12},
+		{"mean_shift_face_sites_pct", s.MeanShiftFace_pct, 10.74099792814398, 1e-7},
+		{"mean_shift_other_sites_pct", s.MeanShiftOther_pct, -1.729221762934154, 1e-7},
+		{"n_face_sites", float64(s.NFaceSites), 20, 0},
+		{"monkey_r_shift_dprime", s.MonkeyR, 0.5519403519560212, 1e-9},
+	})
+}
