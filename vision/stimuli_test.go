@@ -1,0 +1,65 @@
+package vision
+
+import (
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestEmbeddedPool(t *testing.T) {
+	pool, err := Stimuli()
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := map[string]int{}
+	for _, s := range pool {
+		roles[s.Role]++
+		if s.Img.W != 64 || s.Img.H != 64 {
+			t.Fatalf("%s is %d×%d", s.File, s.Img.W, s.Img.H)
+		}
+	}
+	want := map[string]int{"caltech_heldout": 1239, "floc_adult": 72, "floc_body": 144, "kiani92": 92}
+	for r, n := range want {
+		if roles[r] != n {
+			t.Errorf("role %s: %d images, want %d", r, roles[r], n)
+		}
+	}
+	faces, non := FaceSelectivitySet(pool)
+	if len(faces) != 96 || len(non) != 144+68+144 {
+		t.Errorf("face set %d faces, %d non-faces; want 96 and 356", len(faces), len(non))
+	}
+	for _, s := range non {
+		if s.Face || caltechFaceCategory[s.Category] {
+			t.Fatalf("non-face set holds %s", s.File)
+		}
+	}
+}
+
+func TestFolderStimuli(t *testing.T) {
+	dir := t.TempDir()
+	for _, cat := range []string{"faces", "cars"} {
+		os.MkdirAll(filepath.Join(dir, cat), 0o755)
+		for i := 0; i < 2; i++ {
+			img := image.NewGray(image.Rect(0, 0, 100, 80))
+			f, _ := os.Create(filepath.Join(dir, cat, string(rune('a'+i))+".png"))
+			png.Encode(f, img)
+			f.Close()
+		}
+	}
+	pool, err := FolderStimuli(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	faces, non := FaceSelectivitySet(pool)
+	if len(pool) != 4 || len(faces) != 2 || len(non) != 2 {
+		t.Fatalf("%d stimuli, %d faces, %d non-faces", len(pool), len(faces), len(non))
+	}
+	if pool[0].Img.W != 64 || pool[0].Img.H != 64 {
+		t.Errorf("folder image resized to %d×%d", pool[0].Img.W, pool[0].Img.H)
+	}
+	if _, err := FolderStimuli(filepath.Join(dir, "none")); err == nil {
+		t.Error("missing folder accepted")
+	}
+}
