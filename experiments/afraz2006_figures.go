@@ -81,6 +81,7 @@ func Afraz2006Figures(dir string, c *Config, r *Afraz2006Result, m *vision.Model
 
 	// 3. sites on the IT sheets over the smoothed face d′ map.
 	it := m.IT()
+	patches, thr := topography.FacePatches(it, r.UnitDPrime, MapSigma_mm, MapStep_mm, NullPermutations, c.Seed)
 	var panels []plots.SheetPanel
 	for h := 0; h < 2; h++ {
 		hemi := topography.Hemisphere(h)
@@ -94,11 +95,17 @@ func Afraz2006Figures(dir string, c *Config, r *Afraz2006Result, m *vision.Model
 		if hemi == topography.Right {
 			title = "Right hemisphere IT"
 		}
-		panels = append(panels, plots.SheetPanel{Map: topography.Smooth(it, hemi, r.UnitDPrime, MapSigma_mm, MapStep_mm), Threshold: math.NaN(),
-			Title: title, Sites: marks})
+		var ps []topography.Patch
+		for _, p := range patches {
+			if p.Hemi == hemi {
+				ps = append(ps, p)
+			}
+		}
+		panels = append(panels, plots.SheetPanel{Map: topography.Smooth(it, hemi, r.UnitDPrime, MapSigma_mm, MapStep_mm), Threshold: thr[h],
+			Patches: ps, Title: title, Sites: marks})
 	}
 	if err := plots.WriteSheetMap(filepath.Join(dir, "sites_on_sheet"), panels, plots.SheetMapOptions{
-		Title: "Stimulation sites coloured by shift; grey: smoothed face d′ (σ = 0.5 mm); labels: d′ > 1 sites", ValueLabel: "face d′",
+		Title: "Sites coloured by shift; grey: face d′ (σ = 0.5 mm), outlines: face patches; numbers: d′ > 1 sites", ValueLabel: "face d′",
 		Min: -1, Max: 1, SiteLabel: "shift toward face (% signal)",
 	}); err != nil {
 		return err

@@ -288,7 +288,7 @@ func (f *sheetFigure) newPanelPlot(p SheetPanel) *plot.Plot {
 	styleAxes(pl, "x (mm)", "y (mm)")
 	pl.X.Padding, pl.Y.Padding = 0, 0
 	pl.Add(&heatCells{m: p.Map, f: f})
-	pl.Add(&patchOverlay{m: p.Map, patches: p.Patches})
+	pl.Add(&patchOverlay{m: p.Map, patches: p.Patches, outlineOnly: len(p.Sites) > 0})
 	if len(p.Sites) > 0 {
 		pl.Add(&siteOverlay{sites: p.Sites, scale: f.sites})
 	}
@@ -493,8 +493,9 @@ func (h *heatCells) Plot(c draw.Canvas, p *plot.Plot) {
 // patchOverlay draws the outlines of patches and labels their centroids
 // with their areas.
 type patchOverlay struct {
-	m       *topography.Map
-	patches []topography.Patch
+	m           *topography.Map
+	patches     []topography.Patch
+	outlineOnly bool // no centroid markers or area labels (site markers carry the labels)
 }
 
 func (o *patchOverlay) Plot(c draw.Canvas, p *plot.Plot) {
@@ -515,6 +516,9 @@ func (o *patchOverlay) Plot(c draw.Canvas, p *plot.Plot) {
 			path.Close()
 			c.Stroke(path)
 		}
+	}
+	if o.outlineOnly {
+		return
 	}
 
 	// Centroid markers and area labels, largest patches first, skipping
