@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -35,6 +36,7 @@ type TrainConfig struct {
 	HeldoutFracs map[string]float64 `json:"heldout_fracs"` // per-category overrides
 	GenderLabels string             `json:"gender_labels"` // CSV dataset,file,gender ("" for none)
 	GenderWeight float64            `json:"gender_weight"` // weight of the face-gender loss
+	Repeat       map[string]int     `json:"repeat,omitempty"` // class → times each of its images is shown per epoch (default 1)
 	Seed         uint64             `json:"seed"`
 	Epochs       int                `json:"epochs"`
 	Batch        int                `json:"batch"`
@@ -57,6 +59,10 @@ func DefaultTrainConfig(dataRoot string) TrainConfig {
 		CropFrac:    map[string]float64{"adult": 0.75, "body": 0.75},
 		HeldoutFrac: 0.15, HeldoutFracs: map[string]float64{"adult": 0.5},
 		GenderLabels: filepath.Join(dataRoot, "labels/faces_gender.csv"), GenderWeight: 0.5,
+		// A richer face diet: primates see faces far more often than any
+		// one object category (issue 2's lever; Arcaro et al. 2017 on the
+		// role of face experience). Faces are shown 3 times per epoch.
+		Repeat: map[string]int{"Faces_easy": 3},
 		Seed: 1, Epochs: 12, Batch: 64, LR: 1e-3, WeightDecay: 0,
 		Alpha: [4]float64{0, 0, 0, 1}, ClipNorm: 5, Neighbours: 320, SwapSteps: 20000, TrainSide: 72,
 	}
@@ -277,6 +283,11 @@ func NewTrainer(cfg TrainConfig, ds *Dataset, dir string) (*Trainer, error) {
 }
 
 func newTrainer(cfg TrainConfig, a Arch, ds *Dataset, dir string) (*Trainer, error) {
+	for c, n := range cfg.Repeat {
+		if !slices.Contains(ds.Classes, c) || n < 1 {
+			return nil, fmt.Errorf("vision: repeat %q = %d: want a training class and a count ≥ 1", c, n)
+		}
+	}
 	m, err := NewModel(a, cfg.Seed)
 	if err != nil {
 		return nil, err
@@ -475,7 +486,23 @@ func (tr *Trainer) buildGraph() (*trainGraph, error) {
 }
 
 // stepsPerEpoch is the number of full batches per epoch.
-func (tr *Trainer) stepsPerEpoch() int { return len(tr.Data.Train) / tr.Cfg.Batch }
+func (tr *Trainer) stepsPerEpoch() int { return len(tr.epochItems()) / tr.Cfg.Batch }
+
+// epochItems lists the training-sample indices of one epoch, each
+// repeated as often as Cfg.Repeat asks for its class.
+func (tr *Trainer) epochItems() []int {
+	var out []int
+	for i, s := range tr.Data.Train {
+		n := 1
+		if r, ok := tr.Cfg.Repeat[tr.Data.Classes[s.Class]]; ok && r > 1 {
+			n = r
+		}
+		for k := 0; k < n; k++ {
+			out = append(out, i)
+		}
+	}
+	return out
+}
 
 // batch fills the inputs of step (epoch e, step s) deterministically.
 func (tr *Trainer) batch(t *trainGraph, e, s int, perm []int) ([]int, error) {
@@ -533,7 +560,12 @@ func (tr *Trainer) batch(t *trainGraph, e, s int, perm []int) ([]int, error) {
 // permutation returns epoch e's sample order.
 func (tr *Trainer) permutation(e int) []int {
 	r := rand.New(rand.NewPCG(tr.Cfg.Seed, 0x7065726d<<8|uint64(e)))
-	return r.Perm(len(tr.Data.Train))
+	items := tr.epochItems()
+	perm := r.Perm(len(items))
+	for i, p := range perm {
+		perm[i] = items[p]
+	}
+	return perm
 }
 
 // adam applies one AdamW step (β1 0.9, β2 0.999, ε 1e-8) with the

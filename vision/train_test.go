@@ -42,7 +42,7 @@ func tinyArch(classes []string) Arch {
 func tinyConfig() TrainConfig {
 	cfg := DefaultTrainConfig("")
 	cfg.SwapSteps, cfg.Batch, cfg.Epochs, cfg.TrainSide, cfg.Neighbours, cfg.LR = 50, 16, 6, 36, 12, 1e-2
-	cfg.GenderWeight = 0
+	cfg.GenderWeight, cfg.Repeat = 0, nil
 	return cfg
 }
 
@@ -109,5 +109,38 @@ func TestResumeIsExact(t *testing.T) {
 	other.LR = 5e-3
 	if _, err := ResumeTrainer(other, ds, split); err == nil {
 		t.Error("resuming with a different config was accepted")
+	}
+}
+
+// Repeat shows a class's images several times per epoch, in a shuffled
+// order that covers each repeated image exactly that often.
+func TestRepeatFaceDiet(t *testing.T) {
+	ds := tinyDataset(64, 36, 1)
+	cfg := tinyConfig()
+	cfg.Repeat = map[string]int{"q1": 3}
+	tr, err := newTrainer(cfg, tinyArch(ds.Classes), ds, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	perm := tr.permutation(0)
+	if len(perm) != 64+2*16 {
+		t.Fatalf("epoch has %d items, want %d", len(perm), 96)
+	}
+	count := map[int]int{}
+	for _, i := range perm {
+		count[i]++
+	}
+	for i, s := range ds.Train {
+		want := 1
+		if s.Class == 1 {
+			want = 3
+		}
+		if count[i] != want {
+			t.Fatalf("sample %d (class %d) shown %d times, want %d", i, s.Class, count[i], want)
+		}
+	}
+	cfg.Repeat = map[string]int{"faces": 2}
+	if _, err := newTrainer(cfg, tinyArch(ds.Classes), ds, t.TempDir()); err == nil {
+		t.Fatal("unknown repeat class accepted")
 	}
 }
