@@ -17,6 +17,10 @@ func init() {
 		Citation: "Afraz S.-R., Kiani R., Esteky H. (2006). Microstimulation of inferotemporal cortex influences face " +
 			"categorization. Nature 442:692–695.",
 		Defaults: afraz2006Defaults,
+		Validate: validateAfraz2006Task,
+		Run: func(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress, log io.Writer) (Outcome, error) {
+			return RunAfraz2006(c, m, pool, progress, log)
+		},
 	}
 }
 
@@ -125,6 +129,7 @@ type Afraz2006Result struct {
 	Sensitivity []SensitivityRow
 	DecoderAcc  float64 // accuracy of the frozen decoder on unperturbed test items (levels ≠ 0)
 	Notes       []string
+	Model       *vision.Model // the network run (for the figures)
 }
 
 // MonkeySummary is the digitised monkey result.
@@ -143,7 +148,7 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 	if progress == nil {
 		progress = func(int, int, string) {}
 	}
-	res := &Afraz2006Result{Levels: c.Task.SignalLevels_pct}
+	res := &Afraz2006Result{Levels: c.Task.SignalLevels_pct, Model: m}
 	faces, nonfaces := vision.FaceSelectivitySet(pool)
 	r := rand.New(rand.NewPCG(c.Seed, 0x61667261))
 	r.Shuffle(len(faces), func(i, j int) { faces[i], faces[j] = faces[j], faces[i] })
@@ -427,6 +432,25 @@ func (c *Config) chooseSites(l *topography.Layout, resp [][]float64, isFace []bo
 	switch sc.Rule {
 	case "dprime_split":
 		return SelectSites(cands, sc.NSelective, sc.NOther, sc.DPrimeThreshold, sc.Hemisphere, c.Seed), nil
+	case "random":
+		r := rand.New(rand.NewPCG(c.Seed, 0x72616e64))
+		for h := topography.Left; h <= topography.Right; h++ {
+			if !want(h) {
+				continue
+			}
+			var hc []topography.Site
+			for _, s := range cands {
+				if s.Hemi == h {
+					hc = append(hc, s)
+				}
+			}
+			for k, i := range r.Perm(len(hc)) {
+				if k == sc.NPerHemisphere {
+					break
+				}
+				out = append(out, SelectedSite{hc[i], hc[i].DPrime > sc.DPrimeThreshold})
+			}
+		}
 	case "grid":
 		for _, s := range cands {
 			if want(s.Hemi) {

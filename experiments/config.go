@@ -46,6 +46,11 @@ type TaskConfig struct {
 	DecoderC         float64   `toml:"decoder_C"` // inverse L2 strength of the logistic readout
 	Lapse            float64   `toml:"lapse_rate"`
 	BootstrapReps    int       `toml:"bootstrap_reps"`
+	ImageScale       float64   `toml:"image_scale"`          // image side as a fraction of the frame, shown in one hemifield
+	TrialsPerCond    int       `toml:"trials_per_condition"` // same/different: trials per condition (same or different × stimulation)
+	StimulatedCue    string    `toml:"stimulated_cue"`       // same/different: "second" or "both"
+	DistanceMetric   string    `toml:"distance_metric"`      // same/different: "l1" or "correlation"
+	Categories       []string  `toml:"categories"`           // object discrimination: categories, every pair a task
 }
 
 // PerturbationConfig describes the intervention.
@@ -77,7 +82,10 @@ type SitesConfig struct {
 	DPrimeThreshold float64    `toml:"dprime_threshold"`
 	Radius_mm       float64    `toml:"neighbourhood_radius_mm"`
 	Grid_mm         float64    `toml:"grid_mm"`
-	Hemisphere      string     `toml:"hemisphere"` // "L", "R" or "both"
+	Hemisphere      string     `toml:"hemisphere"`         // "L", "R" or "both"
+	NPerHemisphere  int        `toml:"n_per_hemisphere"`   // rule "random": grid sites drawn per hemisphere
+	OutsideDPrime   float64    `toml:"outside_dprime_max"` // control site: every grid site within outside_radius_mm below this d′
+	Outside_mm      float64    `toml:"outside_radius_mm"`
 }
 
 // SiteSpec is one explicit site.

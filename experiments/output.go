@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"path/filepath"
 	"reflect"
@@ -213,4 +214,40 @@ func jsonTree(v reflect.Value) any {
 		return out
 	}
 	return v.Interface()
+}
+
+// Criteria returns benchmark 1 of literature.md 1.5.
+func (r *Afraz2006Result) Criteria() []Criterion {
+	s := r.Score()
+	return []Criterion{{
+		ID: "Afraz2006-shift_significant", Benchmark: "afraz2006",
+		Measure: "r(psychometric shift toward \"face\", site face d′)", Unit: "",
+		Model: s.RShiftDPrime, ModelCI: s.RCI, ModelP: s.PShiftDPrime,
+		Monkey: s.MonkeyR, MonkeyErr: math.NaN(), Source: "Afraz et al. 2006, digitised shift-vs-d′ scatter (n = 86)",
+		Rule: "correlation significant (p < 0.05) with the monkeys' sign", Pass: s.Pass, Verdict: s.Verdict,
+		Score: DifferenceOfCorrelations(s.RShiftDPrime, s.MonkeyR), ScoreRule: "1 − |r_model − r_monkey|",
+	}}
+}
+
+// Write stores summary.json, sites.csv, the figures and report.html.
+func (r *Afraz2006Result) Write(dir string, c *Config, m Manifest) error {
+	if err := WriteAfraz2006(dir, c, r, m); err != nil {
+		return err
+	}
+	if err := Afraz2006Figures(dir, c, r, r.Model); err != nil {
+		return err
+	}
+	return Afraz2006Report(dir, c, r, m)
+}
+
+// Print writes the scorecard lines.
+func (r *Afraz2006Result) Print(w io.Writer) {
+	s := r.Score()
+	fmt.Fprintf(w, "Afraz et al. 2006 — %s\n", s.Verdict)
+	fmt.Fprintf(w, "  r(shift, d′) = %.3f (p = %.3g, 95%% CI %.2f…%.2f; monkeys %.2f)\n", s.RShiftDPrime, s.PShiftDPrime, s.RCI[0], s.RCI[1], s.MonkeyR)
+	fmt.Fprintf(w, "  mean shift, d′ > 1 sites (n = %d): %+.2f ± %.2f %%  (monkeys %+.1f ± %.1f %%)\n", s.NFaceSites, s.MeanShiftFace_pct, s.SEMShiftFace_pct, s.MonkeyMeanFace_pct, s.MonkeySEMFace_pct)
+	fmt.Fprintf(w, "  mean shift, other sites (n = %d): %+.2f ± %.2f %%  (monkeys %+.1f ± %.1f %%)\n", s.NOtherSites, s.MeanShiftOther_pct, s.SEMShiftOther_pct, s.MonkeyMeanOther_pct, s.MonkeySEMOther_pct)
+	for _, n := range s.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
 }

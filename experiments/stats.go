@@ -71,3 +71,89 @@ func MeanSEM(x []float64) (mean, sem float64) {
 	}
 	return mean, stat.StdDev(x, nil) / math.Sqrt(float64(len(x)))
 }
+
+// TTest is a t statistic with its degrees of freedom and two-sided p.
+type TTest struct {
+	T  float64 `json:"t"`
+	DF float64 `json:"df"`
+	P  float64 `json:"p"`
+}
+
+func tTest(t, df float64) TTest {
+	if math.IsNaN(t) || df <= 0 {
+		return TTest{T: t, DF: df, P: math.NaN()}
+	}
+	if math.IsInf(t, 0) {
+		return TTest{T: t, DF: df, P: 0}
+	}
+	return TTest{T: t, DF: df, P: 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.CDF(-math.Abs(t))}
+}
+
+// OneSampleT tests whether the mean of x differs from 0.
+func OneSampleT(x []float64) TTest {
+	m, sem := MeanSEM(x)
+	if len(x) < 2 {
+		return TTest{T: math.NaN(), P: math.NaN()}
+	}
+	if sem == 0 {
+		switch {
+		case m == 0:
+			return TTest{T: 0, DF: float64(len(x) - 1), P: 1}
+		default:
+			return tTest(math.Copysign(math.Inf(1), m), float64(len(x)-1))
+		}
+	}
+	return tTest(m/sem, float64(len(x)-1))
+}
+
+// WelchT tests whether the means of a and b differ (unequal variances,
+// Welch–Satterthwaite degrees of freedom).
+func WelchT(a, b []float64) TTest {
+	if len(a) < 2 || len(b) < 2 {
+		return TTest{T: math.NaN(), P: math.NaN()}
+	}
+	va, vb := stat.Variance(a, nil)/float64(len(a)), stat.Variance(b, nil)/float64(len(b))
+	d := stat.Mean(a, nil) - stat.Mean(b, nil)
+	if va+vb == 0 {
+		if d == 0 {
+			return TTest{T: 0, DF: float64(len(a) + len(b) - 2), P: 1}
+		}
+		return tTest(math.Copysign(math.Inf(1), d), float64(len(a)+len(b)-2))
+	}
+	df := (va + vb) * (va + vb) / (va*va/float64(len(a)-1) + vb*vb/float64(len(b)-1))
+	return tTest(d/math.Sqrt(va+vb), df)
+}
+
+// PairedT tests whether the mean of a − b differs from 0.
+func PairedT(a, b []float64) TTest {
+	d := make([]float64, len(a))
+	for i := range a {
+		d[i] = a[i] - b[i]
+	}
+	return OneSampleT(d)
+}
+
+// TwoProportionZ tests whether k1/n1 and k2/n2 differ (pooled z-test,
+// two-sided p).
+func TwoProportionZ(k1, n1, k2, n2 int) (z, p float64) {
+	if n1 == 0 || n2 == 0 {
+		return math.NaN(), math.NaN()
+	}
+	p1, p2 := float64(k1)/float64(n1), float64(k2)/float64(n2)
+	pp := float64(k1+k2) / float64(n1+n2)
+	se := math.Sqrt(pp * (1 - pp) * (1/float64(n1) + 1/float64(n2)))
+	if se == 0 {
+		if p1 == p2 {
+			return 0, 1
+		}
+		return math.Copysign(math.Inf(1), p1-p2), 0
+	}
+	z = (p1 - p2) / se
+	return z, 2 * distuv.UnitNormal.CDF(-math.Abs(z))
+}
+
+// tQuantile975 is the 97.5th percentile of Student's t with df degrees of
+// freedom (the half-width factor of a 95 % CI).
+func tQuantile975(df float64) float64 {
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(0.975)
+}

@@ -14,6 +14,8 @@ type Protocol struct {
 	Name     string
 	Citation string
 	Defaults func() Config
+	Validate func(c *Config) error // the protocol's task keys
+	Run      RunFunc
 }
 
 // Protocols is the registry of experiment protocols by name.
@@ -44,6 +46,19 @@ func (c *Config) Validate() error {
 			return field("stimuli.folder", fmt.Sprintf("%q", c.Stimuli.Folder), "folder not found (a folder of category folders)")
 		}
 	}
+	if p, ok := Protocols[c.Protocol]; ok && p.Validate != nil {
+		if err := p.Validate(c); err != nil {
+			return err
+		}
+	}
+	if err := c.validatePerturbation(); err != nil {
+		return err
+	}
+	return c.validateSites()
+}
+
+// validateAfraz2006Task checks the noisy face-detection task keys.
+func validateAfraz2006Task(c *Config) error {
 	t := c.Task
 	if len(t.SignalLevels_pct) < 2 {
 		return field("task.signal_levels_pct", t.SignalLevels_pct, "want at least 2 levels in [-100, 100] %")
@@ -65,13 +80,7 @@ func (c *Config) Validate() error {
 	if err := checkRange("task.lapse_rate", t.Lapse, 0, 0.5, ""); err != nil {
 		return err
 	}
-	if err := checkRange("task.bootstrap_reps", float64(t.BootstrapReps), 0, 100000, ""); err != nil {
-		return err
-	}
-	if err := c.validatePerturbation(); err != nil {
-		return err
-	}
-	return c.validateSites()
+	return checkRange("task.bootstrap_reps", float64(t.BootstrapReps), 0, 100000, "")
 }
 
 var simParam = regexp.MustCompile(`^([A-Za-z_]+) = (\S+): (.*)$`)
@@ -135,7 +144,7 @@ func (c *Config) BuildPerturbation() (sim.Perturbation, error) {
 
 func (c *Config) validateSites() error {
 	s := c.Sites
-	if err := oneOf("sites.rule", s.Rule, "explicit", "dprime_split", "face_patch_centre", "grid"); err != nil {
+	if err := oneOf("sites.rule", s.Rule, "explicit", "dprime_split", "face_patch_centre", "grid", "random"); err != nil {
 		return err
 	}
 	if err := oneOf("sites.hemisphere", s.Hemisphere, "L", "R", "both"); err != nil {
@@ -171,10 +180,13 @@ func (c *Config) validateSites() error {
 		if err := checkRange("sites.dprime_threshold", s.DPrimeThreshold, -10, 10, ""); err != nil {
 			return err
 		}
-	case "grid":
-		if err := checkRange("sites.grid_mm", s.Grid_mm, 0.1, 10, " mm"); err != nil {
+	case "random":
+		if err := checkRange("sites.n_per_hemisphere", float64(s.NPerHemisphere), 1, 400, " sites"); err != nil {
 			return err
 		}
+	}
+	if err := checkRange("sites.grid_mm", s.Grid_mm, 0.1, 10, " mm"); err != nil {
+		return err
 	}
 	return checkRange("sites.neighbourhood_radius_mm", s.Radius_mm, 0.05, 5, " mm")
 }

@@ -25,6 +25,8 @@ type Stimulus struct {
 	Category string
 	Face     bool
 	Role     string // "caltech_heldout", "floc_adult", "floc_body" or "kiani92"
+	Gender   string // apparent gender of a face, "male" or "female" ("" when unlabelled)
+	Identity string // person shown, for Caltech faces ("" when unlabelled)
 	Img      *Gray  // 64×64
 }
 
@@ -85,7 +87,34 @@ func LoadStimuli(fsys fs.FS) ([]Stimulus, error) {
 		}
 		out = append(out, Stimulus{File: r[0], Dataset: r[1], Source: r[2], Category: r[3], Face: r[4] == "1", Role: r[5], Img: ToGray(img)})
 	}
-	return out, nil
+	return out, addFaceLabels(fsys, out)
+}
+
+// addFaceLabels reads the optional face_labels.csv (file,gender,identity;
+// manual annotations, see ../shared/data/labels/README.md as copied into
+// the pool's README) into the pool.
+func addFaceLabels(fsys fs.FS, pool []Stimulus) error {
+	f, err := fsys.Open("face_labels.csv")
+	if err != nil {
+		return nil
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("stimulus pool face_labels.csv: %w", err)
+	}
+	idx := map[string]int{}
+	for i, s := range pool {
+		idx[s.File] = i
+	}
+	for n, r := range rows[1:] {
+		i, ok := idx[r[0]]
+		if len(r) != 3 || !ok || (r[1] != "" && r[1] != "male" && r[1] != "female") {
+			return fmt.Errorf("stimulus pool face_labels.csv line %d: want file,gender,identity for a pool file, gender male|female|\"\"", n+2)
+		}
+		pool[i].Gender, pool[i].Identity = r[1], r[2]
+	}
+	return nil
 }
 
 // FaceSelectivitySet returns the faces and non-faces used for face

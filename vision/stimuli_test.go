@@ -63,3 +63,36 @@ func TestFolderStimuli(t *testing.T) {
 		t.Error("missing folder accepted")
 	}
 }
+
+// The pool's face labels reach the stimuli: only faces carry them, both
+// genders occur, and several Caltech identities have two or more photos
+// (what the same/different identity task needs).
+func TestPoolFaceLabels(t *testing.T) {
+	pool, err := Stimuli()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gender := map[string]int{}
+	perID := map[string]int{}
+	for _, s := range pool {
+		if (s.Gender != "" || s.Identity != "") && !s.Face {
+			t.Fatalf("%s: labelled but not a face", s.File)
+		}
+		gender[s.Gender]++
+		if s.Identity != "" {
+			perID[s.Identity]++
+		}
+	}
+	if gender["male"] != 91 || gender["female"] != 55 {
+		t.Fatalf("gender counts %v, want 91 male and 55 female", gender)
+	}
+	multi := 0
+	for _, n := range perID {
+		if n >= 2 {
+			multi++
+		}
+	}
+	if multi < 15 {
+		t.Fatalf("%d identities with ≥ 2 photos, want ≥ 15", multi)
+	}
+}

@@ -32,6 +32,7 @@ func main() {
 		{"train", "train a topographic model on folders of category folders", runTrain},
 		{"run", "run a TOML experiment (e.g. configs/afraz2006.toml)", runRun},
 		{"validate", "check a TOML experiment without running it", runValidate},
+		{"bench", "run every registered perturbation benchmark and write a scorecard", runBench},
 		{"model", "inspect a model: \"model info\" or \"model map\"", runModel},
 		{"stimuli", "rebuild the shipped held-out stimulus pool from ../shared/data (developers)", runStimuli},
 		{"version", "print the program version", func([]string) error { fmt.Println(Version); return nil }},

@@ -87,35 +87,27 @@ func runRun(args []string) error {
 			fmt.Fprintln(os.Stderr)
 		}
 	}
-	res, err := experiments.RunAfraz2006(c, m, pool, progress, os.Stderr)
+	res, err := experiments.Run(c, m, pool, progress, os.Stderr)
 	if err != nil {
 		return err
 	}
+	man := manifest(c, file, sha)
+	if err := res.Write(*out, c, man); err != nil {
+		return err
+	}
+	res.Print(os.Stdout)
+	fmt.Printf("  wrote %s (open report.html)\n", *out)
+	return nil
+}
+
+// manifest identifies a run of config c (from file) on the model with sha.
+func manifest(c *experiments.Config, file, sha string) experiments.Manifest {
 	modelName := c.Model.Weights
 	if modelName == "" {
 		modelName = vision.DefaultModelName
 	}
-	man := experiments.Manifest{Program: "microstim", Version: Version, ConfigFile: file, ConfigSHA256: c.ConfigHash(),
+	return experiments.Manifest{Program: "microstim", Version: Version, ConfigFile: file, ConfigSHA256: c.ConfigHash(),
 		ModelSHA256: sha, Model: modelName, Seed: c.Seed, BLAS: vision.BLAS, GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
-	if err := experiments.WriteAfraz2006(*out, c, res, man); err != nil {
-		return err
-	}
-	if err := experiments.Afraz2006Figures(*out, c, res, m); err != nil {
-		return err
-	}
-	if err := experiments.Afraz2006Report(*out, c, res, man); err != nil {
-		return err
-	}
-	s := res.Score()
-	fmt.Printf("Afraz et al. 2006 — %s\n", s.Verdict)
-	fmt.Printf("  r(shift, d′) = %.3f (p = %.3g, 95%% CI %.2f…%.2f; monkeys %.2f)\n", s.RShiftDPrime, s.PShiftDPrime, s.RCI[0], s.RCI[1], s.MonkeyR)
-	fmt.Printf("  mean shift, d′ > 1 sites (n = %d): %+.2f ± %.2f %%  (monkeys %+.1f ± %.1f %%)\n", s.NFaceSites, s.MeanShiftFace_pct, s.SEMShiftFace_pct, s.MonkeyMeanFace_pct, s.MonkeySEMFace_pct)
-	fmt.Printf("  mean shift, other sites (n = %d): %+.2f ± %.2f %%  (monkeys %+.1f ± %.1f %%)\n", s.NOtherSites, s.MeanShiftOther_pct, s.SEMShiftOther_pct, s.MonkeyMeanOther_pct, s.MonkeySEMOther_pct)
-	for _, n := range s.Notes {
-		fmt.Printf("  note: %s\n", n)
-	}
-	fmt.Printf("  wrote %s (open report.html)\n", *out)
-	return nil
 }
 
 // loadPool returns the stimulus pool a config asks for.

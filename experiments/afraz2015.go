@@ -1,0 +1,532 @@
+package experiments
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+
+	"github.com/microstim/microstim/plots"
+	"github.com/microstim/microstim/sim"
+	"github.com/microstim/microstim/vision"
+)
+
+func init() {
+	Protocols["afraz2015"] = Protocol{
+		Name: "afraz2015",
+		Citation: "Afraz A., Boyden E. S., DiCarlo J. J. (2015). Optogenetic and pharmacological suppression of spatial clusters " +
+			"of face neurons reveal their causal role in face gender discrimination. PNAS 112:6730–6735.",
+		Defaults: afraz2015Defaults,
+		Validate: validateAfraz2015Task,
+		Run: func(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress, log io.Writer) (Outcome, error) {
+			return RunAfraz2015(c, m, pool, progress)
+		},
+	}
+}
+
+// afraz2015Defaults follows literature.md section 3: male/female faces
+// shown left or right of fixation, ArchT photosuppression with ~12 mW
+// total fibre output at 17 face sites (d′ > 1) and 23 other sites (40
+// sessions), 1 µL muscimol as the alternative intervention, and the
+// Brain-Score readout (logistic regression, C = 1e-3) shared by every
+// benchmark.
+func afraz2015Defaults() Config {
+	return Config{
+		Protocol: "afraz2015", Seed: 1,
+		Stimuli: StimuliConfig{Set: "embedded"},
+		Task:    TaskConfig{TestImages: 24, TrialsPerImage: 10, DecoderC: 1e-3, ImageScale: 0.5},
+		Perturbation: PerturbationConfig{Kind: "optogenetic", Stage: "IT", SpreadLaw: "exp_kumaravelu2022",
+			Current_uA: 50, Frequency_Hz: 200, PulseWidth_us: 200, Train_ms: 200, GainMode: "multiplicative",
+			Power_mW: 12, Expression: 1, OptoMode: "suppression", Volume_uL: 1},
+		Sites: SitesConfig{Rule: "dprime_split", NSelective: 17, NOther: 23, DPrimeThreshold: 1, Radius_mm: 0.5,
+			Grid_mm: 0.5, Hemisphere: "both"},
+		Compare: CompareConfig{Data: "afraz2015"},
+	}
+}
+
+// validateHemifield checks the keys of tasks shown in one hemifield.
+func validateHemifield(c *Config) error {
+	t := c.Task
+	if err := checkRange("task.test_images_per_class", float64(t.TestImages), 2, 1000, " images"); err != nil {
+		return err
+	}
+	if err := checkRange("task.trials_per_image", float64(t.TrialsPerImage), 1, 10000, " trials"); err != nil {
+		return err
+	}
+	if err := checkRange("task.decoder_C", t.DecoderC, 1e-8, 1e6, ""); err != nil {
+		return err
+	}
+	if err := checkRange("task.lapse_rate", t.Lapse, 0, 0.5, ""); err != nil {
+		return err
+	}
+	if err := checkRange("task.bootstrap_reps", float64(t.BootstrapReps), 0, 100000, ""); err != nil {
+		return err
+	}
+	return checkRange("task.image_scale", t.ImageScale, 0.1, 0.5, " (fraction of the frame side; ≤ 0.5 keeps the image in one hemifield)")
+}
+
+func validateAfraz2015Task(c *Config) error { return validateHemifield(c) }
+
+// GenderItem is one test presentation of the gender task.
+type GenderItem struct {
+	File   string
+	Female bool
+	Side   Side
+}
+
+// Afraz2015Site is one perturbed site: % correct without and with the
+// perturbation in the contralateral and ipsilateral visual field
+// (index 0 contra, 1 ipsi), from simulated trials.
+type Afraz2015Site struct {
+	SelectedSite
+	Control   [2]float64 `json:"control_pct"`
+	Perturbed [2]float64 `json:"perturbed_pct"`
+	Delta     [2]float64 `json:"delta_pct"` // perturbed − control, percentage points
+}
+
+// Afraz2015Result is the outcome of the protocol.
+type Afraz2015Result struct {
+	Kind       string
+	Items      []GenderItem
+	TrialsPer  int // trials per site, visual field and condition
+	Sites      []Afraz2015Site
+	NFaceSites int
+	UnitDPrime []float64
+	DecoderAcc float64 // expected % correct of the frozen decoder, unperturbed test items
+	Monkey     *Afraz2015Data
+	Notes      []string
+	Model      *vision.Model
+	Seed       uint64
+	Threshold  float64
+}
+
+// genderSplit returns test and decoder-fit faces: nTest of each gender
+// for testing, the rest (balanced between genders) for fitting.
+func genderSplit(pool []vision.Stimulus, nTest int, seed uint64) (test, fit []vision.Stimulus, err error) {
+	var male, female []vision.Stimulus
+	for _, s := range pool {
+		switch s.Gender {
+		case "male":
+			male = append(male, s)
+		case "female":
+			female = append(female, s)
+		}
+	}
+	r := rand.New(rand.NewPCG(seed, 0x67656e64))
+	r.Shuffle(len(male), func(i, j int) { male[i], male[j] = male[j], male[i] })
+	r.Shuffle(len(female), func(i, j int) { female[i], female[j] = female[j], female[i] })
+	if len(male) < nTest+2 || len(female) < nTest+2 {
+		return nil, nil, fmt.Errorf("gender task: %d male and %d female labelled faces; test_images_per_class = %d needs %d of each",
+			len(male), len(female), nTest, nTest+2)
+	}
+	nFit := min(len(male), len(female)) - nTest
+	test = append(append(test, male[:nTest]...), female[:nTest]...)
+	fit = append(append(fit, male[nTest:nTest+nFit]...), female[nTest:nTest+nFit]...)
+	return test, fit, nil
+}
+
+// RunAfraz2015 runs the gender task with perturbations at face and other
+// sites.
+func RunAfraz2015(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress) (*Afraz2015Result, error) {
+	if progress == nil {
+		progress = func(int, int, string) {}
+	}
+	res := &Afraz2015Result{Kind: c.Perturbation.Kind, Model: m, Seed: c.Seed, Threshold: c.Sites.DPrimeThreshold}
+	test, fit, err := genderSplit(pool, c.Task.TestImages, c.Seed)
+	if err != nil {
+		return nil, err
+	}
+	progress(0, 4, "fitting the gender readout")
+	var fitImgs []*vision.Gray
+	var fitLab []int
+	for _, s := range fit {
+		for _, side := range []Side{LeftField, RightField} {
+			fitImgs = append(fitImgs, PlaceInHemifield(s.Img, side, c.Task.ImageScale))
+			fitLab = append(fitLab, b2i(s.Gender == "female"))
+		}
+	}
+	fitAct, err := m.Run(fitImgs, [4]bool{false, false, false, true})
+	if err != nil {
+		return nil, err
+	}
+	dec, err := sim.FitLogistic(to64(fitAct.Stages[3]), fitLab, 2, c.Task.DecoderC)
+	if err != nil {
+		return nil, err
+	}
+	var imgs []*vision.Gray
+	for _, s := range test {
+		for _, side := range []Side{LeftField, RightField} {
+			res.Items = append(res.Items, GenderItem{File: s.File, Female: s.Gender == "female", Side: side})
+			imgs = append(imgs, PlaceInHemifield(s.Img, side, c.Task.ImageScale))
+		}
+	}
+
+	progress(1, 4, "measuring site selectivity")
+	fs, err := measureFaceSelectivity(c, m, pool)
+	if err != nil {
+		return nil, err
+	}
+	res.UnitDPrime = fs.UnitDPrime
+	chosen, err := c.chooseSites(m.IT(), fs.Resp, fs.IsFace, fs.UnitDPrime, fs.Candidates)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range chosen {
+		if s.Selective {
+			res.NFaceSites++
+		}
+	}
+	if c.Sites.Rule == "dprime_split" && res.NFaceSites < c.Sites.NSelective {
+		res.Notes = append(res.Notes, fmt.Sprintf("the model offers only %d sites with neighbourhood d′ > %g (%d requested); all are used and the criterion is unchanged",
+			res.NFaceSites, c.Sites.DPrimeThreshold, c.Sites.NSelective))
+	}
+
+	progress(2, 4, "running the network on the test images")
+	stage, err := sim.StageIndex(c.Perturbation.Stage)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := sim.NewEngine(m, stage, imgs)
+	if err != nil {
+		return nil, err
+	}
+	pert, err := c.BuildPerturbation()
+	if err != nil {
+		return nil, err
+	}
+	ctrlP := classProbs(dec, eng.IT)
+	for i, it := range res.Items {
+		res.DecoderAcc += 100 * ctrlP[i][b2i(it.Female)] / float64(len(res.Items))
+	}
+	res.TrialsPer = c.Task.TrialsPerImage * len(res.Items) / 2
+
+	progress(3, 4, fmt.Sprintf("simulating %d sites", len(chosen)))
+	res.Sites = make([]Afraz2015Site, len(chosen))
+	err = sim.ParallelFor(len(chosen), func(s int) error {
+		site := chosen[s]
+		it, err := eng.Perturb(pert, []sim.Site{{Hemi: site.Hemi, X_mm: site.X_mm, Y_mm: site.Y_mm}})
+		if err != nil {
+			return err
+		}
+		stimP := classProbs(dec, it)
+		kc := sim.SimulateChoices(ctrlP, c.Task.TrialsPerImage, c.Task.Lapse, c.Seed+uint64(2*s))
+		ks := sim.SimulateChoices(stimP, c.Task.TrialsPerImage, c.Task.Lapse, c.Seed+uint64(2*s+1))
+		r := Afraz2015Site{SelectedSite: site}
+		contra := Contralateral(site.Hemi)
+		var n [2]int
+		for i, item := range res.Items {
+			f := 1
+			if item.Side == contra {
+				f = 0
+			}
+			y := b2i(item.Female)
+			r.Control[f] += float64(kc[i][y])
+			r.Perturbed[f] += float64(ks[i][y])
+			n[f] += c.Task.TrialsPerImage
+		}
+		for f := 0; f < 2; f++ {
+			r.Control[f] *= 100 / float64(n[f])
+			r.Perturbed[f] *= 100 / float64(n[f])
+			r.Delta[f] = r.Perturbed[f] - r.Control[f]
+		}
+		res.Sites[s] = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if res.Monkey, err = Afraz2015Monkey(); err != nil {
+		return nil, err
+	}
+	progress(4, 4, "done")
+	return res, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// classProbs returns the decoder's class probabilities per item.
+func classProbs(dec *sim.Logistic, it [][]float32) [][]float64 {
+	return faceProbs(dec, it)
+}
+
+// split returns the per-site values of face sites and of other sites.
+func (r *Afraz2015Result) split(v func(Afraz2015Site) float64) (face, other []float64) {
+	for _, s := range r.Sites {
+		if s.Selective {
+			face = append(face, v(s))
+		} else {
+			other = append(other, v(s))
+		}
+	}
+	return face, other
+}
+
+// meanCI is the mean with a t-based 95 % CI.
+func meanCI(x []float64) (float64, [2]float64) {
+	m, sem := MeanSEM(x)
+	if len(x) < 2 {
+		return m, nan2
+	}
+	q := tQuantile975(float64(len(x) - 1))
+	return m, [2]float64{m - q*sem, m + q*sem}
+}
+
+// Criteria returns benchmarks 2–4 (optogenetics) or 5 (muscimol) of
+// literature.md 1.5.
+func (r *Afraz2015Result) Criteria() []Criterion {
+	k := r.Monkey
+	switch r.Kind {
+	case "optogenetic":
+		var out []Criterion
+		for f := 0; f < 2; f++ {
+			face, _ := r.split(func(s Afraz2015Site) float64 { return s.Delta[f] })
+			ctrl, _ := r.split(func(s Afraz2015Site) float64 { return s.Control[f] })
+			pert, _ := r.split(func(s Afraz2015Site) float64 { return s.Perturbed[f] })
+			m, ci := meanCI(face)
+			t := OneSampleT(face)
+			mc, _ := MeanSEM(ctrl)
+			mp, _ := MeanSEM(pert)
+			no, laser := k.ContraNoLaser, k.ContraLaser
+			if f == 1 {
+				no, laser = k.IpsiNoLaser, k.IpsiLaser
+			}
+			cr := Criterion{Benchmark: "afraz2015", Unit: "percentage points", Model: m, ModelCI: ci, ModelP: t.P,
+				Monkey: laser[0] - no[0], MonkeyErr: math.Hypot(laser[1], no[1]), Source: "Afraz et al. 2015 Fig. 3A (17 face sites)",
+				Score:     DifferenceOfFractions(RetainedFraction(mp, mc, 50), RetainedFraction(laser[0], no[0], 50)),
+				ScoreRule: "1 − |f_model − f_monkey|, f = (laser − 50 %)/(no laser − 50 %)"}
+			if f == 0 {
+				cr.ID = "Afraz2015.optogenetics-contra_accuracy_significant"
+				cr.Measure = fmt.Sprintf("Δ%% correct, contralateral trials, face sites (n = %d)", len(face))
+				cr.Rule = "significant (t-test over sites, p < 0.05) decrease, the monkeys' direction"
+				cr.Pass = t.P < 0.05 && m < 0
+			} else {
+				cr.ID = "Afraz2015.optogenetics-ipsi_accuracy_insignificant"
+				cr.Measure = fmt.Sprintf("Δ%% correct, ipsilateral trials, face sites (n = %d)", len(face))
+				cr.Rule = "no significant change (t-test over sites, p ≥ 0.05)"
+				cr.Pass = !(t.P < 0.05)
+			}
+			if len(face) < 2 {
+				cr.Pass = false
+				cr.Rule += "; fewer than 2 face sites"
+			}
+			cr.Verdict = verdictText(cr.Pass, cr.Rule)
+			out = append(out, cr)
+		}
+		corr := r.deltaCorrelation()
+		var kd, ks []float64
+		for _, s := range k.Sites {
+			kd, ks = append(kd, s.DPrime), append(ks, s.Shift_pct)
+		}
+		kc := Pearson(kd, ks, 0, r.Seed)
+		cr := Criterion{ID: "Afraz2015.optogenetics-delta_accuracy_correlated", Benchmark: "afraz2015",
+			Measure: fmt.Sprintf("r(Δ%% correct contra, site face d′), all sites (n = %d)", corr.N), Model: corr.R, ModelCI: [2]float64{corr.CILo, corr.CIHi},
+			ModelP: corr.P, Monkey: kc.R, MonkeyErr: math.NaN(), Source: fmt.Sprintf("Afraz et al. 2015 Fig. 3C, digitised (n = %d; paper r = −0.46)", kc.N),
+			Rule: "significant correlation (p < 0.05) with the monkeys' (negative) sign", Score: DifferenceOfCorrelations(corr.R, kc.R),
+			ScoreRule: "1 − |r_model − r_monkey|"}
+		cr.Pass = corr.P < 0.05 && sign(corr.R) == sign(kc.R)
+		cr.Verdict = verdictText(cr.Pass, cr.Rule)
+		return append(out, cr)
+	case "muscimol":
+		face, other := r.split(func(s Afraz2015Site) float64 { return s.Delta[0] - s.Delta[1] })
+		m, ci := meanCI(face)
+		mo, _ := MeanSEM(other)
+		t := WelchT(face, other)
+		cr := Criterion{ID: "Afraz2015.muscimol-delta_accuracy_significant", Benchmark: "afraz2015",
+			Measure: fmt.Sprintf("contra − ipsi Δ%% correct, face sites (n = %d; other sites %+.2f, n = %d)", len(face), mo, len(other)),
+			Unit:    "percentage points", Model: m, ModelCI: ci, ModelP: t.P, Monkey: k.MuscimolFace, MonkeyErr: math.NaN(),
+			Source: fmt.Sprintf("Afraz et al. 2015 Fig. 5, mean of monkeys C and E (face %+.1f, %+.1f; other sites %+.1f)",
+				k.MuscimolFaceByMonkey["C"], k.MuscimolFaceByMonkey["E"], k.MuscimolOther),
+			Rule:      "face and other sites differ (Welch t-test, p < 0.05) and the face-site effect is negative",
+			Score:     RelativeEffectScore(m, k.MuscimolFace),
+			ScoreRule: "1 − |Δ_model − Δ_monkey| / |Δ_monkey|"}
+		cr.Pass = t.P < 0.05 && m < 0 && m < mo
+		cr.Verdict = verdictText(cr.Pass, cr.Rule)
+		return []Criterion{cr}
+	}
+	return nil
+}
+
+// deltaCorrelation is Pearson's r of the contralateral Δ% correct against
+// site d′ over all sites.
+func (r *Afraz2015Result) deltaCorrelation() Correlation {
+	var d, v []float64
+	for _, s := range r.Sites {
+		d, v = append(d, s.DPrime), append(v, s.Delta[0])
+	}
+	return Pearson(d, v, 2000, r.Seed)
+}
+
+// Afraz2015Summary is summary.json.
+type Afraz2015Summary struct {
+	Protocol        string      `json:"protocol"`
+	Kind            string      `json:"perturbation"`
+	DecoderAccuracy float64     `json:"decoder_accuracy_unperturbed_pct"`
+	TrialsPer       int         `json:"trials_per_site_field_condition"`
+	NFaceSites      int         `json:"n_face_sites"`
+	NOtherSites     int         `json:"n_other_sites"`
+	FaceContra      [2]float64  `json:"face_sites_contra_pct_control_perturbed"`
+	FaceIpsi        [2]float64  `json:"face_sites_ipsi_pct_control_perturbed"`
+	OtherContra     [2]float64  `json:"other_sites_contra_pct_control_perturbed"`
+	OtherIpsi       [2]float64  `json:"other_sites_ipsi_pct_control_perturbed"`
+	DeltaCorr       Correlation `json:"r_delta_contra_dprime"`
+	Criteria        []Criterion `json:"criteria"`
+	Notes           []string    `json:"notes"`
+}
+
+// Summary collects the result's numbers.
+func (r *Afraz2015Result) Summary() Afraz2015Summary {
+	s := Afraz2015Summary{Protocol: "afraz2015", Kind: r.Kind, DecoderAccuracy: r.DecoderAcc, TrialsPer: r.TrialsPer,
+		NFaceSites: r.NFaceSites, NOtherSites: len(r.Sites) - r.NFaceSites, DeltaCorr: r.deltaCorrelation(), Criteria: r.Criteria(), Notes: r.Notes}
+	mean := func(sel bool, f int, pert bool) float64 {
+		face, other := r.split(func(x Afraz2015Site) float64 {
+			if pert {
+				return x.Perturbed[f]
+			}
+			return x.Control[f]
+		})
+		v := other
+		if sel {
+			v = face
+		}
+		m, _ := MeanSEM(v)
+		return m
+	}
+	s.FaceContra = [2]float64{mean(true, 0, false), mean(true, 0, true)}
+	s.FaceIpsi = [2]float64{mean(true, 1, false), mean(true, 1, true)}
+	s.OtherContra = [2]float64{mean(false, 0, false), mean(false, 0, true)}
+	s.OtherIpsi = [2]float64{mean(false, 1, false), mean(false, 1, true)}
+	return s
+}
+
+// Print writes the terminal summary.
+func (r *Afraz2015Result) Print(w io.Writer) {
+	s := r.Summary()
+	fmt.Fprintf(w, "Afraz et al. 2015 (%s) — gender readout %.1f %% correct unperturbed; %d face and %d other sites\n", r.Kind, s.DecoderAccuracy, s.NFaceSites, s.NOtherSites)
+	fmt.Fprintf(w, "  face sites:  contra %.1f → %.1f %%, ipsi %.1f → %.1f %%\n", s.FaceContra[0], s.FaceContra[1], s.FaceIpsi[0], s.FaceIpsi[1])
+	fmt.Fprintf(w, "  other sites: contra %.1f → %.1f %%, ipsi %.1f → %.1f %%\n", s.OtherContra[0], s.OtherContra[1], s.OtherIpsi[0], s.OtherIpsi[1])
+	printCriteria(w, s.Criteria)
+	for _, n := range s.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+}
+
+// printCriteria writes one line per criterion.
+func printCriteria(w io.Writer, cs []Criterion) {
+	for _, c := range cs {
+		v := "FAIL"
+		if c.Pass {
+			v = "PASS"
+		}
+		fmt.Fprintf(w, "  %s %s: model %.3g (p = %s), monkeys %.3g; score %.2f\n", v, c.ID, c.Model, pnum(c.ModelP), c.Monkey, c.Score)
+	}
+}
+
+// Write stores summary.json, sites.csv, the figures and report.html.
+func (r *Afraz2015Result) Write(dir string, c *Config, man Manifest) error {
+	files, err := runFiles(c, r.Summary(), man)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"site", "hemisphere", "x_mm", "y_mm", "dprime", "face_selective", "units",
+		"control_contra_pct", "perturbed_contra_pct", "control_ipsi_pct", "perturbed_ipsi_pct", "delta_contra_pct", "delta_ipsi_pct"})
+	for i, s := range r.Sites {
+		w.Write([]string{fmt.Sprint(i + 1), s.Hemi.String(), f4(s.X_mm), f4(s.Y_mm), f4(s.DPrime), fmt.Sprint(s.Selective), fmt.Sprint(s.Units),
+			f4(s.Control[0]), f4(s.Perturbed[0]), f4(s.Control[1]), f4(s.Perturbed[1]), f4(s.Delta[0]), f4(s.Delta[1])})
+	}
+	w.Flush()
+	files["sites.csv"] = b.Bytes()
+	if err := writeFiles(dir, files); err != nil {
+		return err
+	}
+	figs, err := r.figures(dir, c)
+	if err != nil {
+		return err
+	}
+	return writeReport(dir, c, reportPage{
+		Title:    fmt.Sprintf("Afraz, Boyden & DiCarlo 2015: %s at face and other IT sites, gender discrimination", r.Kind),
+		Manifest: man, Criteria: r.Criteria(), Figures: figs, Notes: r.Notes,
+		Files: []string{"summary.json", "sites.csv", "config.resolved.toml", "manifest.json"},
+	})
+}
+
+func (r *Afraz2015Result) figures(dir string, c *Config) ([]Figure, error) {
+	var figs []Figure
+	// 1. accuracy without and with the perturbation, face sites.
+	s := r.Summary()
+	cond := []float64{0, 1}
+	band := func(f int, pert bool) (lo, hi []float64) {
+		for _, p := range []bool{false, true} {
+			face, _ := r.split(func(x Afraz2015Site) float64 {
+				if p {
+					return x.Perturbed[f]
+				}
+				return x.Control[f]
+			})
+			_, ci := meanCI(face)
+			lo, hi = append(lo, ci[0]), append(hi, ci[1])
+		}
+		return lo, hi
+	}
+	clo, chi := band(0, false)
+	ilo, ihi := band(1, false)
+	k := r.Monkey
+	series := []plots.Series{
+		{Name: "model, contralateral", X: cond, Y: s.FaceContra[:], Lo: clo, Hi: chi},
+		{Name: "model, ipsilateral", X: cond, Y: s.FaceIpsi[:], Lo: ilo, Hi: ihi},
+	}
+	if r.Kind == "optogenetic" {
+		series = append(series,
+			plots.Series{Name: "monkeys, contralateral", X: cond, Y: []float64{k.ContraNoLaser[0], k.ContraLaser[0]},
+				Lo: []float64{k.ContraNoLaser[0] - k.ContraNoLaser[1], k.ContraLaser[0] - k.ContraLaser[1]}, Hi: []float64{k.ContraNoLaser[0] + k.ContraNoLaser[1], k.ContraLaser[0] + k.ContraLaser[1]}},
+			plots.Series{Name: "monkeys, ipsilateral", X: cond, Y: []float64{k.IpsiNoLaser[0], k.IpsiLaser[0]},
+				Lo: []float64{k.IpsiNoLaser[0] - k.IpsiNoLaser[1], k.IpsiLaser[0] - k.IpsiLaser[1]}, Hi: []float64{k.IpsiNoLaser[0] + k.IpsiNoLaser[1], k.IpsiLaser[0] + k.IpsiLaser[1]}})
+	}
+	if err := plots.WriteLinePlot(filepath.Join(dir, "accuracy"), fmt.Sprintf("Gender discrimination at face sites (n = %d), 95 %% CI over sites", r.NFaceSites),
+		"condition (0 = no perturbation, 1 = "+r.Kind+")", "% correct", series); err != nil {
+		return nil, err
+	}
+	figs = append(figs, Figure{"accuracy.png", "% correct without and with the perturbation at face sites"})
+	// 2. Δ contra against d′.
+	var x, y []float64
+	for _, st := range r.Sites {
+		x, y = append(x, st.DPrime), append(y, st.Delta[0])
+	}
+	sc := []plots.ScatterSeries{{Name: "model sites", X: x, Y: y}}
+	if r.Kind == "optogenetic" {
+		var kx, ky []float64
+		for _, st := range k.Sites {
+			kx, ky = append(kx, st.DPrime), append(ky, st.Shift_pct)
+		}
+		sc = append(sc, plots.ScatterSeries{Name: "monkeys (Afraz et al. 2015 Fig. 3C)", X: kx, Y: ky, Hollow: true})
+	}
+	if err := plots.WriteScatterPlot(filepath.Join(dir, "delta_vs_dprime"), sc, plots.ScatterOptions{
+		Title: "Contralateral Δ% correct against site face selectivity", XLabel: "site face d′ (units within 0.5 mm)",
+		YLabel: "Δ% correct, contralateral (percentage points)", FitLines: true, VLines: []float64{r.Threshold}, HLines: []float64{0},
+	}); err != nil {
+		return nil, err
+	}
+	figs = append(figs, Figure{"delta_vs_dprime.png", "Contralateral Δ% correct against site face d′"})
+	// 3. sites on the sheets.
+	var sel []SelectedSite
+	for _, st := range r.Sites {
+		sel = append(sel, st.SelectedSite)
+	}
+	if err := writeSitesOnSheet(filepath.Join(dir, "sites_on_sheet"), r.Model.IT(), r.UnitDPrime, r.Seed, sel, y,
+		"Sites coloured by contralateral Δ% correct; grey: face d′ (σ = 0.5 mm); numbers: d′ > 1 sites", "Δ% correct, contra"); err != nil {
+		return nil, err
+	}
+	figs = append(figs, Figure{"sites_on_sheet.png", "Sites on the IT sheets"})
+	return figs, nil
+}
+
+var _ Outcome = (*Afraz2015Result)(nil)

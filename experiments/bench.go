@@ -1,0 +1,179 @@
+package experiments
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"html/template"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/microstim/microstim/plots"
+)
+
+// Benchmark is a registered benchmark: an experiment file of configs/ and
+// the criteria of literature.md 1.5 it decides.
+type Benchmark struct {
+	Name     string   // e.g. "afraz2015_optogenetics"
+	Config   string   // file in configs/
+	Criteria []string // criterion ids, in the registry's order
+}
+
+// Benchmarks is the registry run by `microstim bench`, in the order of
+// the nine criteria of Schrimpf et al. 2024 (literature.md 1.5).
+var Benchmarks = []Benchmark{
+	{"afraz2006", "afraz2006.toml", []string{"Afraz2006-shift_significant"}},
+	{"afraz2015_optogenetics", "afraz2015_optogenetics.toml", []string{"Afraz2015.optogenetics-contra_accuracy_significant",
+		"Afraz2015.optogenetics-ipsi_accuracy_insignificant", "Afraz2015.optogenetics-delta_accuracy_correlated"}},
+	{"afraz2015_muscimol", "afraz2015_muscimol.toml", []string{"Afraz2015.muscimol-delta_accuracy_significant"}},
+	{"moeller2017", "moeller2017.toml", []string{"Moeller2017.experiment1-same_decrease_different_increase"}},
+	{"rajalingham2019", "rajalingham2019.toml", []string{"Rajalingham2019-global_deficits_significant",
+		"Rajalingham2019-lateral_deficit_difference", "Rajalingham2019-spatial_correlation_significant"}},
+}
+
+// BenchmarkNames lists the registered benchmarks.
+func BenchmarkNames() []string {
+	var out []string
+	for _, b := range Benchmarks {
+		out = append(out, b.Name)
+	}
+	return out
+}
+
+// BenchmarkRun is one benchmark of a scorecard.
+type BenchmarkRun struct {
+	Name    string  `json:"name"`
+	Dir     string  `json:"dir"` // output folder, relative to the scorecard
+	Seconds float64 `json:"seconds"`
+	Figures []Figure
+}
+
+// Scorecard is the outcome of `microstim bench`.
+type Scorecard struct {
+	Manifest   Manifest       `json:"manifest"`
+	Benchmarks []BenchmarkRun `json:"benchmarks"`
+	Criteria   []Criterion    `json:"criteria"`
+	Passed     int            `json:"passed"`
+	MeanScore  float64        `json:"mean_score"`
+}
+
+// Add records a finished benchmark: its criteria in the registry's order
+// (a criterion the run could not decide is recorded as failed).
+func (s *Scorecard) Add(b Benchmark, run BenchmarkRun, got []Criterion) {
+	s.Benchmarks = append(s.Benchmarks, run)
+	byID := map[string]Criterion{}
+	for _, c := range got {
+		byID[c.ID] = c
+	}
+	for _, id := range b.Criteria {
+		c, ok := byID[id]
+		if !ok {
+			c = Criterion{ID: id, Benchmark: b.Name, Verdict: "fail: not decided (see the benchmark's report)", ModelCI: nan2}
+		}
+		s.Criteria = append(s.Criteria, c)
+	}
+	s.Passed, s.MeanScore = 0, 0
+	for _, c := range s.Criteria {
+		if c.Pass {
+			s.Passed++
+		}
+		s.MeanScore += c.Score / float64(len(s.Criteria))
+	}
+}
+
+// Print writes the scorecard as a terminal table.
+func (s *Scorecard) Print(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tcriterion\tmodel\tp\tmonkeys\tverdict\tscore")
+	for i, c := range s.Criteria {
+		v := "FAIL"
+		if c.Pass {
+			v = "PASS"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%.2f\n", i+1, c.ID, fnum(c.Model, 3), pnum(c.ModelP), fnum(c.Monkey, 3), v, c.Score)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d of %d criteria pass; mean quantitative score %.2f\n", s.Passed, len(s.Criteria), s.MeanScore)
+}
+
+// CSV renders the scorecard as one row per criterion.
+func (s *Scorecard) CSV() []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"number", "id", "benchmark", "measure", "unit", "model", "model_ci95_lo", "model_ci95_hi", "model_p",
+		"monkey", "monkey_error", "monkey_source", "rule", "pass", "score", "score_rule"})
+	for i, c := range s.Criteria {
+		w.Write([]string{fmt.Sprint(i + 1), c.ID, c.Benchmark, c.Measure, c.Unit, f4(c.Model), f4(c.ModelCI[0]), f4(c.ModelCI[1]), f4(c.ModelP),
+			f4(c.Monkey), f4(c.MonkeyErr), c.Source, c.Rule, fmt.Sprint(c.Pass), f4(c.Score), c.ScoreRule})
+	}
+	w.Flush()
+	return b.Bytes()
+}
+
+var scorecardTmpl = template.Must(template.New("scorecard").Funcs(template.FuncMap{
+	"f":    func(v float64) string { return fnum(v, 3) },
+	"p":    pnum,
+	"inc":  func(i int) int { return i + 1 },
+	"join": func(a, b string) string { return filepath.ToSlash(filepath.Join(a, b)) },
+}).Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>microstim — perturbation benchmark scorecard</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.5em} h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right;vertical-align:top}
+th{background:#f3f3f3} td:nth-child(2),td:nth-child(3){text-align:left}
+.pass{color:#0a6e2a;font-weight:bold} .fail{color:#a31515;font-weight:bold} img{max-width:100%;border:1px solid #eee;margin:.5em 0}
+</style></head><body>
+<h1>Perturbation benchmark scorecard</h1>
+<p>The nine criteria of the Brain-Score perturbation benchmarks (Schrimpf, McGrath, Margalit &amp; DiCarlo 2024; literature.md 1.5),
+each decided as the published benchmark defines it, with a quantitative score in [0, 1]. No benchmark is fitted: one model, one set
+of spread laws and one readout (logistic regression, C = 1e-3, fitted on unperturbed images, then frozen) serve them all.</p>
+<p>Model <code>{{.Manifest.Model}}</code> (SHA-256 <code>{{.Manifest.ModelSHA256}}</code>), microstim {{.Manifest.Version}}, BLAS {{.Manifest.BLAS}}.
+<b>{{.Passed}} of {{len .Criteria}}</b> criteria pass; mean score {{f .MeanScore}}.</p>
+<table><tr><th>#</th><th>criterion</th><th>measure</th><th>model [95 % CI]</th><th>p</th><th>monkeys</th><th>verdict</th><th>score</th></tr>
+{{range $i, $c := .Criteria}}<tr><td>{{inc $i}}</td><td>{{$c.ID}}</td><td>{{$c.Measure}}{{if $c.Unit}} ({{$c.Unit}}){{end}}</td>
+<td>{{f $c.Model}} [{{f (index $c.ModelCI 0)}}, {{f (index $c.ModelCI 1)}}]</td><td>{{p $c.ModelP}}</td><td>{{f $c.Monkey}}<br><small>{{$c.Source}}</small></td>
+<td class="{{if $c.Pass}}pass{{else}}fail{{end}}">{{$c.Verdict}}</td><td>{{f $c.Score}}<br><small>{{$c.ScoreRule}}</small></td></tr>
+{{end}}</table>
+{{range .Benchmarks}}<h2>{{.Name}} ({{printf "%.0f" .Seconds}} s) — <a href="{{join .Dir "report.html"}}">full report</a></h2>
+{{$d := .Dir}}{{range .Figures}}<p>{{.Caption}}</p><img src="{{join $d .File}}" alt="{{.Caption}}">{{end}}
+{{end}}
+<h2>Files</h2><p><a href="scorecard.json">scorecard.json</a> · <a href="scorecard.csv">scorecard.csv</a>; each benchmark's folder has its
+summary, resolved config and manifest.</p>
+</body></html>
+`))
+
+// Write stores scorecard.json, scorecard.csv and report.html in dir.
+func (s *Scorecard) Write(dir string) error {
+	js, err := marshalJSON(s)
+	if err != nil {
+		return err
+	}
+	var h bytes.Buffer
+	if err := scorecardTmpl.Execute(&h, s); err != nil {
+		return err
+	}
+	for name, data := range map[string][]byte{"scorecard.json": js, "scorecard.csv": s.CSV(), "report.html": h.Bytes()} {
+		if err := plots.WriteAtomic(filepath.Join(dir, name), data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FiguresOf lists the PNG figures a benchmark's report shows.
+func FiguresOf(name string) []Figure {
+	switch {
+	case name == "afraz2006":
+		return []Figure{{"shift_vs_dprime.png", "Shift against site face d′"}, {"sites_on_sheet.png", "Sites on the IT sheets"}}
+	case strings.HasPrefix(name, "afraz2015"):
+		return []Figure{{"accuracy.png", "% correct at face sites"}, {"delta_vs_dprime.png", "Contralateral Δ% correct against site d′"}}
+	case name == "moeller2017":
+		return []Figure{{"accuracy.png", "% correct on same and different trials"}, {"sites_on_sheet.png", "Stimulation sites"}}
+	case name == "rajalingham2019":
+		return []Figure{{"delta_dprime.png", "Mean Δd′ by visual field"}, {"similarity_vs_distance.png", "Deficit-pattern similarity against distance"}}
+	}
+	return nil
+}

@@ -1,0 +1,246 @@
+package experiments
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"math"
+	"path/filepath"
+
+	"github.com/microstim/microstim/plots"
+	"github.com/microstim/microstim/topography"
+	"github.com/microstim/microstim/vision"
+)
+
+// Side is where an image is shown: in the left or the right visual field.
+type Side int
+
+// Visual-field sides.
+const (
+	LeftField Side = iota
+	RightField
+)
+
+func (s Side) String() string {
+	if s == LeftField {
+		return "left"
+	}
+	return "right"
+}
+
+// Contralateral returns the visual field that hemisphere h sees: images in
+// the left half of the frame drive the right hemisphere's IT sheet
+// (topography.Layout.HemisphereOfCol).
+func Contralateral(h topography.Hemisphere) Side {
+	if h == topography.Right {
+		return LeftField
+	}
+	return RightField
+}
+
+// Background is the grey level around an image shown in one hemifield.
+const Background = 0.5
+
+// PlaceInHemifield returns a frame of img's size, grey (Background), with
+// img shrunk by scale (side fraction) and centred in the left or right
+// half of the frame, vertically centred: the parafoveal presentation of
+// Afraz et al. 2015 and the lateralised objects of Rajalingham & DiCarlo
+// 2019, scaled into one half of the model's 64×64 input.
+func PlaceInHemifield(img *vision.Gray, side Side, scale float64) *vision.Gray {
+	out := &vision.Gray{W: img.W, H: img.H, Pix: make([]float32, img.W*img.H)}
+	for i := range out.Pix {
+		out.Pix[i] = Background
+	}
+	s := int(math.Round(float64(img.W) * scale))
+	half := img.W / 2
+	if s > half {
+		s = half
+	}
+	if s < 1 {
+		return out
+	}
+	small := img.Resize(s, s)
+	x0 := (half - s) / 2
+	if side == RightField {
+		x0 += half
+	}
+	y0 := (img.H - s) / 2
+	for y := 0; y < s; y++ {
+		copy(out.Pix[(y0+y)*out.W+x0:(y0+y)*out.W+x0+s], small.Pix[y*s:(y+1)*s])
+	}
+	return out
+}
+
+// faceSelectivity measures IT face selectivity on the held-out
+// face-selectivity set: unit d′ and site d′ on the config's grid
+// (neighbourhood radius from the config), as Afraz et al. measured it.
+type faceSelectivity struct {
+	Resp       [][]float64
+	IsFace     []bool
+	UnitDPrime []float64
+	Candidates []topography.Site
+}
+
+func measureFaceSelectivity(c *Config, m *vision.Model, pool []vision.Stimulus) (*faceSelectivity, error) {
+	faces, nonfaces := vision.FaceSelectivitySet(pool)
+	if len(faces) < 2 || len(nonfaces) < 2 {
+		return nil, fmt.Errorf("%s: the stimulus pool has %d faces and %d non-faces; face selectivity needs at least 2 of each", c.Protocol, len(faces), len(nonfaces))
+	}
+	set := append(append([]vision.Stimulus(nil), faces...), nonfaces...)
+	fs := &faceSelectivity{IsFace: make([]bool, len(set))}
+	for i := range faces {
+		fs.IsFace[i] = true
+	}
+	act, err := m.Run(vision.Images(set), [4]bool{false, false, false, true})
+	if err != nil {
+		return nil, err
+	}
+	fs.Resp = to64(act.Stages[3])
+	fs.UnitDPrime = topography.UnitDPrimes(fs.Resp, fs.IsFace)
+	fs.Candidates = topography.SiteDPrimes(m.IT(), fs.Resp, fs.IsFace, c.Sites.Grid_mm, c.Sites.Radius_mm)
+	return fs, nil
+}
+
+// writeSitesOnSheet draws both IT sheets (smoothed face d′, face patches)
+// with the sites marked and coloured by value.
+func writeSitesOnSheet(path string, it *topography.Layout, unitD []float64, seed uint64, sites []SelectedSite, values []float64, title, valueLabel string) error {
+	patches, thr := topography.FacePatches(it, unitD, MapSigma_mm, MapStep_mm, NullPermutations, seed)
+	var panels []plots.SheetPanel
+	for h := 0; h < 2; h++ {
+		hemi := topography.Hemisphere(h)
+		var marks []plots.SiteMark
+		for i, s := range sites {
+			if s.Hemi == hemi {
+				marks = append(marks, plots.SiteMark{X_mm: s.X_mm, Y_mm: s.Y_mm, Value: values[i], Label: labelIf(s.Selective, i+1)})
+			}
+		}
+		var ps []topography.Patch
+		for _, p := range patches {
+			if p.Hemi == hemi {
+				ps = append(ps, p)
+			}
+		}
+		name := "Left hemisphere IT"
+		if hemi == topography.Right {
+			name = "Right hemisphere IT"
+		}
+		panels = append(panels, plots.SheetPanel{Map: topography.Smooth(it, hemi, unitD, MapSigma_mm, MapStep_mm), Threshold: thr[h],
+			Patches: ps, Title: name, Sites: marks})
+	}
+	return plots.WriteSheetMap(path, panels, plots.SheetMapOptions{Title: title, ValueLabel: "face d′", Min: -1, Max: 1, SiteLabel: valueLabel})
+}
+
+// Figure is one figure of a report (PNG and SVG share the base name).
+type Figure struct {
+	File    string // PNG file name
+	Caption string
+}
+
+// reportPage is what the generic report template shows.
+type reportPage struct {
+	Title, Citation string
+	Manifest        Manifest
+	Criteria        []Criterion
+	Tables          []Table
+	Figures         []Figure
+	Notes           []string
+	Files           []string
+	Config          string
+}
+
+// Table is a small HTML table of a report.
+type Table struct {
+	Caption string
+	Header  []string
+	Rows    [][]string
+}
+
+var genericTmpl = template.Must(template.New("generic").Funcs(template.FuncMap{
+	"f": func(v float64) string { return fnum(v, 3) },
+	"p": pnum,
+	"ci": func(c [2]float64) string {
+		if math.IsNaN(c[0]) {
+			return ""
+		}
+		return fmt.Sprintf(" [%s, %s]", fnum(c[0], 3), fnum(c[1], 3))
+	},
+	"err": func(v float64) string {
+		if math.IsNaN(v) {
+			return ""
+		}
+		return " ± " + fnum(v, 3)
+	},
+}).Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>microstim — {{.Title}}</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.5em} h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #ccc;padding:.3em .7em;text-align:right;vertical-align:top}
+th{background:#f3f3f3} td:first-child,th:first-child{text-align:left}
+.pass{color:#0a6e2a;font-weight:bold} .fail{color:#a31515;font-weight:bold}
+img{max-width:100%;border:1px solid #eee;margin:.5em 0} pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:.85em}
+.note{background:#fff8e1;border-left:4px solid #f0b400;padding:.5em 1em} caption{text-align:left;font-weight:bold;padding:.3em 0}
+</style></head><body>
+<h1>{{.Title}}</h1>
+<p>{{.Citation}}</p>
+<p>Model <code>{{.Manifest.Model}}</code> (SHA-256 <code>{{.Manifest.ModelSHA256}}</code>), config <code>{{.Manifest.ConfigFile}}</code>,
+seed {{.Manifest.Seed}}, microstim {{.Manifest.Version}}, BLAS {{.Manifest.BLAS}}.</p>
+{{if .Criteria}}<h2>Benchmark criteria</h2>
+<table><tr><th>criterion</th><th>measure</th><th>model [95 % CI]</th><th>p</th><th>monkeys</th><th>verdict</th><th>score</th></tr>
+{{range .Criteria}}<tr><td>{{.ID}}</td><td>{{.Measure}}{{if .Unit}} ({{.Unit}}){{end}}</td><td>{{f .Model}}{{ci .ModelCI}}</td><td>{{p .ModelP}}</td>
+<td>{{f .Monkey}}{{err .MonkeyErr}}<br><small>{{.Source}}</small></td><td class="{{if .Pass}}pass{{else}}fail{{end}}">{{.Verdict}}</td><td>{{f .Score}}<br><small>{{.ScoreRule}}</small></td></tr>
+{{end}}</table>{{end}}
+{{range .Notes}}<p class="note">{{.}}</p>{{end}}
+{{range .Tables}}<table><caption>{{.Caption}}</caption><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
+{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}</table>{{end}}
+{{range .Figures}}<h2>{{.Caption}}</h2><img src="{{.File}}" alt="{{.Caption}}">{{end}}
+<h2>Files</h2><p>{{range .Files}}<a href="{{.}}">{{.}}</a> · {{end}}every figure also as SVG.</p>
+<h2>Resolved configuration</h2>
+<pre>{{.Config}}</pre>
+</body></html>
+`))
+
+// writeReport renders the generic report.html into dir.
+func writeReport(dir string, c *Config, page reportPage) error {
+	cfg, err := c.ResolvedTOML()
+	if err != nil {
+		return err
+	}
+	page.Config = string(cfg)
+	if page.Citation == "" {
+		page.Citation = Protocols[c.Protocol].Citation
+	}
+	var b bytes.Buffer
+	if err := genericTmpl.Execute(&b, page); err != nil {
+		return err
+	}
+	return plots.WriteAtomic(filepath.Join(dir, "report.html"), b.Bytes())
+}
+
+// writeFiles writes each named file atomically into dir.
+func writeFiles(dir string, files map[string][]byte) error {
+	for name, data := range files {
+		if err := plots.WriteAtomic(filepath.Join(dir, name), data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runFiles returns the files every run writes: the summary as JSON, the
+// manifest and the resolved config.
+func runFiles(c *Config, summary any, m Manifest) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	var err error
+	if files["summary.json"], err = marshalJSON(summary); err != nil {
+		return nil, err
+	}
+	if files["manifest.json"], err = marshalJSON(m); err != nil {
+		return nil, err
+	}
+	if files["config.resolved.toml"], err = c.ResolvedTOML(); err != nil {
+		return nil, err
+	}
+	return files, nil
+}

@@ -1,0 +1,556 @@
+package experiments
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+
+	"github.com/microstim/microstim/plots"
+	"github.com/microstim/microstim/sim"
+	"github.com/microstim/microstim/vision"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+func init() {
+	Protocols["rajalingham2019"] = Protocol{
+		Name: "rajalingham2019",
+		Citation: "Rajalingham R., DiCarlo J. J. (2019). Reversible inactivation of different millimeter-scale regions of " +
+			"primate IT results in different patterns of core object recognition deficits. Neuron 102:493–505.",
+		Defaults: rajalingham2019Defaults,
+		Validate: validateRajalingham2019Task,
+		Run: func(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress, log io.Writer) (Outcome, error) {
+			return RunRajalingham2019(c, m, pool, progress)
+		},
+	}
+}
+
+// rajalingham2019Defaults follows literature.md section 5: binary object
+// discrimination (O2 d′ per task) between categories the model knows,
+// objects shown in one hemifield, 1 µL muscimol at 10 random sites per
+// hemisphere, the shared readout (C = 1e-3). The categories are the 8
+// non-face Caltech-101 categories with the most held-out images (a rule
+// fixed before any result; every pair is a task, 28 tasks).
+func rajalingham2019Defaults() Config {
+	return Config{
+		Protocol: "rajalingham2019", Seed: 1,
+		Stimuli: StimuliConfig{Set: "embedded"},
+		Task: TaskConfig{TestImages: 8, TrialsPerImage: 10, DecoderC: 1e-3, ImageScale: 0.5,
+			Categories: []string{"airplanes", "Motorbikes", "watch", "Leopards", "bonsai", "car_side", "ketch", "chandelier"}},
+		Perturbation: PerturbationConfig{Kind: "muscimol", Stage: "IT", SpreadLaw: "exp_kumaravelu2022",
+			Current_uA: 50, Frequency_Hz: 200, PulseWidth_us: 200, Train_ms: 200, GainMode: "multiplicative",
+			Power_mW: 12, Expression: 1, OptoMode: "suppression", Volume_uL: 1},
+		Sites:   SitesConfig{Rule: "random", NPerHemisphere: 10, DPrimeThreshold: 1, Radius_mm: 0.5, Grid_mm: 0.5, Hemisphere: "both"},
+		Compare: CompareConfig{Data: "rajalingham2019"},
+	}
+}
+
+func validateRajalingham2019Task(c *Config) error {
+	if err := validateHemifield(c); err != nil {
+		return err
+	}
+	if len(c.Task.Categories) < 2 {
+		return field("task.categories", len(c.Task.Categories), "want at least 2 categories of the stimulus set")
+	}
+	seen := map[string]bool{}
+	for _, k := range c.Task.Categories {
+		if seen[k] {
+			return field("task.categories", fmt.Sprintf("%q", k), "listed twice")
+		}
+		seen[k] = true
+	}
+	return nil
+}
+
+// O2DPrime is the binary discrimination d′ of a task: z(hit rate) −
+// z(false-alarm rate), each rate clipped to [1/(2n), 1 − 1/(2n)] for n
+// trials (Rajalingham et al. 2018's O2 metric, from choice counts).
+func O2DPrime(hits, nTarget, falseAlarms, nDistractor int) float64 {
+	rate := func(k, n int) float64 {
+		lo := 1 / (2 * float64(n))
+		return math.Max(lo, math.Min(1-lo, float64(k)/float64(n)))
+	}
+	return distuv.UnitNormal.Quantile(rate(hits, nTarget)) - distuv.UnitNormal.Quantile(rate(falseAlarms, nDistractor))
+}
+
+// Task is one binary discrimination, category A against B.
+type Task struct{ A, B int }
+
+// AllPairs returns every unordered pair of n categories.
+func AllPairs(n int) []Task {
+	var out []Task
+	for a := 0; a < n; a++ {
+		for b := a + 1; b < n; b++ {
+			out = append(out, Task{a, b})
+		}
+	}
+	return out
+}
+
+// ObjectItem is one test presentation.
+type ObjectItem struct {
+	File     string
+	Category int
+	Side     Side
+}
+
+// InactivationSite is one injection: per task, Δd′ (inactivation −
+// control session) in the contralateral and ipsilateral field.
+type InactivationSite struct {
+	SelectedSite
+	DeltaContra, DeltaIpsi []float64 // per task
+}
+
+// Mean returns the site's mean Δd′ over tasks: contra, ipsi and both.
+func (s InactivationSite) Mean() (contra, ipsi, global float64) {
+	var c, i float64
+	for k := range s.DeltaContra {
+		c += s.DeltaContra[k]
+		i += s.DeltaIpsi[k]
+	}
+	n := float64(len(s.DeltaContra))
+	return c / n, i / n, (c + i) / (2 * n)
+}
+
+// Pattern is the site's deficit pattern: Δd′ per task, both fields averaged.
+func (s InactivationSite) Pattern() []float64 {
+	out := make([]float64, len(s.DeltaContra))
+	for k := range out {
+		out[k] = (s.DeltaContra[k] + s.DeltaIpsi[k]) / 2
+	}
+	return out
+}
+
+// Rajalingham2019Result is the outcome of the protocol.
+type Rajalingham2019Result struct {
+	Categories []string
+	Tasks      []Task
+	Items      []ObjectItem
+	ControlD   []float64 // per task, expected-choice d′ of the unperturbed readout (both fields)
+	Sites      []InactivationSite
+	Pairs      []SitePair
+	Monkey     *Rajalingham2019Data
+	UnitDPrime []float64
+	Model      *vision.Model
+	Seed       uint64
+	Notes      []string
+}
+
+// SitePair is two sites of one hemisphere: their distance and the
+// correlation of their deficit patterns.
+type SitePair struct {
+	Distance_mm float64 `json:"distance_mm"`
+	Similarity  float64 `json:"similarity"`
+}
+
+// RunRajalingham2019 runs object discrimination with muscimol at random
+// sites of each hemisphere.
+func RunRajalingham2019(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress) (*Rajalingham2019Result, error) {
+	if progress == nil {
+		progress = func(int, int, string) {}
+	}
+	res := &Rajalingham2019Result{Categories: c.Task.Categories, Model: m, Seed: c.Seed}
+	byCat := make([][]vision.Stimulus, len(c.Task.Categories))
+	for _, s := range pool {
+		if k := slices.Index(c.Task.Categories, s.Category); k >= 0 && (s.Role == "caltech_heldout" || s.Dataset == "folder") {
+			byCat[k] = append(byCat[k], s)
+		}
+	}
+	nFit := math.MaxInt
+	for k, list := range byCat {
+		if len(list) < c.Task.TestImages+2 {
+			return nil, fmt.Errorf("rajalingham2019: category %q has %d held-out images; test_images_per_class = %d needs %d",
+				c.Task.Categories[k], len(list), c.Task.TestImages, c.Task.TestImages+2)
+		}
+		nFit = min(nFit, len(list)-c.Task.TestImages)
+	}
+	r := rand.New(rand.NewPCG(c.Seed, 0x72616a61))
+	var fitImgs, imgs []*vision.Gray
+	var fitLab []int
+	for k, list := range byCat {
+		r.Shuffle(len(list), func(i, j int) { list[i], list[j] = list[j], list[i] })
+		for i, s := range list[:c.Task.TestImages+nFit] {
+			for _, side := range []Side{LeftField, RightField} {
+				img := PlaceInHemifield(s.Img, side, c.Task.ImageScale)
+				if i < c.Task.TestImages {
+					res.Items = append(res.Items, ObjectItem{File: s.File, Category: k, Side: side})
+					imgs = append(imgs, img)
+				} else {
+					fitImgs, fitLab = append(fitImgs, img), append(fitLab, k)
+				}
+			}
+		}
+	}
+	res.Tasks = AllPairs(len(byCat))
+	progress(0, 4, "fitting the object readout")
+	fitAct, err := m.Run(fitImgs, [4]bool{false, false, false, true})
+	if err != nil {
+		return nil, err
+	}
+	dec, err := sim.FitLogistic(to64(fitAct.Stages[3]), fitLab, len(byCat), c.Task.DecoderC)
+	if err != nil {
+		return nil, err
+	}
+	progress(1, 4, "choosing sites")
+	fs, err := measureFaceSelectivity(c, m, pool)
+	if err != nil {
+		return nil, err
+	}
+	res.UnitDPrime = fs.UnitDPrime
+	chosen, err := c.chooseSites(m.IT(), fs.Resp, fs.IsFace, fs.UnitDPrime, fs.Candidates)
+	if err != nil {
+		return nil, err
+	}
+	progress(2, 4, "running the network on the test images")
+	stage, err := sim.StageIndex(c.Perturbation.Stage)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := sim.NewEngine(m, stage, imgs)
+	if err != nil {
+		return nil, err
+	}
+	pert, err := c.BuildPerturbation()
+	if err != nil {
+		return nil, err
+	}
+	ctrlP := classProbs(dec, eng.IT)
+	res.ControlD = make([]float64, len(res.Tasks))
+	for t, task := range res.Tasks {
+		res.ControlD[t] = res.expectedDPrime(ctrlP, task)
+	}
+	progress(3, 4, fmt.Sprintf("simulating %d sites", len(chosen)))
+	res.Sites = make([]InactivationSite, len(chosen))
+	err = sim.ParallelFor(len(chosen), func(s int) error {
+		site := chosen[s]
+		it, err := eng.Perturb(pert, []sim.Site{{Hemi: site.Hemi, X_mm: site.X_mm, Y_mm: site.Y_mm}})
+		if err != nil {
+			return err
+		}
+		stimP := classProbs(dec, it)
+		contra := Contralateral(site.Hemi)
+		out := InactivationSite{SelectedSite: site}
+		ctrl := res.sessionDPrimes(ctrlP, c.Task.TrialsPerImage, c.Task.Lapse, c.Seed+uint64(2*s))
+		inact := res.sessionDPrimes(stimP, c.Task.TrialsPerImage, c.Task.Lapse, c.Seed+uint64(2*s+1))
+		for t := range res.Tasks {
+			cf, ipf := int(contra), 1-int(contra)
+			out.DeltaContra = append(out.DeltaContra, inact[cf][t]-ctrl[cf][t])
+			out.DeltaIpsi = append(out.DeltaIpsi, inact[ipf][t]-ctrl[ipf][t])
+		}
+		res.Sites[s] = out
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range res.Sites {
+		for j := i + 1; j < len(res.Sites); j++ {
+			a, b := res.Sites[i], res.Sites[j]
+			if a.Hemi != b.Hemi {
+				continue
+			}
+			sim := Pearson(a.Pattern(), b.Pattern(), 0, 0).R
+			res.Pairs = append(res.Pairs, SitePair{math.Hypot(a.X_mm-b.X_mm, a.Y_mm-b.Y_mm), sim})
+		}
+	}
+	if res.Monkey, err = Rajalingham2019Monkey(); err != nil {
+		return nil, err
+	}
+	progress(4, 4, "done")
+	return res, nil
+}
+
+// binaryChoice is P(choose A) in task A-vs-B from the readout's class
+// probabilities: the probabilities renormalised over the two choices.
+func binaryChoice(p []float64, t Task) float64 {
+	s := p[t.A] + p[t.B]
+	if s == 0 {
+		return 0.5
+	}
+	return p[t.A] / s
+}
+
+// expectedDPrime is a task's d′ from expected choice rates over all items.
+func (r *Rajalingham2019Result) expectedDPrime(probs [][]float64, t Task) float64 {
+	var h, f float64
+	var nh, nf int
+	for i, it := range r.Items {
+		switch it.Category {
+		case t.A:
+			h += binaryChoice(probs[i], t)
+			nh++
+		case t.B:
+			f += binaryChoice(probs[i], t)
+			nf++
+		}
+	}
+	const n = 1000 // rate clipping as for 1000 trials
+	return O2DPrime(int(math.Round(h/float64(nh)*n)), n, int(math.Round(f/float64(nf)*n)), n)
+}
+
+// sessionDPrimes simulates a session (trials per image and task) and
+// returns d′ per visual field (index Side) and task.
+func (r *Rajalingham2019Result) sessionDPrimes(probs [][]float64, trials int, lapse float64, seed uint64) [2][]float64 {
+	rr := rand.New(rand.NewPCG(seed, 0x6f32))
+	var out [2][]float64
+	for _, t := range r.Tasks {
+		var hits, nT, fas, nD [2]int
+		for i, it := range r.Items {
+			if it.Category != t.A && it.Category != t.B {
+				continue
+			}
+			pA := binaryChoice(probs[i], t)
+			for k := 0; k < trials; k++ {
+				chooseA := sim.SampleChoice(rr, []float64{1 - pA, pA}, lapse) == 1
+				if it.Category == t.A {
+					nT[it.Side]++
+					if chooseA {
+						hits[it.Side]++
+					}
+				} else {
+					nD[it.Side]++
+					if chooseA {
+						fas[it.Side]++
+					}
+				}
+			}
+		}
+		for f := 0; f < 2; f++ {
+			out[f] = append(out[f], O2DPrime(hits[f], nT[f], fas[f], nD[f]))
+		}
+	}
+	return out
+}
+
+// siteMeans returns per-site mean Δd′: contra, ipsi, global.
+func (r *Rajalingham2019Result) siteMeans() (contra, ipsi, global []float64) {
+	for _, s := range r.Sites {
+		c, i, g := s.Mean()
+		contra, ipsi, global = append(contra, c), append(ipsi, i), append(global, g)
+	}
+	return
+}
+
+// similarityCorrelation is r(similarity, distance) over same-hemisphere
+// site pairs.
+func (r *Rajalingham2019Result) similarityCorrelation() Correlation {
+	var d, s []float64
+	for _, p := range r.Pairs {
+		if !math.IsNaN(p.Similarity) {
+			d, s = append(d, p.Distance_mm), append(s, p.Similarity)
+		}
+	}
+	return Pearson(d, s, 2000, r.Seed)
+}
+
+// Criteria returns benchmarks 7–9 of literature.md 1.5.
+func (r *Rajalingham2019Result) Criteria() []Criterion {
+	k := r.Monkey
+	contra, ipsi, global := r.siteMeans()
+	mg, cig := meanCI(global)
+	tg := OneSampleT(global)
+	src := "Rajalingham & DiCarlo 2019 Fig. 3B (25 injections)"
+	c7 := Criterion{ID: "Rajalingham2019-global_deficits_significant", Benchmark: "rajalingham2019",
+		Measure: fmt.Sprintf("mean Δd′ over tasks and both fields (n = %d sites)", len(global)), Unit: "d′",
+		Model: mg, ModelCI: cig, ModelP: tg.P, Monkey: k.Global[0], MonkeyErr: k.Global[1], Source: src,
+		Rule: "significant decrease (t-test over sites, p < 0.05)", Score: RelativeEffectScore(mg, k.Global[0]),
+		ScoreRule: "1 − |Δ_model − Δ_monkey| / |Δ_monkey|"}
+	c7.Pass = tg.P < 0.05 && mg < 0
+	c7.Verdict = verdictText(c7.Pass, c7.Rule)
+
+	d := make([]float64, len(contra))
+	for i := range d {
+		d[i] = contra[i] - ipsi[i]
+	}
+	md, cid := meanCI(d)
+	tl := PairedT(contra, ipsi)
+	mc, _ := MeanSEM(contra)
+	mi, _ := MeanSEM(ipsi)
+	kd := k.Contra[0] - k.Ipsi[0]
+	c8 := Criterion{ID: "Rajalingham2019-lateral_deficit_difference", Benchmark: "rajalingham2019",
+		Measure: fmt.Sprintf("contra − ipsi Δd′ (contra %+.3f, ipsi %+.3f; n = %d sites)", mc, mi, len(d)), Unit: "d′",
+		Model: md, ModelCI: cid, ModelP: tl.P, Monkey: kd, MonkeyErr: math.Hypot(k.Contra[1], k.Ipsi[1]),
+		Source: fmt.Sprintf("%s: contra %+.2f, ipsi %+.2f", src, k.Contra[0], k.Ipsi[0]),
+		Rule:   "contralateral deficit significantly larger (paired t-test over sites, p < 0.05)", Score: RelativeEffectScore(md, kd),
+		ScoreRule: "1 − |Δ_model − Δ_monkey| / |Δ_monkey|"}
+	c8.Pass = tl.P < 0.05 && md < 0
+	c8.Verdict = verdictText(c8.Pass, c8.Rule)
+
+	sc := r.similarityCorrelation()
+	kc := Pearson(k.Distance_mm, k.Similarity, 0, 0)
+	c9 := Criterion{ID: "Rajalingham2019-spatial_correlation_significant", Benchmark: "rajalingham2019",
+		Measure: fmt.Sprintf("r(deficit-pattern similarity, site distance), %d same-hemisphere site pairs", sc.N),
+		Model:   sc.R, ModelCI: [2]float64{sc.CILo, sc.CIHi}, ModelP: sc.P, Monkey: kc.R, MonkeyErr: math.NaN(),
+		Source: "Rajalingham & DiCarlo 2019 Fig. 6A (7 distance bins)",
+		Rule:   "significant correlation (p < 0.05) with the monkeys' (negative) sign", Score: DifferenceOfCorrelations(sc.R, kc.R),
+		ScoreRule: "1 − |r_model − r_monkey|"}
+	c9.Pass = sc.P < 0.05 && sign(sc.R) == sign(kc.R)
+	c9.Verdict = verdictText(c9.Pass, c9.Rule)
+	return []Criterion{c7, c8, c9}
+}
+
+// Rajalingham2019Summary is summary.json.
+type Rajalingham2019Summary struct {
+	Protocol         string      `json:"protocol"`
+	Categories       []string    `json:"categories"`
+	Tasks            int         `json:"tasks"`
+	ControlDPrime    float64     `json:"mean_control_dprime"`
+	Sites            int         `json:"sites"`
+	DeltaGlobal      [2]float64  `json:"delta_dprime_global_mean_sem"`
+	DeltaContra      [2]float64  `json:"delta_dprime_contra_mean_sem"`
+	DeltaIpsi        [2]float64  `json:"delta_dprime_ipsi_mean_sem"`
+	SimilarityVsDist Correlation `json:"r_similarity_distance"`
+	ExpFitAmplitude  float64     `json:"similarity_exp_fit_amplitude"`
+	ExpFitLength_mm  float64     `json:"similarity_exp_fit_length_mm"`
+	Pairs            []SitePair  `json:"site_pairs"`
+	Criteria         []Criterion `json:"criteria"`
+	Notes            []string    `json:"notes"`
+}
+
+// Summary collects the result's numbers.
+func (r *Rajalingham2019Result) Summary() Rajalingham2019Summary {
+	contra, ipsi, global := r.siteMeans()
+	ms := func(x []float64) [2]float64 { m, s := MeanSEM(x); return [2]float64{m, s} }
+	cd, _ := MeanSEM(r.ControlD)
+	var d, s []float64
+	for _, p := range r.Pairs {
+		if !math.IsNaN(p.Similarity) {
+			d, s = append(d, p.Distance_mm), append(s, p.Similarity)
+		}
+	}
+	a, l := FitExpDecay(d, s)
+	return Rajalingham2019Summary{Protocol: "rajalingham2019", Categories: r.Categories, Tasks: len(r.Tasks), ControlDPrime: cd, Sites: len(r.Sites),
+		DeltaGlobal: ms(global), DeltaContra: ms(contra), DeltaIpsi: ms(ipsi), SimilarityVsDist: r.similarityCorrelation(),
+		ExpFitAmplitude: a, ExpFitLength_mm: l, Pairs: r.Pairs, Criteria: r.Criteria(), Notes: r.Notes}
+}
+
+// FitExpDecay fits y ≈ a·exp(−x/λ) by least squares (λ on a log grid from
+// 0.1 to 1000 mm refined by golden-section search, a in closed form).
+func FitExpDecay(x, y []float64) (a, lambda float64) {
+	if len(x) < 2 {
+		return math.NaN(), math.NaN()
+	}
+	sse := func(l float64) (float64, float64) {
+		var num, den float64
+		for i := range x {
+			e := math.Exp(-x[i] / l)
+			num += y[i] * e
+			den += e * e
+		}
+		amp := num / den
+		var s float64
+		for i := range x {
+			d := y[i] - amp*math.Exp(-x[i]/l)
+			s += d * d
+		}
+		return s, amp
+	}
+	best, bestS := 0.1, math.Inf(1)
+	for lg := -1.0; lg <= 3; lg += 0.05 {
+		if s, _ := sse(math.Pow(10, lg)); s < bestS {
+			best, bestS = math.Pow(10, lg), s
+		}
+	}
+	lo, hi := math.Log10(best)-0.05, math.Log10(best)+0.05
+	const g = 0.6180339887
+	for k := 0; k < 60; k++ {
+		m1, m2 := hi-g*(hi-lo), lo+g*(hi-lo)
+		s1, _ := sse(math.Pow(10, m1))
+		s2, _ := sse(math.Pow(10, m2))
+		if s1 < s2 {
+			hi = m2
+		} else {
+			lo = m1
+		}
+	}
+	lambda = math.Pow(10, (lo+hi)/2)
+	_, a = sse(lambda)
+	return a, lambda
+}
+
+// Print writes the terminal summary.
+func (r *Rajalingham2019Result) Print(w io.Writer) {
+	s := r.Summary()
+	fmt.Fprintf(w, "Rajalingham & DiCarlo 2019 — %d tasks over %d categories, control d′ %.2f, %d muscimol sites\n", s.Tasks, len(s.Categories), s.ControlDPrime, s.Sites)
+	fmt.Fprintf(w, "  Δd′ global %+.3f ± %.3f, contra %+.3f ± %.3f, ipsi %+.3f ± %.3f (monkeys %+.2f, %+.2f, %+.2f)\n",
+		s.DeltaGlobal[0], s.DeltaGlobal[1], s.DeltaContra[0], s.DeltaContra[1], s.DeltaIpsi[0], s.DeltaIpsi[1], r.Monkey.Global[0], r.Monkey.Contra[0], r.Monkey.Ipsi[0])
+	fmt.Fprintf(w, "  similarity vs distance: r = %.3f (p = %s), fit %.2f·exp(−d/%.1f mm) (monkeys 0.92·exp(−d/5.7 mm))\n",
+		s.SimilarityVsDist.R, pnum(s.SimilarityVsDist.P), s.ExpFitAmplitude, s.ExpFitLength_mm)
+	printCriteria(w, s.Criteria)
+}
+
+// Write stores summary.json, sites.csv, the figures and report.html.
+func (r *Rajalingham2019Result) Write(dir string, c *Config, man Manifest) error {
+	sum := r.Summary()
+	files, err := runFiles(c, sum, man)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"site", "hemisphere", "x_mm", "y_mm", "face_dprime", "task", "category_a", "category_b", "delta_dprime_contra", "delta_dprime_ipsi"})
+	for i, s := range r.Sites {
+		for t, task := range r.Tasks {
+			w.Write([]string{fmt.Sprint(i + 1), s.Hemi.String(), f4(s.X_mm), f4(s.Y_mm), f4(s.DPrime), fmt.Sprint(t + 1),
+				r.Categories[task.A], r.Categories[task.B], f4(s.DeltaContra[t]), f4(s.DeltaIpsi[t])})
+		}
+	}
+	w.Flush()
+	files["sites.csv"] = b.Bytes()
+	if err := writeFiles(dir, files); err != nil {
+		return err
+	}
+	// 1. Δd′ by field.
+	contra, ipsi, global := r.siteMeans()
+	var cx, cy, clo, chi []float64
+	var kx, ky, klo, khi []float64
+	k := r.Monkey
+	for i, v := range [][]float64{global, contra, ipsi} {
+		m, ci := meanCI(v)
+		cx, cy, clo, chi = append(cx, float64(i)), append(cy, m), append(clo, ci[0]), append(chi, ci[1])
+		kv := [][2]float64{k.Global, k.Contra, k.Ipsi}[i]
+		kx, ky, klo, khi = append(kx, float64(i)+0.1), append(ky, kv[0]), append(klo, kv[0]-kv[1]), append(khi, kv[0]+kv[1])
+	}
+	if err := plots.WriteScatterPlot(filepath.Join(dir, "delta_dprime"), []plots.ScatterSeries{
+		{Name: "model (95 % CI over sites)", X: cx, Y: cy, YLo: clo, YHi: chi},
+		{Name: "monkeys (Fig. 3B)", X: kx, Y: ky, YLo: klo, YHi: khi, Hollow: true},
+	}, plots.ScatterOptions{Title: "Muscimol: mean Δd′ (0 = global, 1 = contralateral, 2 = ipsilateral)", XLabel: "visual field (0 global, 1 contra, 2 ipsi)",
+		YLabel: "Δd′ (inactivation − control)", HLines: []float64{0}}); err != nil {
+		return err
+	}
+	// 2. similarity against distance.
+	var px, py []float64
+	for _, p := range r.Pairs {
+		px, py = append(px, p.Distance_mm), append(py, p.Similarity)
+	}
+	if err := plots.WriteScatterPlot(filepath.Join(dir, "similarity_vs_distance"), []plots.ScatterSeries{
+		{Name: "model site pairs", X: px, Y: py},
+		{Name: "monkeys (Fig. 6A bins)", X: k.Distance_mm, Y: k.Similarity, Hollow: true},
+	}, plots.ScatterOptions{Title: "Similarity of deficit patterns against the distance between sites", XLabel: "distance between injection sites (mm)",
+		YLabel: "deficit-pattern similarity (Pearson r over tasks)", FitLines: true, HLines: []float64{0}}); err != nil {
+		return err
+	}
+	// 3. sites.
+	var sel []SelectedSite
+	for i, s := range r.Sites {
+		sel = append(sel, s.SelectedSite)
+		sel[i].Selective = false
+	}
+	if err := writeSitesOnSheet(filepath.Join(dir, "sites_on_sheet"), r.Model.IT(), r.UnitDPrime, r.Seed, sel, global,
+		"Injection sites coloured by mean Δd′; grey: face d′ (σ = 0.5 mm)", "mean Δd′"); err != nil {
+		return err
+	}
+	return writeReport(dir, c, reportPage{
+		Title:    "Rajalingham & DiCarlo 2019: muscimol in IT and object-discrimination deficits",
+		Manifest: man, Criteria: sum.Criteria, Notes: r.Notes,
+		Figures: []Figure{{"delta_dprime.png", "Mean Δd′ by visual field"}, {"similarity_vs_distance.png", "Deficit-pattern similarity against site distance"},
+			{"sites_on_sheet.png", "Injection sites"}},
+		Files: []string{"summary.json", "sites.csv", "config.resolved.toml", "manifest.json"},
+	})
+}
+
+var _ Outcome = (*Rajalingham2019Result)(nil)
