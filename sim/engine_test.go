@@ -40,7 +40,7 @@ func TestEngineNoOpIsExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	site := []Site{{topography.Left, 12, 12}}
+	site := []Site{{Hemi: topography.Left, X_mm: 12, Y_mm: 12}}
 	it, err := e.Perturb(Muscimol{Volume_uL: 0}, site)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func TestParallelSitesDeterministic(t *testing.T) {
 		out := make([]float32, 20)
 		err := ParallelFor(20, func(i int) error {
 			p := Microstim{Law: ExpKumaravelu2022{}, Current_uA: 50 + float64(i), Frequency_Hz: 200, Mode: Multiplicative}
-			it, err := e.Perturb(p, []Site{{topography.Hemisphere(i % 2), float64(i) / 2, 5}})
+			it, err := e.Perturb(p, []Site{{Hemi: topography.Hemisphere(i % 2), X_mm: float64(i) / 2, Y_mm: 5}})
 			if err != nil {
 				return err
 			}
@@ -114,7 +114,7 @@ func benchmarkSetup(b *testing.B) (*vision.Model, []*vision.Gray, []Site, *Logis
 	r := rand.New(rand.NewPCG(9, 9))
 	sites := make([]Site, 86)
 	for i := range sites {
-		sites[i] = Site{topography.Hemisphere(i % 2), 10 * r.Float64(), 10 * r.Float64()}
+		sites[i] = Site{Hemi: topography.Hemisphere(i % 2), X_mm: 10 * r.Float64(), Y_mm: 10 * r.Float64()}
 	}
 	u := m.Arch.ITUnits()
 	dec := &Logistic{C: 1e-3, Classes: 2, Mean: make([]float64, u), Scale: ones(u), W: [][]float64{make([]float64, u), make([]float64, u)}, B: make([]float64, 2)}

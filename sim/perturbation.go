@@ -7,10 +7,14 @@ import (
 	"github.com/microstim/microstim/topography"
 )
 
-// Site is the centre of a perturbation on one hemisphere's sheet.
+// Site is the centre of a perturbation on one hemisphere's sheet: an
+// electrode contact, a fibre tip or an injection. A contact may carry its
+// own current or light power; 0 means the perturbation's.
 type Site struct {
 	Hemi       topography.Hemisphere
 	X_mm, Y_mm float64
+	Current_uA float64 // microstimulation: this contact's current (0: Microstim.Current_uA)
+	Power_mW   float64 // optogenetics: this source's power (0: Optogenetic.Power_mW)
 }
 
 // Effect is what a perturbation does to each unit of a stage:
@@ -161,7 +165,11 @@ func (m Microstim) Activation(l *topography.Layout, sites []Site) []float64 {
 	for i := range p {
 		miss := 1.0
 		for _, s := range sites {
-			miss *= 1 - m.Law.Profile(m.Current_uA, distance(l, i, s))
+			cur := m.Current_uA
+			if s.Current_uA > 0 {
+				cur = s.Current_uA
+			}
+			miss *= 1 - m.Law.Profile(cur, distance(l, i, s))
 		}
 		p[i] = 1 - miss
 	}
@@ -176,6 +184,16 @@ func (m Microstim) Effect(l *topography.Layout, sites []Site, ref []float64) (Ef
 	}
 	if err := checkSites(l, sites); err != nil {
 		return Effect{}, err
+	}
+	for k, s := range sites {
+		if s.Current_uA > 0 {
+			if err := m.Law.Validate(s.Current_uA); err != nil {
+				return Effect{}, fmt.Errorf("site %d: %w", k+1, err)
+			}
+			if err := inRange(fmt.Sprintf("site %d current_uA", k+1), s.Current_uA, 0, 5000, "[0, 5000] µA"); err != nil {
+				return Effect{}, err
+			}
+		}
 	}
 	p := m.Activation(l, sites)
 	k := m.Frequency_Hz / BaselineRate_Hz
@@ -253,9 +271,19 @@ func (o Optogenetic) Validate() error {
 	return nil
 }
 
-// Drive returns the light drive s(d) of one site.
+// Drive returns the light drive s(d) of one site at the fibre power.
 func (o Optogenetic) Drive(d_mm float64) float64 {
 	return math.Min(1, o.Power_mW*math.Exp(-d_mm*d_mm/(2*OptoVariance_mm2)))
+}
+
+// driveAt is the drive of site s (its own power when set).
+func (o Optogenetic) driveAt(l *topography.Layout, i int, s Site) float64 {
+	p := o.Power_mW
+	if s.Power_mW > 0 {
+		p = s.Power_mW
+	}
+	d := distance(l, i, s)
+	return math.Min(1, p*math.Exp(-d*d/(2*OptoVariance_mm2)))
 }
 
 // Effect computes the suppressive gain or the added activity.
@@ -272,7 +300,7 @@ func (o Optogenetic) Effect(l *topography.Layout, sites []Site, ref []float64) (
 		for i := range gain {
 			g := 1.0
 			for _, s := range sites {
-				g *= 1 - o.Expression*o.Drive(distance(l, i, s))
+				g *= 1 - o.Expression*o.driveAt(l, i, s)
 			}
 			gain[i] = float32(g)
 		}
@@ -289,7 +317,7 @@ func (o Optogenetic) Effect(l *topography.Layout, sites []Site, ref []float64) (
 	for i := range add {
 		miss := 1.0
 		for _, s := range sites {
-			miss *= 1 - o.Drive(distance(l, i, s))
+			miss *= 1 - o.driveAt(l, i, s)
 		}
 		add[i] = float32(a * o.Expression * (1 - miss) * ref[i])
 	}

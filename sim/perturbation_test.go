@@ -137,7 +137,7 @@ func TestNoOpAndHemisphereIsolation(t *testing.T) {
 			acts[i][k] = float32(math.Sin(float64(i*7+k))) + 1.1
 		}
 	}
-	site := []Site{{topography.Left, 5, 5}}
+	site := []Site{{Hemi: topography.Left, X_mm: 5, Y_mm: 5}}
 	noops := []Perturbation{
 		Microstim{Law: ExpKumaravelu2022{}, Current_uA: 50, Frequency_Hz: 0, Mode: Multiplicative},
 		Microstim{Law: ExpKumaravelu2022{}, Current_uA: 50, Frequency_Hz: 0, Mode: Additive},
@@ -194,7 +194,7 @@ func TestMicrostimGainAndCap(t *testing.T) {
 	m := Microstim{Law: ExpKumaravelu2022{}, Current_uA: 50, Frequency_Hz: 200, Mode: Multiplicative}
 	// a unit at the site gets 1 + 200/30 = 7.67; capped at 2.
 	l.X_mm[0], l.Y_mm[0] = 2, 2
-	site := []Site{{l.Hemi[0], 2, 2}}
+	site := []Site{{Hemi: l.Hemi[0], X_mm: 2, Y_mm: 2}}
 	eff, _ := m.Effect(l, site, nil)
 	if !near(float64(eff.Gain[0]), 1+200.0/30, 1e-5) {
 		t.Errorf("centre gain %.4f, want %.4f", eff.Gain[0], 1+200.0/30)
@@ -216,7 +216,7 @@ func TestMicrostimGainAndCap(t *testing.T) {
 // allowed range.
 func TestPerturbationErrors(t *testing.T) {
 	l := testLayout(t)
-	site := []Site{{topography.Left, 5, 5}}
+	site := []Site{{Hemi: topography.Left, X_mm: 5, Y_mm: 5}}
 	for _, tc := range []struct {
 		p    Perturbation
 		want []string
@@ -246,7 +246,7 @@ func TestPerturbationErrors(t *testing.T) {
 		t.Errorf("unknown law: %v", err)
 	}
 	m := Muscimol{Volume_uL: 1}
-	if _, err := m.Effect(l, []Site{{topography.Left, 12, 5}}, nil); err == nil || !strings.Contains(err.Error(), "x_mm") {
+	if _, err := m.Effect(l, []Site{{Hemi: topography.Left, X_mm: 12, Y_mm: 5}}, nil); err == nil || !strings.Contains(err.Error(), "x_mm") {
 		t.Errorf("site off the sheet: %v", err)
 	}
 }

@@ -41,3 +41,41 @@ func TestTrainRejectsMissingData(t *testing.T) {
 		t.Errorf("missing data folder: %v", err)
 	}
 }
+
+// bench --only runs one benchmark and writes the scorecard files and the
+// benchmark's folder; an unknown name is refused with the list.
+func TestBenchCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a benchmark")
+	}
+	err := runBench([]string{"--only", "nosuch"})
+	if err == nil || !strings.Contains(err.Error(), "rajalingham2019") {
+		t.Errorf("unknown benchmark: %v", err)
+	}
+	dir := t.TempDir()
+	if err := runBench([]string{"--only", "moeller2017", "--out", dir, "--quiet"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"scorecard.json", "scorecard.csv", "report.html", "moeller2017/summary.json", "moeller2017/report.html", "moeller2017/accuracy.png"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	js, _ := os.ReadFile(filepath.Join(dir, "scorecard.json"))
+	if !strings.Contains(string(js), `"Moeller2017.experiment1-same_decrease_different_increase"`) {
+		t.Errorf("scorecard.json lacks the Moeller criterion:\n%s", js)
+	}
+}
+
+// Every shipped config validates.
+func TestShippedConfigsValidate(t *testing.T) {
+	files, _ := filepath.Glob("../../configs/*.toml")
+	if len(files) < 5 {
+		t.Fatalf("%d configs found", len(files))
+	}
+	for _, f := range files {
+		if err := runValidate([]string{f}); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}

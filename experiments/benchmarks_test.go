@@ -1,0 +1,390 @@
+package experiments
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/microstim/microstim/topography"
+	"github.com/microstim/microstim/vision"
+)
+
+func near(t *testing.T, name string, got, want, tol float64) {
+	t.Helper()
+	if math.IsNaN(got) || math.Abs(got-want) > tol {
+		t.Errorf("%s = %.6g, want %.6g ± %g", name, got, want, tol)
+	}
+}
+
+// An image shown in one hemifield fills the middle of that half of the
+// frame and leaves the other half grey.
+func TestPlaceInHemifield(t *testing.T) {
+	img := &vision.Gray{W: 64, H: 64, Pix: make([]float32, 64*64)}
+	for i := range img.Pix {
+		img.Pix[i] = 1
+	}
+	for _, tc := range []struct {
+		side       Side
+		x0, x1     int // columns covered by the image
+		emptyLo    int
+		emptyHi    int
+		scale      float64
+		y0, y1     int
+		wantPixels int
+	}{
+		{LeftField, 0, 32, 32, 64, 0.5, 16, 48, 32 * 32},
+		{RightField, 32, 64, 0, 32, 0.5, 16, 48, 32 * 32},
+		{LeftField, 8, 24, 32, 64, 0.25, 24, 40, 16 * 16},
+	} {
+		out := PlaceInHemifield(img, tc.side, tc.scale)
+		n := 0
+		for y := 0; y < 64; y++ {
+			for x := 0; x < 64; x++ {
+				v := out.Pix[y*64+x]
+				inside := x >= tc.x0 && x < tc.x1 && y >= tc.y0 && y < tc.y1
+				if inside && v != 1 || !inside && v != Background {
+					t.Fatalf("%v scale %g: pixel (%d, %d) = %g", tc.side, tc.scale, x, y, v)
+				}
+				if v == 1 {
+					n++
+				}
+			}
+		}
+		if n != tc.wantPixels {
+			t.Errorf("%v scale %g: %d image pixels, want %d", tc.side, tc.scale, n, tc.wantPixels)
+		}
+	}
+}
+
+// The contralateral field of a hemisphere is the half of the image its
+// IT columns see.
+func TestContralateralMatchesLayout(t *testing.T) {
+	l, err := topography.NewLayout("IT", 2, 4, 4, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for col := 0; col < 4; col++ {
+		h := l.HemisphereOfCol(col)
+		want := RightField
+		if col < 2 {
+			want = LeftField
+		}
+		if Contralateral(h) != want {
+			t.Errorf("column %d (hemisphere %s): contralateral %v, want %v", col, h, Contralateral(h), want)
+		}
+	}
+}
+
+func TestGenderSplit(t *testing.T) {
+	var pool []vision.Stimulus
+	for i := 0; i < 40; i++ {
+		g := "male"
+		if i%4 == 0 {
+			g = "female" // 10 female, 30 male
+		}
+		pool = append(pool, vision.Stimulus{File: string(rune('a'+i%26)) + strings.Repeat("x", i), Gender: g})
+	}
+	pool = append(pool, vision.Stimulus{File: "unlabelled"})
+	test, fit, err := genderSplit(pool, 4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(list []vision.Stimulus) (m, f int) {
+		for _, s := range list {
+			if s.Gender == "female" {
+				f++
+			} else if s.Gender == "male" {
+				m++
+			} else {
+				t.Fatalf("unlabelled face %s used", s.File)
+			}
+		}
+		return
+	}
+	if m, f := count(test); m != 4 || f != 4 {
+		t.Errorf("test set %d male, %d female; want 4 and 4", m, f)
+	}
+	if m, f := count(fit); m != 6 || f != 6 {
+		t.Errorf("fit set %d male, %d female; want 6 and 6 (balanced)", m, f)
+	}
+	seen := map[string]bool{}
+	for _, s := range test {
+		seen[s.File] = true
+	}
+	for _, s := range fit {
+		if seen[s.File] {
+			t.Errorf("%s in both test and fit sets", s.File)
+		}
+	}
+	if _, _, err := genderSplit(pool, 9, 1); err == nil {
+		t.Error("9 test faces per gender accepted with only 10 female faces")
+	}
+}
+
+func TestIdentityPairs(t *testing.T) {
+	ids := []string{"a", "a", "b", "c", "c", "c"}
+	same, diff := IdentityPairs(ids)
+	if len(same) != 2+6 || len(diff) != 6*5-8 {
+		t.Fatalf("%d same and %d different pairs, want 8 and 22", len(same), len(diff))
+	}
+	for _, p := range same {
+		if ids[p.A] != ids[p.B] || p.A == p.B || !p.Same {
+			t.Errorf("same pair %+v", p)
+		}
+	}
+	for _, p := range diff {
+		if ids[p.A] == ids[p.B] || p.Same {
+			t.Errorf("different pair %+v", p)
+		}
+	}
+}
+
+func TestAllPairs(t *testing.T) {
+	tasks := AllPairs(4)
+	if len(tasks) != 6 {
+		t.Fatalf("%d tasks, want 6", len(tasks))
+	}
+	seen := map[Task]bool{}
+	for _, tk := range tasks {
+		if tk.A >= tk.B || seen[tk] {
+			t.Errorf("task %+v repeated or unordered", tk)
+		}
+		seen[tk] = true
+	}
+}
+
+func TestO2DPrime(t *testing.T) {
+	near(t, "d′(84/100, 16/100)", O2DPrime(84, 100, 16, 100), 2*0.9944578832097535, 1e-9)
+	near(t, "d′(50/100, 50/100)", O2DPrime(50, 100, 50, 100), 0, 1e-12)
+	// perfect performance is clipped at 1 − 1/(2n): z(0.995) − z(0.005)
+	near(t, "d′(100/100, 0/100)", O2DPrime(100, 100, 0, 100), 2*2.5758293035489004, 1e-9)
+}
+
+func TestTTests(t *testing.T) {
+	one := OneSampleT([]float64{1, 2, 3, 4, 5})
+	near(t, "one-sample t", one.T, 3/math.Sqrt(0.5), 1e-12)
+	near(t, "one-sample p (scipy 0.013236)", one.P, 0.0132356, 1e-6)
+	// equal n and variances: Welch's t is Student's, df = 8; t = −2 → p = 0.0805
+	w := WelchT([]float64{1, 2, 3, 4, 5}, []float64{3, 4, 5, 6, 7})
+	near(t, "Welch t", w.T, -2, 1e-12)
+	near(t, "Welch df", w.DF, 8, 1e-12)
+	near(t, "Welch p", w.P, 0.0805162, 1e-6)
+	p := PairedT([]float64{2, 4, 6}, []float64{1, 2, 3})
+	near(t, "paired t = one-sample t of the differences", p.T, OneSampleT([]float64{1, 2, 3}).T, 1e-12)
+	z, pz := TwoProportionZ(60, 100, 40, 100)
+	near(t, "z", z, 0.2/math.Sqrt(0.25*0.02), 1e-12)
+	near(t, "p(z)", pz, 0.0046777, 1e-6)
+}
+
+// The exponential fit recovers its parameters and reproduces the
+// published fit of Rajalingham & DiCarlo's Fig. 6A bins (0.92·e^(−d/5.7 mm)).
+func TestFitExpDecay(t *testing.T) {
+	x := []float64{0.5, 1, 2, 4, 8, 12}
+	y := make([]float64, len(x))
+	for i := range x {
+		y[i] = 0.8 * math.Exp(-x[i]/3)
+	}
+	a, l := FitExpDecay(x, y)
+	near(t, "a", a, 0.8, 1e-6)
+	near(t, "λ", l, 3, 1e-5)
+	// Monkey bins: against a brute-force least-squares grid over (a, λ).
+	k, err := Rajalingham2019Monkey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, l = FitExpDecay(k.Distance_mm, k.Similarity)
+	bestA, bestL, bestS := 0.0, 0.0, math.Inf(1)
+	for ga := 0.5; ga <= 1.5; ga += 0.001 {
+		for gl := 1.0; gl <= 10; gl += 0.01 {
+			var s float64
+			for i, d := range k.Distance_mm {
+				r := k.Similarity[i] - ga*math.Exp(-d/gl)
+				s += r * r
+			}
+			if s < bestS {
+				bestA, bestL, bestS = ga, gl, s
+			}
+		}
+	}
+	near(t, "monkey a", a, bestA, 0.002)
+	near(t, "monkey λ (mm)", l, bestL, 0.02)
+	// The paper's 0.92·e^(−d/5.7 mm) is the log-linear fit of the same bins.
+	var md, my float64
+	for i, d := range k.Distance_mm {
+		md += d / 7
+		my += math.Log(k.Similarity[i]) / 7
+	}
+	var sxy, sxx float64
+	for i, d := range k.Distance_mm {
+		sxy += (d - md) * (math.Log(k.Similarity[i]) - my)
+		sxx += (d - md) * (d - md)
+	}
+	near(t, "log-linear a", math.Exp(my-sxy/sxx*md), 0.92, 0.005)
+	near(t, "log-linear λ", -sxx/sxy, 5.7, 0.05)
+}
+
+func TestScores(t *testing.T) {
+	near(t, "DifferenceOfCorrelations", DifferenceOfCorrelations(0.40, 0.55), 0.85, 1e-12)
+	near(t, "clipped", DifferenceOfCorrelations(0.9, -0.5), 0, 0)
+	near(t, "RetainedFraction", RetainedFraction(83.9, 85.9, 50), 33.9/35.9, 1e-12)
+	near(t, "RelativeEffectScore", RelativeEffectScore(-0.1, -0.2), 0.5, 1e-12)
+	near(t, "RelativeEffectScore wrong sign", RelativeEffectScore(0.3, -0.2), 0, 0)
+}
+
+// The reported data load with the published summary values.
+func TestReportedData(t *testing.T) {
+	a, err := Afraz2015Monkey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "contra, no laser", a.ContraNoLaser[0], 85.9, 0.05)
+	near(t, "contra, laser", a.ContraLaser[0], 83.9, 0.05)
+	near(t, "ipsi, laser", a.IpsiLaser[0], 86.9, 0.05)
+	var d, v []float64
+	for _, s := range a.Sites {
+		d, v = append(d, s.DPrime), append(v, s.Shift_pct)
+	}
+	near(t, "Fig. 3C r (packagers: −0.472 from the dots)", Pearson(d, v, 0, 0).R, -0.47, 0.01)
+	near(t, "muscimol face sites, mean of monkeys", a.MuscimolFace, (-4.4-8.1)/2, 0.05)
+	mo, err := Moeller2017Monkey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Moeller2017Result{Monkey: mo}
+	s, ss, df, dfs := r.monkeyPooled("within_facepatch").Accuracies()
+	near(t, "AM same", s, 100*945.0/1084, 1e-9)
+	near(t, "AM same, stimulated", ss, 100*69.0/479, 1e-9)
+	near(t, "AM different", df, 100*780.0/1171, 1e-9)
+	near(t, "AM different, stimulated", dfs, 100*428.0/455, 1e-9)
+	k, err := Rajalingham2019Monkey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "global Δd′", k.Global[0], -0.20, 0.005)
+	near(t, "contra Δd′", k.Contra[0], -0.26, 0.005)
+	near(t, "ipsi Δd′", k.Ipsi[0], -0.17, 0.005)
+}
+
+// Each protocol's verdicts follow from hand-made per-site data.
+func TestCriteriaOnHandMadeData(t *testing.T) {
+	mon, err := Afraz2015Monkey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := func(d float64, sel bool, dc, di float64) Afraz2015Site {
+		return Afraz2015Site{SelectedSite: SelectedSite{topography.Site{DPrime: d}, sel},
+			Control: [2]float64{85, 85}, Perturbed: [2]float64{85 + dc, 85 + di}, Delta: [2]float64{dc, di}}
+	}
+	opto := &Afraz2015Result{Kind: "optogenetic", Monkey: mon, Seed: 1, Sites: []Afraz2015Site{
+		site(1.5, true, -3, 0.5), site(1.3, true, -2.5, -0.5), site(1.2, true, -3.5, 0.3), site(1.4, true, -2, -0.2),
+		site(0.2, false, 0.1, 0), site(-0.1, false, 0.4, 0.2), site(0.4, false, -0.3, 0.1), site(0, false, 0.2, -0.1)}}
+	cs := opto.Criteria()
+	if len(cs) != 3 || !cs[0].Pass || !cs[1].Pass || !cs[2].Pass {
+		for _, c := range cs {
+			t.Logf("%s: %v (%s)", c.ID, c.Pass, c.Verdict)
+		}
+		t.Fatal("optogenetic criteria: want contra decrease, no ipsi change and a negative correlation to pass")
+	}
+	near(t, "contra Δ at face sites", cs[0].Model, -2.75, 1e-12)
+	flat := &Afraz2015Result{Kind: "optogenetic", Monkey: mon, Seed: 1, Sites: []Afraz2015Site{
+		site(1.5, true, -3, -3), site(1.3, true, -2.5, -2.5), site(1.2, true, -3.5, -3.5), site(0.1, false, 0, 0), site(0.2, false, 0.1, 0)}}
+	if cs := flat.Criteria(); cs[1].Pass {
+		t.Error("ipsilateral criterion passes although ipsi accuracy falls as much as contra")
+	}
+	musc := &Afraz2015Result{Kind: "muscimol", Monkey: mon, Sites: []Afraz2015Site{
+		site(1.5, true, -6, 0), site(1.3, true, -8, -1), site(1.2, true, -5, 0), site(0.2, false, 1, 0), site(0.1, false, 2, 1), site(0, false, 0, 0)}}
+	if cs := musc.Criteria(); len(cs) != 1 || !cs[0].Pass {
+		t.Errorf("muscimol criterion: %+v", cs)
+	}
+
+	mo, err := Moeller2017Monkey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Moeller2017Result{Monkey: mo, Sites: []SameDifferentSite{
+		{Role: "patch centre", N: 500, SameCorrect: 450, SameCorrectStim: 100, DifferentCorrect: 350, DifferentCorrectStim: 470},
+		{Role: "outside patches", N: 500, SameCorrect: 450, SameCorrectStim: 440, DifferentCorrect: 350, DifferentCorrectStim: 355}}}
+	if cs := m.Criteria(); len(cs) != 1 || !cs[0].Pass || math.Abs(cs[0].Model+70) > 1e-9 {
+		t.Errorf("Moeller criterion: %+v", cs)
+	}
+	m.Sites[0].DifferentCorrectStim = 340
+	if cs := m.Criteria(); cs[0].Pass {
+		t.Error("Moeller criterion passes although \"different\" accuracy fell")
+	}
+
+	rk, err := Rajalingham2019Monkey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := &Rajalingham2019Result{Monkey: rk, Seed: 1}
+	for i := 0; i < 8; i++ {
+		s := InactivationSite{SelectedSite: SelectedSite{Site: topography.Site{X_mm: float64(i)}}}
+		for k := 0; k < 5; k++ {
+			s.DeltaContra = append(s.DeltaContra, -0.3-0.01*float64(i+k))
+			s.DeltaIpsi = append(s.DeltaIpsi, -0.1-0.01*float64(i*k%3))
+		}
+		rs.Sites = append(rs.Sites, s)
+	}
+	for d := 1.0; d <= 10; d++ {
+		rs.Pairs = append(rs.Pairs, SitePair{d, 0.9 * math.Exp(-d/5) + 0.01*math.Sin(d)})
+	}
+	cs = rs.Criteria()
+	if len(cs) != 3 || !cs[0].Pass || !cs[1].Pass || !cs[2].Pass {
+		for _, c := range cs {
+			t.Logf("%s: %v (%s)", c.ID, c.Pass, c.Verdict)
+		}
+		t.Error("Rajalingham criteria: want global deficit, contra > ipsi and falling similarity to pass")
+	}
+}
+
+// The scorecard's JSON has one entry per registered criterion, in order,
+// with the fields a reader of scorecard.json relies on; undecided criteria
+// are failures, and NaN becomes null.
+func TestScorecardJSONShape(t *testing.T) {
+	sc := &Scorecard{Manifest: Manifest{Program: "microstim", ModelSHA256: "abc"}}
+	for _, b := range Benchmarks {
+		var got []Criterion
+		if b.Name == "afraz2006" {
+			got = []Criterion{{ID: b.Criteria[0], Benchmark: b.Name, Model: 0.4, ModelCI: nan2, ModelP: 0.001, Monkey: 0.55, MonkeyErr: math.NaN(), Pass: true, Score: 0.85}}
+		}
+		sc.Add(b, BenchmarkRun{Name: b.Name, Dir: b.Name}, got)
+	}
+	if sc.Passed != 1 || len(sc.Criteria) != 9 {
+		t.Fatalf("%d criteria, %d passed; want 9 and 1", len(sc.Criteria), sc.Passed)
+	}
+	js, err := marshalJSON(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Manifest   map[string]any   `json:"manifest"`
+		Benchmarks []map[string]any `json:"benchmarks"`
+		Criteria   []map[string]any `json:"criteria"`
+		Passed     *int             `json:"passed"`
+		MeanScore  *float64         `json:"mean_score"`
+	}
+	if err := json.Unmarshal(js, &doc); err != nil {
+		t.Fatalf("scorecard.json does not parse: %v\n%s", err, js)
+	}
+	if doc.Passed == nil || doc.MeanScore == nil || len(doc.Benchmarks) != 5 || doc.Manifest["model_sha256"] != "abc" {
+		t.Fatalf("scorecard.json top level: %s", js)
+	}
+	near(t, "mean score", *doc.MeanScore, 0.85/9, 1e-12)
+	for i, c := range doc.Criteria {
+		for _, k := range []string{"id", "benchmark", "model", "model_ci95", "model_p", "monkey", "pass", "verdict", "score", "rule", "score_rule"} {
+			if _, ok := c[k]; !ok {
+				t.Errorf("criterion %d lacks %q", i+1, k)
+			}
+		}
+	}
+	if doc.Criteria[0]["monkey_error"] != nil {
+		t.Errorf("NaN monkey_error written as %v, want null", doc.Criteria[0]["monkey_error"])
+	}
+	if v := doc.Criteria[4]["verdict"].(string); !strings.HasPrefix(v, "fail: not decided") {
+		t.Errorf("undecided criterion verdict %q", v)
+	}
+	if lines := strings.Count(string(sc.CSV()), "\n"); lines != 10 {
+		t.Errorf("scorecard.csv has %d lines, want header + 9", lines)
+	}
+}
