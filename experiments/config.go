@@ -25,6 +25,46 @@ type Config struct {
 	Perturbation PerturbationConfig `toml:"perturbation"`
 	Sites        SitesConfig        `toml:"sites"`
 	Compare      CompareConfig      `toml:"compare"`
+	Device       *DeviceConfig      `toml:"device,omitempty"`    // hardware: the array or light source
+	Placement    *PlacementConfig   `toml:"placement,omitempty"` // hardware: where it goes
+	Safety       *SafetyConfig      `toml:"safety,omitempty"`    // hardware: charge limits
+	Sweep        map[string]any     `toml:"sweep,omitempty"`     // hardware: parameter grid (microstim sweep)
+}
+
+// DeviceConfig is the stimulation device of a hardware experiment.
+type DeviceConfig struct {
+	Type            string        `toml:"type"`             // single, utah, grid, explicit, fibre, led_array
+	NElectrodes     int           `toml:"n_electrodes"`     // grid, led_array: number of contacts
+	Pitch_um        float64       `toml:"pitch_um"`         // grid, led_array: spacing
+	TotalCurrent_uA float64       `toml:"total_current_uA"` // > 0: split equally over the contacts (equal total charge)
+	ContactArea_um2 float64       `toml:"contact_area_um2"` // electrode area for the charge density
+	Contacts        []ContactSpec `toml:"contact"`          // explicit contacts
+}
+
+// ContactSpec is one explicit contact, relative to the device centre.
+type ContactSpec struct {
+	DX_mm      float64 `toml:"dx_mm"`
+	DY_mm      float64 `toml:"dy_mm"`
+	Current_uA float64 `toml:"current_uA"` // 0: perturbation.current_uA
+}
+
+// PlacementConfig says where the device is aimed and how well.
+type PlacementConfig struct {
+	Target            string  `toml:"target"` // "face_patch_centre" or "explicit"
+	Hemisphere        string  `toml:"hemisphere"`
+	X_mm              float64 `toml:"x_mm"`
+	Y_mm              float64 `toml:"y_mm"`
+	TargetingError_mm float64 `toml:"targeting_error_mm"` // RMS radial error of the centre
+	NPlacements       int     `toml:"n_placements"`       // placements per seed
+	NSeeds            int     `toml:"n_seeds"`            // seeds (choice sampling and placement draws)
+}
+
+// SafetyConfig holds the charge limits checked for every configuration.
+type SafetyConfig struct {
+	ShannonK                float64 `toml:"shannon_k"`
+	MaxChargeDensity_uC_cm2 float64 `toml:"max_charge_density_uC_cm2"` // 0: none
+	MaxTotalCurrent_uA      float64 `toml:"max_total_current_uA"`      // 0: none
+	Fatal                   bool    `toml:"fatal"`                     // refuse to run a violating configuration
 }
 
 // ModelConfig selects the network.
@@ -157,8 +197,11 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		return nil, decodeError(name, data, err)
 	}
 	lines := keyLines(data)
-	if und := md.Undecoded(); len(und) > 0 {
-		k := und[0].String()
+	for _, u := range md.Undecoded() {
+		k := u.String()
+		if strings.HasPrefix(k, "sweep.") { // the [sweep] table is checked by SweepAxes
+			continue
+		}
 		return nil, &ConfigError{File: name, Line: lines[k], Key: k, Allowed: "unknown key (see configs/README.md for the schema)"}
 	}
 	if err := c.Validate(); err != nil {
@@ -171,6 +214,19 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 			return nil, ce
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if c.Sweep != nil {
+		if _, err := NewSweepPlan(&c, lines); err != nil {
+			var ce *ConfigError
+			if errors.As(err, &ce) {
+				ce.File = name
+				if ce.Line == 0 {
+					ce.Line = lines[ce.Key]
+				}
+				return nil, ce
+			}
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
 	}
 	return &c, nil
 }
@@ -263,3 +319,6 @@ func quoteAll(s []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// KeyLines maps the dotted keys of a TOML document to their line numbers.
+func KeyLines(data []byte) map[string]int { return keyLines(data) }

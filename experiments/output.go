@@ -94,7 +94,7 @@ type Manifest struct {
 	Seed         uint64 `json:"seed"`
 	BLAS         string `json:"blas"`
 	GoVersion    string `json:"go_version"`
-	GOMAXPROCS   int    `json:"gomaxprocs"`
+	GOMAXPROCS   int    `json:"gomaxprocs,omitempty"` // cores used (results do not depend on it; 0 when not recorded)
 }
 
 // ResolvedTOML renders the fully resolved config (defaults filled in).

@@ -46,6 +46,13 @@ func (c *Config) Validate() error {
 			return field("stimuli.folder", fmt.Sprintf("%q", c.Stimuli.Folder), "folder not found (a folder of category folders)")
 		}
 	}
+	if c.Protocol != "hardware" {
+		for key, set := range map[string]bool{"device": c.Device != nil, "placement": c.Placement != nil, "safety": c.Safety != nil, "sweep": c.Sweep != nil} {
+			if set {
+				return field(key, "", "only for protocol = \"hardware\" (device sweeps with microstim sweep)")
+			}
+		}
+	}
 	if p, ok := Protocols[c.Protocol]; ok && p.Validate != nil {
 		if err := p.Validate(c); err != nil {
 			return err

@@ -1,0 +1,574 @@
+package experiments
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"sync/atomic"
+
+	"github.com/microstim/microstim/plots"
+	"github.com/microstim/microstim/sim"
+	"github.com/microstim/microstim/vision"
+)
+
+// SweepAxis is one swept parameter with its values (float64 or string).
+type SweepAxis struct {
+	Key    string `json:"key"` // dotted config key, e.g. "perturbation.current_uA"
+	Values []any  `json:"values"`
+}
+
+// sweepable maps the parameters a sweep may vary to their config keys.
+// Bare names are accepted for keys that are unique.
+var sweepable = map[string]string{
+	"current_uA": "perturbation.current_uA", "frequency_Hz": "perturbation.frequency_Hz",
+	"pulse_width_us": "perturbation.pulse_width_us", "train_ms": "perturbation.train_ms", "gain_cap": "perturbation.gain_cap",
+	"power_mW": "perturbation.power_mW", "expression_fraction": "perturbation.expression_fraction", "volume_uL": "perturbation.volume_uL",
+	"spread_law": "perturbation.spread_law", "k_uA_per_mm2": "perturbation.k_uA_per_mm2", "sigma_mm": "perturbation.sigma_mm",
+	"gain_mode": "perturbation.gain_mode", "kind": "perturbation.kind",
+	"type": "device.type", "n_electrodes": "device.n_electrodes", "pitch_um": "device.pitch_um",
+	"total_current_uA": "device.total_current_uA", "contact_area_um2": "device.contact_area_um2",
+	"targeting_error_mm": "placement.targeting_error_mm", "x_mm": "placement.x_mm", "y_mm": "placement.y_mm",
+	"hemisphere": "placement.hemisphere",
+}
+
+func sweepKeyNames() []string {
+	var out []string
+	for _, v := range sweepable {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// SweepAxes parses the [sweep] table: each key a list of values or a range
+// {from, to, step}; axes come in the order of the keys in the file (lines)
+// or, without line information, sorted by key.
+func (c *Config) SweepAxes(lines map[string]int) ([]SweepAxis, error) {
+	var keys []string
+	for k := range c.Sweep {
+		keys = append(keys, k)
+	}
+	sort.SliceStable(keys, func(i, j int) bool {
+		li, lj := lines["sweep."+keys[i]], lines["sweep."+keys[j]]
+		if li != lj {
+			return li < lj
+		}
+		return keys[i] < keys[j]
+	})
+	var axes []SweepAxis
+	seen := map[string]bool{}
+	for _, k := range keys {
+		full := k
+		if f, ok := sweepable[k]; ok {
+			full = f
+		}
+		ok := false
+		for _, v := range sweepable {
+			ok = ok || v == full
+		}
+		if !ok {
+			return nil, field("sweep."+k, "", "not a sweepable parameter; want one of "+strings.Join(sweepKeyNames(), ", "))
+		}
+		if seen[full] {
+			return nil, field("sweep."+k, "", full+" swept twice")
+		}
+		seen[full] = true
+		vals, err := sweepValues(c.Sweep[k])
+		if err != nil {
+			return nil, field("sweep."+k, fmt.Sprint(c.Sweep[k]), err.Error())
+		}
+		axes = append(axes, SweepAxis{Key: full, Values: vals})
+	}
+	return axes, nil
+}
+
+func sweepValues(v any) ([]any, error) {
+	switch x := v.(type) {
+	case []any:
+		if len(x) == 0 {
+			return nil, errors.New("an empty list")
+		}
+		var out []any
+		for _, e := range x {
+			switch n := e.(type) {
+			case int64:
+				out = append(out, float64(n))
+			case float64, string:
+				out = append(out, n)
+			default:
+				return nil, fmt.Errorf("value %v: want numbers or strings", e)
+			}
+		}
+		return out, nil
+	case map[string]any:
+		num := func(k string) (float64, error) {
+			switch n := x[k].(type) {
+			case int64:
+				return float64(n), nil
+			case float64:
+				return n, nil
+			}
+			return 0, fmt.Errorf("a range needs numeric from, to and step (missing or bad %q)", k)
+		}
+		from, err1 := num("from")
+		to, err2 := num("to")
+		step, err3 := num("step")
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return nil, err
+		}
+		if len(x) != 3 {
+			return nil, errors.New("a range has exactly the keys from, to and step")
+		}
+		if !(step > 0) || to < from || (to-from)/step > 10000 {
+			return nil, errors.New("a range needs step > 0, to ≥ from and at most 10000 values")
+		}
+		var out []any
+		n := int(math.Floor((to-from)/step + 1e-9))
+		for i := 0; i <= n; i++ {
+			out = append(out, math.Round((from+float64(i)*step)*1e9)/1e9)
+		}
+		return out, nil
+	}
+	return nil, errors.New("want a list of values or a range {from = …, to = …, step = …}")
+}
+
+// SweepPlan is the grid a sweep runs: its axes and points. Point k takes
+// value index (k / stride_a) mod len(values_a) on axis a, the first axis
+// varying slowest.
+type SweepPlan struct {
+	ConfigSHA256 string      `json:"config_sha256"` // of the base config, without [sweep]
+	Axes         []SweepAxis `json:"axes"`
+	Points       int         `json:"points"`
+}
+
+// Values returns point k's value on each axis.
+func (p SweepPlan) Values(k int) []any {
+	out := make([]any, len(p.Axes))
+	for a := len(p.Axes) - 1; a >= 0; a-- {
+		n := len(p.Axes[a].Values)
+		out[a] = p.Axes[a].Values[k%n]
+		k /= n
+	}
+	return out
+}
+
+// PointConfig returns the base config with point k's values set.
+func (p SweepPlan) PointConfig(base *Config, k int) (*Config, error) {
+	c := base.clone()
+	for a, v := range p.Values(k) {
+		if err := c.set(p.Axes[a].Key, v); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (c *Config) clone() *Config {
+	d := *c
+	if c.Device != nil {
+		dv := *c.Device
+		dv.Contacts = append([]ContactSpec(nil), c.Device.Contacts...)
+		d.Device = &dv
+	}
+	if c.Placement != nil {
+		p := *c.Placement
+		d.Placement = &p
+	}
+	if c.Safety != nil {
+		s := *c.Safety
+		d.Safety = &s
+	}
+	d.Task.SignalLevels_pct = append([]float64(nil), c.Task.SignalLevels_pct...)
+	return &d
+}
+
+// set assigns a dotted key by its toml tag.
+func (c *Config) set(key string, v any) error {
+	parts := strings.Split(key, ".")
+	rv := reflect.ValueOf(c).Elem()
+	for _, p := range parts {
+		if rv.Kind() == reflect.Pointer {
+			rv = rv.Elem()
+		}
+		found := false
+		for i := 0; i < rv.NumField(); i++ {
+			tag := strings.Split(rv.Type().Field(i).Tag.Get("toml"), ",")[0]
+			if tag == p {
+				rv = rv.Field(i)
+				found = true
+				break
+			}
+		}
+		if !found {
+			return fmt.Errorf("sweep: no config key %s", key)
+		}
+	}
+	switch rv.Kind() {
+	case reflect.Float64:
+		f, ok := v.(float64)
+		if !ok {
+			return field("sweep."+key, fmt.Sprint(v), "want a number")
+		}
+		rv.SetFloat(f)
+	case reflect.Int:
+		f, ok := v.(float64)
+		if !ok || f != math.Trunc(f) {
+			return field("sweep."+key, fmt.Sprint(v), "want an integer")
+		}
+		rv.SetInt(int64(f))
+	case reflect.String:
+		s, ok := v.(string)
+		if !ok {
+			return field("sweep."+key, fmt.Sprint(v), "want a string")
+		}
+		rv.SetString(s)
+	default:
+		return fmt.Errorf("sweep: %s cannot be swept", key)
+	}
+	return nil
+}
+
+// NewSweepPlan expands the config's [sweep] table (no table: one point) and
+// validates every point; an invalid value is reported against its sweep key.
+func NewSweepPlan(c *Config, lines map[string]int) (SweepPlan, error) {
+	axes, err := c.SweepAxes(lines)
+	if err != nil {
+		return SweepPlan{}, err
+	}
+	base := c.clone()
+	base.Sweep = nil
+	plan := SweepPlan{ConfigSHA256: base.ConfigHash(), Axes: axes, Points: 1}
+	for _, a := range axes {
+		plan.Points *= len(a.Values)
+	}
+	if plan.Points > 100000 {
+		return SweepPlan{}, field("sweep", plan.Points, "at most 100000 points")
+	}
+	for k := 0; k < plan.Points; k++ {
+		pc, err := plan.PointConfig(c, k)
+		if err == nil {
+			err = pc.Validate()
+		}
+		if err != nil {
+			var ce *ConfigError
+			if errors.As(err, &ce) && !strings.HasPrefix(ce.Key, "sweep.") {
+				vals := plan.Values(k)
+				var desc []string
+				for a, v := range vals {
+					desc = append(desc, fmt.Sprintf("%s = %v", axes[a].Key, v))
+				}
+				ce.Allowed += fmt.Sprintf(" (sweep point %d: %s)", k+1, strings.Join(desc, ", "))
+				for _, a := range axes {
+					if a.Key == ce.Key {
+						ce.Key = "sweep." + shortKey(c, a.Key)
+						ce.Line = lines[ce.Key]
+					}
+				}
+			}
+			return SweepPlan{}, err
+		}
+	}
+	return plan, nil
+}
+
+// shortKey returns the key as written in the config's [sweep] table.
+func shortKey(c *Config, full string) string {
+	for k := range c.Sweep {
+		if k == full || sweepable[k] == full {
+			return k
+		}
+	}
+	return full
+}
+
+// MetricResult is one behavioural measure of a sweep point: the mean over
+// placements and seeds with a percentile-bootstrap 95 % CI.
+type MetricResult struct {
+	Name string  `json:"name"`
+	Mean float64 `json:"mean"`
+	CILo float64 `json:"ci95_lo"`
+	CIHi float64 `json:"ci95_hi"`
+	N    int     `json:"n"` // replicates with a value
+}
+
+// PointResult is the outcome of one sweep point.
+type PointResult struct {
+	Point       int            `json:"point"` // 0-based index in the plan
+	Values      []any          `json:"values"`
+	Device      string         `json:"device"`
+	Contacts    int            `json:"contacts"`
+	OffSheet    float64        `json:"contacts_off_sheet_mean"`
+	TotalCharge float64        `json:"total_charge_per_phase_nC"` // electrodes: Σ current × pulse width
+	Safety      *sim.Safety    `json:"safety"`                    // electrodes only
+	Metrics     []MetricResult `json:"metrics"`
+}
+
+// Metric returns the named metric.
+func (p PointResult) Metric(name string) MetricResult {
+	for _, m := range p.Metrics {
+		if m.Name == name {
+			return m
+		}
+	}
+	return MetricResult{Name: name, Mean: math.NaN(), CILo: math.NaN(), CIHi: math.NaN()}
+}
+
+// SweepOptions control a sweep run.
+type SweepOptions struct {
+	Dir        string   // results folder: finished points are stored in Dir/points and skipped on a rerun ("" keeps them in memory)
+	Shard      [2]int   // {i, n}: run points with index mod n == i−1 (zero value: all)
+	Progress   Progress // optional
+	Lines      map[string]int
+	StopAfter  int       // stop after this many new points (0: no limit; for tests of interruption)
+	OnComputed func(int) // called with each newly computed point index
+}
+
+// SweepResult is a finished (or partial, for a shard) sweep.
+type SweepResult struct {
+	Plan     SweepPlan
+	Points   []PointResult // sorted by point
+	AimHemi  string
+	AimX_mm  float64
+	AimY_mm  float64
+	AimD     float64
+	Computed int // points computed in this run (the rest were loaded)
+}
+
+// ErrStopped is returned when SweepOptions.StopAfter ends a run early.
+var ErrStopped = errors.New("sweep stopped early")
+
+func pointFile(dir string, k int) string {
+	return filepath.Join(dir, "points", fmt.Sprintf("%06d.json", k))
+}
+
+// RunSweep runs (or resumes) the sweep of a hardware config.
+func RunSweep(c *Config, m *vision.Model, pool []vision.Stimulus, opt SweepOptions) (*SweepResult, error) {
+	if opt.Progress == nil {
+		opt.Progress = func(int, int, string) {}
+	}
+	plan, err := NewSweepPlan(c, opt.Lines)
+	if err != nil {
+		return nil, err
+	}
+	mine := func(k int) bool { return opt.Shard[1] == 0 || k%opt.Shard[1] == opt.Shard[0]-1 }
+	// Safety first: a fatal violation stops the sweep before any work.
+	if c.Safety != nil && c.Safety.Fatal {
+		var bad []string
+		for k := 0; k < plan.Points; k++ {
+			pc, _ := plan.PointConfig(c, k)
+			if s, ok, err := pc.CheckSafety(); err == nil && ok && !s.Safe() {
+				bad = append(bad, fmt.Sprintf("point %d (%v): %s", k+1, plan.Values(k), strings.Join(s.Violations, "; ")))
+			}
+		}
+		if len(bad) > 0 {
+			return nil, fmt.Errorf("safety.fatal = true and %d configuration(s) violate the limits:\n  %s", len(bad), strings.Join(bad, "\n  "))
+		}
+	}
+	if opt.Dir != "" {
+		if err := os.MkdirAll(filepath.Join(opt.Dir, "points"), 0o755); err != nil {
+			return nil, err
+		}
+		js, _ := json.MarshalIndent(plan, "", "  ")
+		if err := plots.WriteAtomic(filepath.Join(opt.Dir, "plan.json"), append(js, '\n')); err != nil {
+			return nil, err
+		}
+	}
+	res := &SweepResult{Plan: plan}
+	var todo []int
+	done := map[int]PointResult{}
+	for k := 0; k < plan.Points; k++ {
+		if !mine(k) {
+			continue
+		}
+		if opt.Dir != "" {
+			if p, err := readPoint(pointFile(opt.Dir, k)); err == nil {
+				done[k] = p
+				continue
+			}
+		}
+		todo = append(todo, k)
+	}
+	opt.Progress(0, len(todo), "preparing the task")
+	task, err := newHardwareTask(c, m, pool)
+	if err != nil {
+		return nil, err
+	}
+	res.AimHemi, res.AimX_mm, res.AimY_mm, res.AimD = task.aim.Hemi.String(), task.aim.X_mm, task.aim.Y_mm, task.aimDPrime
+	var finished, started atomic.Int64
+	results := make([]PointResult, len(todo))
+	err = sim.ParallelFor(len(todo), func(i int) error {
+		if opt.StopAfter > 0 && started.Add(1) > int64(opt.StopAfter) {
+			return ErrStopped
+		}
+		k := todo[i]
+		p, err := runPoint(c, plan, task, k)
+		if err != nil {
+			return fmt.Errorf("sweep point %d: %w", k+1, err)
+		}
+		if opt.Dir != "" {
+			js, _ := json.MarshalIndent(jsonSafe(p), "", "  ")
+			if err := plots.WriteAtomic(pointFile(opt.Dir, k), append(js, '\n')); err != nil {
+				return err
+			}
+		}
+		results[i] = p
+		if opt.OnComputed != nil {
+			opt.OnComputed(k)
+		}
+		opt.Progress(int(finished.Add(1)), len(todo), "sweep points")
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Computed = len(todo)
+	for i, k := range todo {
+		done[k] = results[i]
+	}
+	for _, p := range done {
+		res.Points = append(res.Points, p)
+	}
+	sort.Slice(res.Points, func(i, j int) bool { return res.Points[i].Point < res.Points[j].Point })
+	return res, nil
+}
+
+func readPoint(path string) (PointResult, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return PointResult{}, err
+	}
+	var p PointResult
+	if err := json.Unmarshal(b, &p); err != nil {
+		return PointResult{}, fmt.Errorf("%s: %w", path, err)
+	}
+	for i := range p.Metrics {
+		p.Metrics[i].Mean, p.Metrics[i].CILo, p.Metrics[i].CIHi = unNull(p.Metrics[i].Mean), unNull(p.Metrics[i].CILo), unNull(p.Metrics[i].CIHi)
+	}
+	return p, nil
+}
+
+// jsonSafe writes NaN as a sentinel that survives JSON (NaN is not JSON).
+func jsonSafe(p PointResult) PointResult {
+	q := p
+	q.Metrics = append([]MetricResult(nil), p.Metrics...)
+	for i := range q.Metrics {
+		q.Metrics[i].Mean, q.Metrics[i].CILo, q.Metrics[i].CIHi = toNull(q.Metrics[i].Mean), toNull(q.Metrics[i].CILo), toNull(q.Metrics[i].CIHi)
+	}
+	return q
+}
+
+const nullSentinel = -1e308
+
+func toNull(v float64) float64 {
+	if math.IsNaN(v) {
+		return nullSentinel
+	}
+	return v
+}
+
+func unNull(v float64) float64 {
+	if v == nullSentinel {
+		return math.NaN()
+	}
+	return v
+}
+
+// runPoint evaluates one point: every placement and seed, then the mean and
+// bootstrap CI of each metric.
+func runPoint(base *Config, plan SweepPlan, task *hardwareTask, k int) (PointResult, error) {
+	c, err := plan.PointConfig(base, k)
+	if err != nil {
+		return PointResult{}, err
+	}
+	pert, err := c.BuildPerturbation()
+	if err != nil {
+		return PointResult{}, err
+	}
+	dev := c.BuildDevice()
+	p := PointResult{Point: k, Values: plan.Values(k), Device: dev.Name, Contacts: len(dev.Contacts)}
+	if s, ok, err := c.CheckSafety(); err != nil {
+		return PointResult{}, err
+	} else if ok {
+		p.Safety = &s
+		for _, cur := range c.contactCurrents(dev) {
+			p.TotalCharge += cur * c.Perturbation.PulseWidth_us / 1000
+		}
+	}
+	reps := c.Placement.NPlacements * c.Placement.NSeeds
+	vals := map[string][]float64{}
+	var off float64
+	for r := 0; r < reps; r++ {
+		m, dropped, err := task.replicate(c, pert, dev, r)
+		if err != nil {
+			return PointResult{}, err
+		}
+		off += float64(dropped) / float64(reps)
+		for name, v := range m {
+			if !math.IsNaN(v) {
+				vals[name] = append(vals[name], v)
+			}
+		}
+	}
+	p.OffSheet = off
+	for mi, mt := range Metrics {
+		v := vals[mt.Name]
+		mean, lo, hi := bootstrapMean(v, c.Task.BootstrapReps, c.Seed+uint64(mi))
+		p.Metrics = append(p.Metrics, MetricResult{Name: mt.Name, Mean: mean, CILo: lo, CIHi: hi, N: len(v)})
+	}
+	return p, nil
+}
+
+// bootstrapMean returns the mean of x and its percentile-bootstrap 95 % CI.
+func bootstrapMean(x []float64, reps int, seed uint64) (mean, lo, hi float64) {
+	if len(x) == 0 {
+		return math.NaN(), math.NaN(), math.NaN()
+	}
+	for _, v := range x {
+		mean += v / float64(len(x))
+	}
+	if reps == 0 || len(x) < 2 {
+		return mean, math.NaN(), math.NaN()
+	}
+	r := rand.New(rand.NewPCG(seed, 0x626f6f74))
+	ms := make([]float64, reps)
+	for b := range ms {
+		var s float64
+		for range x {
+			s += x[r.IntN(len(x))]
+		}
+		ms[b] = s / float64(len(x))
+	}
+	sort.Float64s(ms)
+	q := func(p float64) float64 { return ms[int(math.Min(float64(reps-1), math.Floor(p*float64(reps))))] }
+	return mean, q(0.025), q(0.975)
+}
+
+// Criteria: a sweep decides no benchmark criterion.
+func (r *SweepResult) Criteria() []Criterion { return nil }
+
+// Print writes one line per point.
+func (r *SweepResult) Print(w io.Writer) {
+	fmt.Fprintf(w, "Sweep: %d points; devices aimed at %s (%.1f, %.1f) mm, site d′ %.2f\n", len(r.Points), r.AimHemi, r.AimX_mm, r.AimY_mm, r.AimD)
+	for _, p := range r.Points {
+		var desc []string
+		for a, v := range p.Values {
+			desc = append(desc, fmt.Sprintf("%s=%v", r.Plan.Axes[a].Key[strings.LastIndex(r.Plan.Axes[a].Key, ".")+1:], v))
+		}
+		sh := p.Metric(MetricShift)
+		ct := p.Metric(MetricControl)
+		safe := ""
+		if p.Safety != nil && !p.Safety.Safe() {
+			safe = "  UNSAFE"
+		}
+		fmt.Fprintf(w, "  %3d %-40s shift %+6.2f [%+.2f, %+.2f] %%, control %+6.2f pp%s\n", p.Point+1, strings.Join(desc, " "),
+			sh.Mean, sh.CILo, sh.CIHi, ct.Mean, safe)
+	}
+}
