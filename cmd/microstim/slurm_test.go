@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const slurmSweep = `protocol = "hardware"
+seed = 2
+[task]
+signal_levels_pct = [-60, 0, 60]
+test_images_per_class = 4
+trials_per_image = 2
+bootstrap_reps = 20
+[device]
+type = "grid"
+n_electrodes = 4
+[placement]
+target = "explicit"
+hemisphere = "R"
+x_mm = 5.0
+y_mm = 5.0
+n_placements = 2
+n_seeds = 1
+[sweep]
+pitch_um = [200, 800]
+current_uA = [20, 60]
+`
+
+// slurmReady reports whether a Slurm controller answers and has an idle
+// node (.ci/slurm-up starts one on localhost).
+func slurmReady() bool {
+	if _, err := exec.LookPath("sbatch"); err != nil {
+		return false
+	}
+	out, err := exec.Command("sinfo", "-h", "-o", "%t").Output()
+	return err == nil && strings.Contains(string(out), "idle")
+}
+
+// A small sweep submitted to a real Slurm cluster as a job array, then
+// merged, gives the same files as the unsharded run.
+func TestSlurmIntegration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("submits jobs")
+	}
+	if !slurmReady() {
+		t.Skip("no Slurm cluster answering (start one with .ci/slurm-up, as .ci/run does)")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "microstim")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cfg := filepath.Join(dir, "sweep.toml")
+	os.WriteFile(cfg, []byte(slurmSweep), 0o644)
+	run := func(args ...string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	single := filepath.Join(dir, "single")
+	run(bin, "sweep", cfg, "--out", single, "--quiet")
+	shards := filepath.Join(dir, "shards")
+	script := filepath.Join(dir, "sweep.sbatch")
+	run(bin, "slurm", cfg, "--shards", "2", "--cpus", "1", "--out", shards, "--script", script, "--binary", bin, "--time", "00:20:00")
+	run("sbatch", "--wait", script)
+	merged := filepath.Join(dir, "merged")
+	run(bin, "merge", "--config", cfg, "--out", merged, filepath.Join(shards, "shard_1"), filepath.Join(shards, "shard_2"))
+	for _, f := range []string{"sweep.csv", "summary.json", "report.html", "pareto.png", "heatmap_shift.png", "dose_response_control.svg"} {
+		a, err1 := os.ReadFile(filepath.Join(single, f))
+		b, err2 := os.ReadFile(filepath.Join(merged, f))
+		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s: merged shards differ from the unsharded run (%v, %v)", f, err1, err2)
+		}
+	}
+	for i := 1; i <= 2; i++ {
+		pts, _ := filepath.Glob(filepath.Join(shards, "shard_"+string(rune('0'+i)), "points", "*.json"))
+		if len(pts) != 2 {
+			t.Errorf("shard %d holds %d points, want 2", i, len(pts))
+		}
+	}
+}
+
+func TestSlurmScriptAndShardFlag(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "sweep.toml")
+	os.WriteFile(cfg, []byte(slurmSweep), 0o644)
+	script := filepath.Join(dir, "s.sbatch")
+	if err := runSlurm([]string{cfg, "--shards", "3", "--out", filepath.Join(dir, "o"), "--script", script, "--binary", "/opt/microstim"}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(script)
+	for _, want := range []string{"#SBATCH --array=1-3", `--shard "${SLURM_ARRAY_TASK_ID}/3"`, "/opt/microstim merge --config " + cfg, "shard_3"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("script lacks %q:\n%s", want, b)
+		}
+	}
+	for _, bad := range []string{"0/2", "3/2", "x", "1/0"} {
+		if _, err := parseShard(bad); err == nil {
+			t.Errorf("--shard %q accepted", bad)
+		}
+	}
+	if s, err := parseShard("2/5"); err != nil || s != [2]int{2, 5} {
+		t.Errorf("2/5: %v %v", s, err)
+	}
+}

@@ -1,0 +1,237 @@
+package experiments
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/microstim/microstim/vision"
+)
+
+const smallSweep = `protocol = "hardware"
+seed = 3
+[task]
+signal_levels_pct = [-60, 0, 60]
+test_images_per_class = 4
+trials_per_image = 2
+bootstrap_reps = 20
+[device]
+type = "grid"
+n_electrodes = 4
+pitch_um = 400
+[placement]
+target = "explicit"
+hemisphere = "L"
+x_mm = 5.0
+y_mm = 5.0
+targeting_error_mm = 0.5
+n_placements = 2
+n_seeds = 1
+[sweep]
+pitch_um = [200, 800]
+current_uA = { from = 20, to = 40, step = 20 }
+`
+
+func TestSweepPlan(t *testing.T) {
+	c, err := ParseConfig("small.toml", []byte(smallSweep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := NewSweepPlan(c, KeyLines([]byte(smallSweep)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Axes) != 2 || plan.Axes[0].Key != "device.pitch_um" || plan.Axes[1].Key != "perturbation.current_uA" || plan.Points != 4 {
+		t.Fatalf("plan %+v: want pitch (file order first) × current, 4 points", plan)
+	}
+	want := [][2]float64{{200, 20}, {200, 40}, {800, 20}, {800, 40}}
+	for k, w := range want {
+		v := plan.Values(k)
+		pc, err := plan.PointConfig(c, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v[0].(float64) != w[0] || v[1].(float64) != w[1] || pc.Device.Pitch_um != w[0] || pc.Perturbation.Current_uA != w[1] {
+			t.Errorf("point %d: values %v, config pitch %g current %g; want %v", k, v, pc.Device.Pitch_um, pc.Perturbation.Current_uA, w)
+		}
+	}
+	if c.Device.Pitch_um != 400 {
+		t.Error("PointConfig changed the base config")
+	}
+	for _, tc := range []struct{ doc, want string }{
+		{`protocol = "hardware"` + "\n[sweep]\nwidth_um = [1]\n", "small.toml:3: sweep.width_um: not a sweepable parameter"},
+		{`protocol = "hardware"` + "\n[sweep]\ncurrent_uA = [50, 9000]\n", "small.toml:3: sweep.current_uA = 9000: allowed range [0, 5000] µA"},
+		{`protocol = "hardware"` + "\n[sweep]\ncurrent_uA = { from = 50, to = 10 }\n", "sweep.current_uA"},
+		{`protocol = "hardware"` + "\n[sweep]\ntype = [\"single\", \"helmet\"]\n", "sweep.type = \"helmet\""},
+		{`protocol = "afraz2006"` + "\n[sweep]\ncurrent_uA = [50]\n", "sweep: only for protocol = \"hardware\""},
+	} {
+		_, err := ParseConfig("small.toml", []byte(tc.doc))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want it to contain %q", tc.doc, err, tc.want)
+		}
+	}
+}
+
+func readAll(t *testing.T, dir string, names ...string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[n] = b
+	}
+	return out
+}
+
+// A sweep interrupted midway resumes without recomputing finished points,
+// and shards merged together give the same bytes as one run.
+func TestSweepResumeAndShards(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs sweeps")
+	}
+	c, err := ParseConfig("small.toml", []byte(smallSweep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := KeyLines([]byte(smallSweep))
+	m, err := vision.NewModel(vision.DefaultArch([]string{"a", "Faces_easy"}), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := vision.Stimuli()
+	if err != nil {
+		t.Fatal(err)
+	}
+	man := Manifest{Program: "microstim", Seed: c.Seed}
+	outputs := []string{"sweep.csv", "summary.json", "report.html", "config.resolved.toml", "dose_response_shift.png", "heatmap_shift.svg", "pareto.svg"}
+	run := func(dir string, opt SweepOptions) (*SweepResult, error) {
+		opt.Dir, opt.Lines = dir, lines
+		res, err := RunSweep(c, m, pool, opt)
+		if err != nil {
+			return nil, err
+		}
+		return res, res.Write(dir, c, man)
+	}
+	full := t.TempDir()
+	res, err := run(full, SweepOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Computed != 4 || len(res.Points) != 4 {
+		t.Fatalf("full run: %d computed, %d points", res.Computed, len(res.Points))
+	}
+	want := readAll(t, full, outputs...)
+
+	// Interrupted after one point, then resumed.
+	part := t.TempDir()
+	if _, err := run(part, SweepOptions{StopAfter: 1}); !errors.Is(err, ErrStopped) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	files, _ := filepath.Glob(filepath.Join(part, "points", "*.json"))
+	if len(files) == 0 || len(files) == 4 {
+		t.Fatalf("%d points stored after the interruption", len(files))
+	}
+	var recomputed []int
+	res, err = run(part, SweepOptions{OnComputed: func(k int) { recomputed = append(recomputed, k) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recomputed) != 4-len(files) || res.Computed != 4-len(files) {
+		t.Errorf("resume computed %d points (%v), want %d", len(recomputed), recomputed, 4-len(files))
+	}
+	for _, f := range files {
+		k, _ := strconv.Atoi(strings.TrimSuffix(filepath.Base(f), ".json"))
+		for _, r := range recomputed {
+			if r == k {
+				t.Errorf("point %d was stored and recomputed", k)
+			}
+		}
+	}
+	for name, b := range readAll(t, part, outputs...) {
+		if !bytes.Equal(b, want[name]) {
+			t.Errorf("resumed %s differs from the uninterrupted run", name)
+		}
+	}
+
+	// Shards 1/3, 2/3, 3/3, merged.
+	merged := t.TempDir()
+	os.MkdirAll(filepath.Join(merged, "points"), 0o755)
+	for i := 1; i <= 3; i++ {
+		dir := t.TempDir()
+		r, err := RunSweep(c, m, pool, SweepOptions{Dir: dir, Lines: lines, Shard: [2]int{i, 3}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range r.Points {
+			if p.Point%3 != i-1 {
+				t.Errorf("shard %d/3 ran point %d", i, p.Point)
+			}
+		}
+		fs, _ := filepath.Glob(filepath.Join(dir, "points", "*.json"))
+		for _, f := range fs {
+			b, _ := os.ReadFile(f)
+			os.WriteFile(filepath.Join(merged, "points", filepath.Base(f)), b, 0o644)
+		}
+	}
+	res, err = run(merged, SweepOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Computed != 0 {
+		t.Errorf("merge recomputed %d points", res.Computed)
+	}
+	for name, b := range readAll(t, merged, outputs...) {
+		if !bytes.Equal(b, want[name]) {
+			t.Errorf("merged %s differs from the unsharded run", name)
+		}
+	}
+
+	// sweep.csv is tidy: one row per point and metric, numbers parse.
+	rows, err := csv.NewReader(bytes.NewReader(want["sweep.csv"])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := strings.Join(rows[0], ",")
+	if head != "point,device.pitch_um,perturbation.current_uA,device,contacts,metric,unit,value,ci95_lo,ci95_hi,n,safe" {
+		t.Errorf("sweep.csv header %q", head)
+	}
+	perPoint := map[string]int{}
+	for _, r := range rows[1:] {
+		perPoint[r[0]]++
+		if r[7] != "" {
+			if _, err := strconv.ParseFloat(r[7], 64); err != nil {
+				t.Errorf("value %q does not parse", r[7])
+			}
+		}
+	}
+	if len(perPoint) != 4 || perPoint["1"] != len(Metrics)+6 {
+		t.Errorf("rows per point %v, want 4 points × %d metrics", perPoint, len(Metrics)+6)
+	}
+}
+
+// With safety.fatal a violating configuration stops the sweep before it
+// runs; without it the violation is reported per point.
+func TestSweepSafetyFatal(t *testing.T) {
+	doc := strings.Replace(smallSweep, "current_uA = { from = 20, to = 40, step = 20 }", "current_uA = [50, 300]", 1) + "[safety]\nfatal = true\n"
+	c, err := ParseConfig("fatal.toml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = RunSweep(c, nil, nil, SweepOptions{Lines: KeyLines([]byte(doc))})
+	if err == nil || !strings.Contains(err.Error(), "Shannon") || !strings.Contains(err.Error(), "point 2") || strings.Contains(err.Error(), "point 1 ") {
+		t.Errorf("fatal violation: %v", err)
+	}
+	pc, _ := c.clone(), 0
+	pc.Perturbation.Current_uA = 300
+	s, ok, err := pc.CheckSafety()
+	if err != nil || !ok || s.Safe() || s.ChargePerPhase_nC != 60 {
+		t.Errorf("300 µA, 200 µs: %+v", s)
+	}
+}
