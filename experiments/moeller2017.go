@@ -414,11 +414,15 @@ func (r *Moeller2017Result) Write(dir string, c *Config, man Manifest) error {
 	}
 	cond := []float64{0, 1}
 	var series []plots.Series
-	for _, x := range sum.Sites {
-		name := fmt.Sprintf("model %s %s", x.Role, x.Hemisphere)
+	for _, role := range []string{"patch centre", "outside patches"} {
+		p, n := r.pooled(role)
+		if n == 0 {
+			continue
+		}
+		a, b, c2, d := p.Accuracies()
 		series = append(series,
-			plots.Series{Name: name + ", same", X: cond, Y: []float64{x.Same_pct, x.SameStim_pct}},
-			plots.Series{Name: name + ", different", X: cond, Y: []float64{x.Diff_pct, x.DiffStim_pct}})
+			plots.Series{Name: "model " + role + ", same", X: cond, Y: []float64{a, b}},
+			plots.Series{Name: "model " + role + ", different", X: cond, Y: []float64{c2, d}})
 	}
 	for _, loc := range []string{"within_facepatch", "outside_facepatch"} {
 		k := r.monkeyPooled(loc)
@@ -434,7 +438,7 @@ func (r *Moeller2017Result) Write(dir string, c *Config, man Manifest) error {
 			plots.Series{Name: name + ", same", X: cond, Y: []float64{a, b}},
 			plots.Series{Name: name + ", different", X: cond, Y: []float64{c2, d}})
 	}
-	if err := plots.WriteLinePlot(filepath.Join(dir, "accuracy"), "Same/different identity: % correct without and with microstimulation",
+	if err := plots.WriteLinePlot(filepath.Join(dir, "accuracy"), "Same/different identity under microstimulation",
 		"condition (0 = no stimulation, 1 = stimulation)", "% correct", series); err != nil {
 		return err
 	}
