@@ -327,7 +327,7 @@ func TestCriteriaOnHandMadeData(t *testing.T) {
 		rs.Sites = append(rs.Sites, s)
 	}
 	for d := 1.0; d <= 10; d++ {
-		rs.Pairs = append(rs.Pairs, SitePair{d, 0.9 * math.Exp(-d/5) + 0.01*math.Sin(d)})
+		rs.Pairs = append(rs.Pairs, SitePair{d, 0.9*math.Exp(-d/5) + 0.01*math.Sin(d)})
 	}
 	cs = rs.Criteria()
 	if len(cs) != 3 || !cs[0].Pass || !cs[1].Pass || !cs[2].Pass {

@@ -28,14 +28,14 @@ import (
 
 // TrainConfig is everything that determines a training run.
 type TrainConfig struct {
-	Data         []string           `json:"data"`          // folders of category folders
-	Exclude      []string           `json:"exclude"`       // categories never trained on
-	Merge        map[string]string  `json:"merge"`         // category → class it is trained as
-	CropFrac     map[string]float64 `json:"crop_frac"`     // centre crop (fraction of each side) before resizing
-	HeldoutFrac  float64            `json:"heldout_frac"`  // default held-out fraction per category
-	HeldoutFracs map[string]float64 `json:"heldout_fracs"` // per-category overrides
-	GenderLabels string             `json:"gender_labels"` // CSV dataset,file,gender ("" for none)
-	GenderWeight float64            `json:"gender_weight"` // weight of the face-gender loss
+	Data         []string           `json:"data"`             // folders of category folders
+	Exclude      []string           `json:"exclude"`          // categories never trained on
+	Merge        map[string]string  `json:"merge"`            // category → class it is trained as
+	CropFrac     map[string]float64 `json:"crop_frac"`        // centre crop (fraction of each side) before resizing
+	HeldoutFrac  float64            `json:"heldout_frac"`     // default held-out fraction per category
+	HeldoutFracs map[string]float64 `json:"heldout_fracs"`    // per-category overrides
+	GenderLabels string             `json:"gender_labels"`    // CSV dataset,file,gender ("" for none)
+	GenderWeight float64            `json:"gender_weight"`    // weight of the face-gender loss
 	Repeat       map[string]int     `json:"repeat,omitempty"` // class → times each of its images is shown per epoch (default 1)
 	Seed         uint64             `json:"seed"`
 	Epochs       int                `json:"epochs"`
@@ -63,7 +63,7 @@ func DefaultTrainConfig(dataRoot string) TrainConfig {
 		// one object category (issue 2's lever; Arcaro et al. 2017 on the
 		// role of face experience). Faces are shown 3 times per epoch.
 		Repeat: map[string]int{"Faces_easy": 3},
-		Seed: 1, Epochs: 12, Batch: 64, LR: 1e-3, WeightDecay: 0,
+		Seed:   1, Epochs: 12, Batch: 64, LR: 1e-3, WeightDecay: 0,
 		Alpha: [4]float64{0, 0, 0, 1}, ClipNorm: 5, Neighbours: 320, SwapSteps: 20000, TrainSide: 72,
 	}
 }
