@@ -88,17 +88,21 @@ func (r *SweepResult) Summary() SweepSummary {
 	return s
 }
 
-// ParetoFront returns the indices (into Points) of the points that no other
-// point beats on both lower total charge and larger shift, sorted by charge.
+// ParetoFront returns the indices (into Points) of the safe points that no
+// other safe point beats on both lower total charge and larger shift,
+// sorted by charge: the cheapest safe way to each effect size.
 func (r *SweepResult) ParetoFront() []int {
+	usable := func(p PointResult) bool {
+		return p.Safety != nil && p.Safety.Safe() && !math.IsNaN(p.Metric(MetricShift).Mean)
+	}
 	var idx []int
 	for i, p := range r.Points {
-		if p.Safety == nil || math.IsNaN(p.Metric(MetricShift).Mean) {
+		if !usable(p) {
 			continue
 		}
 		dominated := false
 		for j, q := range r.Points {
-			if j == i || q.Safety == nil || math.IsNaN(q.Metric(MetricShift).Mean) {
+			if j == i || !usable(q) {
 				continue
 			}
 			qs, ps := q.Metric(MetricShift).Mean, p.Metric(MetricShift).Mean
@@ -253,7 +257,7 @@ func (r *SweepResult) figures(dir string) ([]Figure, error) {
 	}
 	// Pareto front of shift against total charge (electrodes).
 	var safe, unsafe, front plots.ScatterSeries
-	safe.Name, unsafe.Name, front.Name = "within safety limits", "violates a safety limit", "Pareto front"
+	safe.Name, unsafe.Name, front.Name = "within safety limits", "violates a safety limit", "Pareto front (safe points)"
 	unsafe.Hollow = true
 	for _, p := range r.Points {
 		if p.Safety == nil {

@@ -66,6 +66,7 @@ func HeatMap(title string, g Grid) (png, svg []byte, err error) {
 		p := plot.New()
 		p.Title.Text = title
 		p.Title.TextStyle.Font = textStyle(sizeSuptitle, true).Font
+		p.Title.Padding = vg.Points(8)
 		styleAxes(p, g.XLabel, g.YLabel)
 		hm := plotter.NewHeatMap(gridXYZ{g}, cm.Palette(255))
 		hm.Min, hm.Max = lo, hi

@@ -60,6 +60,16 @@ func runRun(args []string) error {
 	if err != nil {
 		return err
 	}
+	if c.Protocol == "hardware" { // a device sweep: resumable, in its own folder
+		sargs := []string{file}
+		if *out != "" {
+			sargs = append(sargs, "--out", *out)
+		}
+		if *quiet {
+			sargs = append(sargs, "--quiet")
+		}
+		return runSweep(sargs)
+	}
 	if *out == "" {
 		*out = filepath.Join("results", strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)))
 	}
