@@ -149,52 +149,11 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 		progress = func(int, int, string) {}
 	}
 	res := &Afraz2006Result{Levels: c.Task.SignalLevels_pct, Model: m}
-	faces, nonfaces := vision.FaceSelectivitySet(pool)
-	r := rand.New(rand.NewPCG(c.Seed, 0x61667261))
-	r.Shuffle(len(faces), func(i, j int) { faces[i], faces[j] = faces[j], faces[i] })
-	r.Shuffle(len(nonfaces), func(i, j int) { nonfaces[i], nonfaces[j] = nonfaces[j], nonfaces[i] })
-	nt := c.Task.TestImages
-	if len(faces) < 2*nt || len(nonfaces) < 2*nt {
-		return nil, fmt.Errorf("afraz2006: %d faces and %d non-faces: too few for %d test images per class and a decoder set", len(faces), len(nonfaces), nt)
+	ft, err := newFaceTask(c, pool)
+	if err != nil {
+		return nil, err
 	}
-	testF, fitF := faces[:nt], faces[nt:]
-	testN, fitN := nonfaces[:nt], nonfaces[nt:nt+len(fitF)]
-
-	// Test items: per level, the face (level > 0), non-face (level < 0) or
-	// both (level 0) test images with their own noise.
-	var items []TaskItem
-	for li, lv := range c.Task.SignalLevels_pct {
-		var src []vision.Stimulus
-		switch {
-		case lv > 0:
-			src = testF
-		case lv < 0:
-			src = testN
-		default:
-			src = append(append([]vision.Stimulus(nil), testF...), testN...)
-		}
-		for k, s := range src {
-			nr := rand.New(rand.NewPCG(c.Seed, uint64(li)<<20|uint64(k)))
-			items = append(items, TaskItem{Level: lv, Face: s.Face, Source: s.File, Img: AddNoise(s.Img, lv, nr)})
-		}
-	}
-	// Decoder set: the other images at every non-zero level, labelled by source.
-	var fitImgs []*vision.Gray
-	var fitLab []int
-	for li, lv := range c.Task.SignalLevels_pct {
-		if lv == 0 {
-			continue
-		}
-		for k, s := range append(append([]vision.Stimulus(nil), fitF...), fitN...) {
-			nr := rand.New(rand.NewPCG(c.Seed^0x5eed, uint64(li)<<20|uint64(k)))
-			fitImgs = append(fitImgs, AddNoise(s.Img, math.Abs(lv), nr))
-			lab := 0
-			if s.Face {
-				lab = 1
-			}
-			fitLab = append(fitLab, lab)
-		}
-	}
+	faces, nonfaces, items, fitImgs, fitLab := ft.Faces, ft.NonFaces, ft.Items, ft.FitImgs, ft.FitLab
 	progress(0, 4, "running the network on the decoder images")
 	fitAct, err := m.Run(fitImgs, [4]bool{false, false, false, true})
 	if err != nil {
@@ -272,7 +231,7 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 			}
 			decoders[C] = dec
 		}
-		ctrlP := faceProbs(dec, eng.IT)
+		ctrlP := classProbs(dec, eng.IT)
 		acc := 0.0
 		nAcc := 0
 		for i, it := range items {
@@ -285,7 +244,7 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 		}
 		out := make([]SiteResult, len(chosen))
 		err = sim.ParallelFor(len(chosen), func(s int) error {
-			stimP := faceProbs(dec, pert[s])
+			stimP := classProbs(dec, pert[s])
 			kc := levelCounts(sim.SimulateChoices(ctrlP, c.Task.TrialsPerImage, c.Task.Lapse, c.Seed+uint64(2*s)), items, levelIdx)
 			ks := levelCounts(sim.SimulateChoices(stimP, c.Task.TrialsPerImage, c.Task.Lapse, c.Seed+uint64(2*s+1)), items, levelIdx)
 			sr := SiteResult{SelectedSite: chosen[s], KControl: kc, KStim: ks, CILo: math.NaN(), CIHi: math.NaN()}
@@ -363,8 +322,8 @@ func taskImages(items []TaskItem) []*vision.Gray {
 	return out
 }
 
-// faceProbs returns [P(non-face), P(face)] per item.
-func faceProbs(dec *sim.Logistic, it [][]float32) [][]float64 {
+// classProbs returns the readout's class probabilities per item ([P(non-face), P(face)] for the face task).
+func classProbs(dec *sim.Logistic, it [][]float32) [][]float64 {
 	out := make([][]float64, len(it))
 	x := make([]float64, len(it[0]))
 	for i, r := range it {
@@ -485,4 +444,66 @@ func (c *Config) chooseSites(l *topography.Layout, resp [][]float64, isFace []bo
 		return nil, fmt.Errorf("sites.rule = %q: not implemented", sc.Rule)
 	}
 	return out, nil
+}
+
+// faceTask is the noisy face-detection task of Afraz et al. 2006: the test
+// items at every signal level and the readout's fitting set.
+type faceTask struct {
+	Items           []TaskItem
+	FitImgs         []*vision.Gray
+	FitLab          []int             // 1 face, 0 non-face
+	Faces, NonFaces []vision.Stimulus // the face-selectivity set, in the task's seeded order
+}
+
+// newFaceTask draws test_images_per_class faces and non-faces for testing
+// (each with its own noise per level) and as many others, at every
+// non-zero level, to fit the readout.
+func newFaceTask(c *Config, pool []vision.Stimulus) (*faceTask, error) {
+	faces, nonfaces := vision.FaceSelectivitySet(pool)
+	r := rand.New(rand.NewPCG(c.Seed, 0x61667261))
+	r.Shuffle(len(faces), func(i, j int) { faces[i], faces[j] = faces[j], faces[i] })
+	r.Shuffle(len(nonfaces), func(i, j int) { nonfaces[i], nonfaces[j] = nonfaces[j], nonfaces[i] })
+	nt := c.Task.TestImages
+	if len(faces) < 2*nt || len(nonfaces) < 2*nt {
+		return nil, fmt.Errorf("%s: %d faces and %d non-faces: too few for %d test images per class and a decoder set", c.Protocol, len(faces), len(nonfaces), nt)
+	}
+	testF, fitF := faces[:nt], faces[nt:]
+	testN, fitN := nonfaces[:nt], nonfaces[nt:nt+len(fitF)]
+
+	// Test items: per level, the face (level > 0), non-face (level < 0) or
+	// both (level 0) test images with their own noise.
+	var items []TaskItem
+	for li, lv := range c.Task.SignalLevels_pct {
+		var src []vision.Stimulus
+		switch {
+		case lv > 0:
+			src = testF
+		case lv < 0:
+			src = testN
+		default:
+			src = append(append([]vision.Stimulus(nil), testF...), testN...)
+		}
+		for k, s := range src {
+			nr := rand.New(rand.NewPCG(c.Seed, uint64(li)<<20|uint64(k)))
+			items = append(items, TaskItem{Level: lv, Face: s.Face, Source: s.File, Img: AddNoise(s.Img, lv, nr)})
+		}
+	}
+	// Decoder set: the other images at every non-zero level, labelled by source.
+	var fitImgs []*vision.Gray
+	var fitLab []int
+	for li, lv := range c.Task.SignalLevels_pct {
+		if lv == 0 {
+			continue
+		}
+		for k, s := range append(append([]vision.Stimulus(nil), fitF...), fitN...) {
+			nr := rand.New(rand.NewPCG(c.Seed^0x5eed, uint64(li)<<20|uint64(k)))
+			fitImgs = append(fitImgs, AddNoise(s.Img, math.Abs(lv), nr))
+			lab := 0
+			if s.Face {
+				lab = 1
+			}
+			fitLab = append(fitLab, lab)
+		}
+	}
+	return &faceTask{Items: items, FitImgs: fitImgs, FitLab: fitLab, Faces: faces, NonFaces: nonfaces}, nil
 }

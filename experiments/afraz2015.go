@@ -256,11 +256,6 @@ func b2i(b bool) int {
 	return 0
 }
 
-// classProbs returns the decoder's class probabilities per item.
-func classProbs(dec *sim.Logistic, it [][]float32) [][]float64 {
-	return faceProbs(dec, it)
-}
-
 // split returns the per-site values of face sites and of other sites.
 func (r *Afraz2015Result) split(v func(Afraz2015Site) float64) (face, other []float64) {
 	for _, s := range r.Sites {

@@ -188,48 +188,19 @@ type hardwareTask struct {
 
 // newHardwareTask prepares the task of config c.
 func newHardwareTask(c *Config, m *vision.Model, pool []vision.Stimulus) (*hardwareTask, error) {
-	faces, nonfaces := vision.FaceSelectivitySet(pool)
-	r := rand.New(rand.NewPCG(c.Seed, 0x61667261))
-	r.Shuffle(len(faces), func(i, j int) { faces[i], faces[j] = faces[j], faces[i] })
-	r.Shuffle(len(nonfaces), func(i, j int) { nonfaces[i], nonfaces[j] = nonfaces[j], nonfaces[i] })
-	nt := c.Task.TestImages
-	if len(faces) < 2*nt || len(nonfaces) < 2*nt {
-		return nil, fmt.Errorf("hardware: %d faces and %d non-faces: too few for %d test images per class and a decoder set", len(faces), len(nonfaces), nt)
+	ft, err := newFaceTask(c, pool)
+	if err != nil {
+		return nil, err
 	}
-	testF, fitF := faces[:nt], faces[nt:]
-	testN, fitN := nonfaces[:nt], nonfaces[nt:nt+len(fitF)]
-	t := &hardwareTask{levels: c.Task.SignalLevels_pct, levelIdx: map[float64]int{}}
+	t := &hardwareTask{items: ft.Items, levels: c.Task.SignalLevels_pct, levelIdx: map[float64]int{}}
 	for li, lv := range t.levels {
 		t.levelIdx[lv] = li
-		var src []vision.Stimulus
-		switch {
-		case lv > 0:
-			src = testF
-		case lv < 0:
-			src = testN
-		default:
-			src = append(append([]vision.Stimulus(nil), testF...), testN...)
-		}
-		for k, s := range src {
-			nr := rand.New(rand.NewPCG(c.Seed, uint64(li)<<20|uint64(k)))
-			t.items = append(t.items, TaskItem{Level: lv, Face: s.Face, Source: s.File, Img: AddNoise(s.Img, lv, nr)})
-		}
 	}
 	t.trialsPerLv = make([]int, len(t.levels))
 	for _, it := range t.items {
 		t.trialsPerLv[t.levelIdx[it.Level]] += c.Task.TrialsPerImage
 	}
-	var fitImgs []*vision.Gray
-	var fitLab []int
-	for li, lv := range t.levels {
-		if lv == 0 {
-			continue
-		}
-		for k, s := range append(append([]vision.Stimulus(nil), fitF...), fitN...) {
-			nr := rand.New(rand.NewPCG(c.Seed^0x5eed, uint64(li)<<20|uint64(k)))
-			fitImgs, fitLab = append(fitImgs, AddNoise(s.Img, math.Abs(lv), nr)), append(fitLab, b2i(s.Face))
-		}
-	}
+	fitImgs, fitLab := ft.FitImgs, ft.FitLab
 	fitAct, err := m.Run(fitImgs, [4]bool{false, false, false, true})
 	if err != nil {
 		return nil, err
@@ -246,7 +217,7 @@ func newHardwareTask(c *Config, m *vision.Model, pool []vision.Stimulus) (*hardw
 		return nil, err
 	}
 	t.dec = dec
-	t.ctrlP = faceProbs(dec, t.eng.IT)
+	t.ctrlP = classProbs(dec, t.eng.IT)
 	// Aim point.
 	h, err := topography.ParseHemisphere(c.Placement.Hemisphere)
 	if err != nil {
@@ -298,7 +269,7 @@ func (t *hardwareTask) replicate(c *Config, pert sim.Perturbation, dev sim.Devic
 	if err != nil {
 		return nil, dropped, err
 	}
-	stimP := faceProbs(t.dec, it)
+	stimP := classProbs(t.dec, it)
 	kc := sim.SimulateChoices(t.ctrlP, c.Task.TrialsPerImage, c.Task.Lapse, seed*2)
 	ks := sim.SimulateChoices(stimP, c.Task.TrialsPerImage, c.Task.Lapse, seed*2+1)
 	var correct, faceOnNon [2]float64

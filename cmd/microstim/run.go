@@ -85,18 +85,7 @@ func runRun(args []string) error {
 		return err
 	}
 	start := time.Now()
-	progress := func(done, total int, what string) {
-		if *quiet {
-			return
-		}
-		const w = 20
-		fill := w * done / total
-		fmt.Fprintf(os.Stderr, "\r\033[K[%s%s] %d/%d %s (%s)", strings.Repeat("=", fill), strings.Repeat(" ", w-fill), done, total, what,
-			time.Since(start).Round(time.Second))
-		if done == total {
-			fmt.Fprintln(os.Stderr)
-		}
-	}
+	progress := progressBar(*quiet, start)
 	res, err := experiments.Run(c, m, pool, progress, os.Stderr)
 	if err != nil {
 		return err
