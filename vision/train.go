@@ -59,11 +59,7 @@ func DefaultTrainConfig(dataRoot string) TrainConfig {
 		CropFrac:    map[string]float64{"adult": 0.75, "body": 0.75},
 		HeldoutFrac: 0.15, HeldoutFracs: map[string]float64{"adult": 0.5},
 		GenderLabels: filepath.Join(dataRoot, "labels/faces_gender.csv"), GenderWeight: 0.5,
-		// A richer face diet: primates see faces far more often than any
-		// one object category (issue 2's lever; Arcaro et al. 2017 on the
-		// role of face experience). Faces are shown 3 times per epoch.
-		Repeat: map[string]int{"Faces_easy": 3},
-		Seed:   1, Epochs: 12, Batch: 64, LR: 1e-3, WeightDecay: 0,
+		Seed: 1, Epochs: 12, Batch: 64, LR: 1e-3, WeightDecay: 0,
 		Alpha: [4]float64{0, 0, 0, 1}, ClipNorm: 5, Neighbours: 320, SwapSteps: 20000, TrainSide: 72,
 	}
 }

@@ -25,6 +25,7 @@ func runTrain(args []string) error {
 	maxMin := fs.Float64("max-minutes", 0, "stop after this many minutes, with a checkpoint (0: no limit)")
 	ckptMin := fs.Float64("checkpoint-minutes", 3, "checkpoint interval in minutes")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	faceRepeat := fs.Int("face-repeat", 1, "show each face image this many times per epoch (a richer face diet; models/face_diet3.mstw used 3)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -41,6 +42,9 @@ func runTrain(args []string) error {
 	}
 	if *swap >= 0 {
 		cfg.SwapSteps = *swap
+	}
+	if *faceRepeat > 1 {
+		cfg.Repeat = map[string]int{"Faces_easy": *faceRepeat}
 	}
 	if *alpha != "" {
 		parts := strings.Split(*alpha, ",")
