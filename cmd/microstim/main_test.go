@@ -79,3 +79,19 @@ func TestShippedConfigsValidate(t *testing.T) {
 		}
 	}
 }
+
+// A benchmark config runs alone through microstim run.
+func TestRunBenchmarkConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a benchmark")
+	}
+	dir := t.TempDir()
+	if err := runRun([]string{"../../configs/moeller2017.toml", "--out", dir, "--quiet"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"summary.json", "report.html", "manifest.json", "config.resolved.toml", "accuracy.png", "sites_on_sheet.svg"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}

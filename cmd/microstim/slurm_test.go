@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -112,5 +113,59 @@ func TestSlurmScriptAndShardFlag(t *testing.T) {
 	}
 	if s, err := parseShard("2/5"); err != nil || s != [2]int{2, 5} {
 		t.Errorf("2/5: %v %v", s, err)
+	}
+}
+
+// A sweep killed (SIGKILL) midway and run again finishes without
+// recomputing the points it had stored.
+func TestSweepKillAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a sweep")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "microstim")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cfg := filepath.Join(dir, "sweep.toml")
+	doc := strings.Replace(slurmSweep, "current_uA = [20, 60]", "current_uA = [20, 30, 40, 50, 60, 70]", 1)
+	os.WriteFile(cfg, []byte(doc), 0o644)
+	out := filepath.Join(dir, "out")
+	cmd := exec.Command(bin, "sweep", cfg, "--out", out, "--quiet")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	var stored []string
+	for time.Now().Before(deadline) {
+		stored, _ = filepath.Glob(filepath.Join(out, "points", "*.json"))
+		if len(stored) >= 2 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	stored, _ = filepath.Glob(filepath.Join(out, "points", "*.json"))
+	if len(stored) == 0 || len(stored) >= 12 {
+		t.Fatalf("%d of 12 points stored when the sweep was killed", len(stored))
+	}
+	before := map[string][]byte{}
+	for _, f := range stored {
+		before[f], _ = os.ReadFile(f)
+	}
+	b, err := exec.Command(bin, "sweep", cfg, "--out", out, "--quiet").CombinedOutput()
+	if err != nil {
+		t.Fatalf("rerun: %v\n%s", err, b)
+	}
+	want := "12 points (" + strconv.Itoa(12-len(stored)) + " computed now)"
+	if !strings.Contains(string(b), want) {
+		t.Errorf("rerun output lacks %q:\n%s", want, b)
+	}
+	for f, data := range before {
+		now, _ := os.ReadFile(f)
+		if !bytes.Equal(now, data) {
+			t.Errorf("%s was rewritten by the rerun", f)
+		}
 	}
 }
