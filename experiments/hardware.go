@@ -248,10 +248,10 @@ const (
 )
 
 // Metrics lists the behavioural measures of a sweep point, with units.
-var Metrics = []struct{ Name, Label string }{
-	{MetricShift, "psychometric shift toward \"face\" (% signal)"},
-	{MetricDeltaAc, "Δ% correct (percentage points)"},
-	{MetricControl, "Δ% \"face\" choices on non-face images (percentage points)"},
+var Metrics = []struct{ Name, Label, Short string }{
+	{MetricShift, "psychometric shift toward \"face\" (% signal)", "Shift toward \"face\""},
+	{MetricDeltaAc, "Δ% correct (percentage points)", "Δ% correct"},
+	{MetricControl, "Δ% \"face\" choices on non-face images (percentage points)", "Control: \"face\" on non-faces"},
 }
 
 // replicate runs one placement with one seed and returns the metrics and

@@ -223,7 +223,8 @@ func (r *SweepResult) figures(dir string) ([]Figure, error) {
 			series = append(series, s)
 		}
 		name := "dose_response_" + strings.TrimSuffix(mt.Name, "_pct")
-		if err := plots.WriteLinePlot(filepath.Join(dir, name), mt.Label+" against "+a0.Key, axisLabel(a0), mt.Label, series); err != nil {
+		title := mt.Short + " against " + a0.Key[strings.LastIndex(a0.Key, ".")+1:]
+		if err := plots.WriteLinePlot(filepath.Join(dir, name), title, axisLabel(a0), mt.Label, series); err != nil {
 			return nil, err
 		}
 		figs = append(figs, Figure{name + ".png", mt.Label + " against " + a0.Key + " (bands: 95 % bootstrap CI)"})
@@ -248,7 +249,7 @@ func (r *SweepResult) figures(dir string) ([]Figure, error) {
 					g.Z = append(g.Z, row)
 				}
 				name := "heatmap_" + strings.TrimSuffix(mt.Name, "_pct")
-				if err := plots.WriteHeatMap(filepath.Join(dir, name), mt.Label, g); err != nil {
+				if err := plots.WriteHeatMap(filepath.Join(dir, name), mt.Short+" (mean over placements)", g); err != nil {
 					return nil, err
 				}
 				figs = append(figs, Figure{name + ".png", "Heat map: " + mt.Label})
