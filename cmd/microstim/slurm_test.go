@@ -129,6 +129,7 @@ func TestSweepKillAndResume(t *testing.T) {
 	}
 	cfg := filepath.Join(dir, "sweep.toml")
 	doc := strings.Replace(slurmSweep, "current_uA = [20, 60]", "current_uA = [20, 30, 40, 50, 60, 70]", 1)
+	doc = strings.Replace(doc, "n_placements = 2", "n_placements = 40", 1) // about 1 s per point: time to kill midway
 	os.WriteFile(cfg, []byte(doc), 0o644)
 	out := filepath.Join(dir, "out")
 	cmd := exec.Command(bin, "sweep", cfg, "--out", out, "--quiet")
@@ -139,10 +140,10 @@ func TestSweepKillAndResume(t *testing.T) {
 	var stored []string
 	for time.Now().Before(deadline) {
 		stored, _ = filepath.Glob(filepath.Join(out, "points", "*.json"))
-		if len(stored) >= 2 {
+		if len(stored) >= 1 {
 			break
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
@@ -150,6 +151,7 @@ func TestSweepKillAndResume(t *testing.T) {
 	if len(stored) == 0 || len(stored) >= 12 {
 		t.Fatalf("%d of 12 points stored when the sweep was killed", len(stored))
 	}
+	t.Logf("killed with %d of 12 points stored", len(stored))
 	before := map[string][]byte{}
 	for _, f := range stored {
 		before[f], _ = os.ReadFile(f)
