@@ -123,7 +123,7 @@ var scorecardTmpl = template.Must(template.New("scorecard").Funcs(template.FuncM
 body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.5em} h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right;vertical-align:top}
-th{background:#f3f3f3} td:nth-child(2),td:nth-child(3){text-align:left}
+th{background:#f3f3f3} td:nth-child(2),td:nth-child(3),td:nth-child(7){text-align:left}
 .pass{color:#0a6e2a;font-weight:bold} .fail{color:#a31515;font-weight:bold} img{max-width:100%;border:1px solid #eee;margin:.5em 0}
 </style></head><body>
 <h1>Perturbation benchmark scorecard</h1>

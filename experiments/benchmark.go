@@ -92,7 +92,7 @@ func verdictText(pass bool, rule string) string {
 	if pass {
 		return "pass: " + rule
 	}
-	return "fail: " + rule
+	return "fail: not met: " + rule
 }
 
 var nan2 = [2]float64{math.NaN(), math.NaN()}

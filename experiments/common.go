@@ -177,7 +177,7 @@ var genericTmpl = template.Must(template.New("generic").Funcs(template.FuncMap{
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.5em} h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #ccc;padding:.3em .7em;text-align:right;vertical-align:top}
-th{background:#f3f3f3} td:first-child,th:first-child{text-align:left}
+th{background:#f3f3f3} td:first-child,th:first-child,td:nth-child(2),td:nth-child(6){text-align:left}
 .pass{color:#0a6e2a;font-weight:bold} .fail{color:#a31515;font-weight:bold}
 img{max-width:100%;border:1px solid #eee;margin:.5em 0} pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:.85em}
 .note{background:#fff8e1;border-left:4px solid #f0b400;padding:.5em 1em} caption{text-align:left;font-weight:bold;padding:.3em 0}

@@ -186,8 +186,8 @@ func (r *SweepResult) Write(dir string, c *Config, man Manifest) error {
 		Title:    "Hardware sweep: behavioural effect against device parameters",
 		Citation: "Face-detection task of Afraz et al. (2006); effects are means over placements and seeds with percentile-bootstrap 95 % CIs.",
 		Manifest: man, Figures: figs,
-		Notes: []string{fmt.Sprintf("Devices aimed at %s, targeting error %.2f mm (RMS), %d placements × %d seeds per point. Pareto front (shift against total charge): points %v. Unsafe points: %v.",
-			s.Aim, c.Placement.TargetingError_mm, c.Placement.NPlacements, c.Placement.NSeeds, s.Pareto, s.Unsafe)},
+		Notes: []string{fmt.Sprintf("Devices aimed at %s, targeting error %.2f mm (RMS), %d placements × %d seeds per point. Pareto front (shift against total charge, safe points): %s. Points violating a safety limit: %s.",
+			s.Aim, c.Placement.TargetingError_mm, c.Placement.NPlacements, c.Placement.NSeeds, listOrNone(s.Pareto), listOrNone(s.Unsafe))},
 		Tables: []Table{{Caption: "Points", Header: head, Rows: rows}},
 		Files:  []string{"sweep.csv", "summary.json", "config.resolved.toml", "manifest.json"},
 	})
@@ -290,4 +290,16 @@ func (r *SweepResult) figures(dir string) ([]Figure, error) {
 		figs = append(figs, Figure{"pareto.png", "Shift against total charge per phase; the front is the cheapest way to each effect size"})
 	}
 	return figs, nil
+}
+
+// listOrNone renders point numbers as "2, 6, 10" or "none".
+func listOrNone(v []int) string {
+	if len(v) == 0 {
+		return "none"
+	}
+	var out []string
+	for _, x := range v {
+		out = append(out, fmt.Sprint(x))
+	}
+	return strings.Join(out, ", ")
 }
