@@ -179,14 +179,9 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range chosen {
-		if s.Selective {
-			res.NFaceSites++
-		}
-	}
-	if c.Sites.Rule == "dprime_split" && res.NFaceSites < c.Sites.NSelective {
-		res.Notes = append(res.Notes, fmt.Sprintf("the model offers only %d sites with neighbourhood d′ > %g (%d requested); all of them are used and the criterion is unchanged",
-			res.NFaceSites, c.Sites.DPrimeThreshold, c.Sites.NSelective))
+	var note string
+	if res.NFaceSites, note = c.countSelective(chosen); note != "" {
+		res.Notes = append(res.Notes, note)
 	}
 
 	stage, err := sim.StageIndex(c.Perturbation.Stage)
@@ -506,4 +501,20 @@ func newFaceTask(c *Config, pool []vision.Stimulus) (*faceTask, error) {
 		}
 	}
 	return &faceTask{Items: items, FitImgs: fitImgs, FitLab: fitLab, Faces: faces, NonFaces: nonfaces}, nil
+}
+
+// countSelective counts the selective sites chosen and, when the model
+// offers fewer than dprime_split asked for, says so (the criterion is never
+// relaxed).
+func (c *Config) countSelective(chosen []SelectedSite) (n int, note string) {
+	for _, s := range chosen {
+		if s.Selective {
+			n++
+		}
+	}
+	if c.Sites.Rule == "dprime_split" && n < c.Sites.NSelective {
+		note = fmt.Sprintf("the model offers only %d sites with neighbourhood d′ > %g (%d requested); all of them are used and the criterion is unchanged",
+			n, c.Sites.DPrimeThreshold, c.Sites.NSelective)
+	}
+	return n, note
 }

@@ -174,14 +174,9 @@ func RunAfraz2015(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range chosen {
-		if s.Selective {
-			res.NFaceSites++
-		}
-	}
-	if c.Sites.Rule == "dprime_split" && res.NFaceSites < c.Sites.NSelective {
-		res.Notes = append(res.Notes, fmt.Sprintf("the model offers only %d sites with neighbourhood d′ > %g (%d requested); all are used and the criterion is unchanged",
-			res.NFaceSites, c.Sites.DPrimeThreshold, c.Sites.NSelective))
+	var note string
+	if res.NFaceSites, note = c.countSelective(chosen); note != "" {
+		res.Notes = append(res.Notes, note)
 	}
 
 	progress(2, 4, "running the network on the test images")

@@ -376,6 +376,11 @@ func RunSweep(c *Config, m *vision.Model, pool []vision.Stimulus, opt SweepOptio
 		if err := os.MkdirAll(filepath.Join(opt.Dir, "points"), 0o755); err != nil {
 			return nil, err
 		}
+		// A kill during a write leaves a temp file (never a partial point).
+		stale, _ := filepath.Glob(filepath.Join(opt.Dir, "points", ".*.tmp-*"))
+		for _, f := range stale {
+			os.Remove(f)
+		}
 		js, _ := json.MarshalIndent(plan, "", "  ")
 		if err := plots.WriteAtomic(filepath.Join(opt.Dir, "plan.json"), append(js, '\n')); err != nil {
 			return nil, err

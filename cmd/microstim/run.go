@@ -76,11 +76,7 @@ func runRun(args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	m, _, sha, err := vision.LoadModel(c.Model.Weights)
-	if err != nil {
-		return err
-	}
-	pool, err := loadPool(c)
+	m, sha, pool, err := loadModelAndPool(c)
 	if err != nil {
 		return err
 	}
@@ -107,6 +103,17 @@ func manifest(c *experiments.Config, file, sha string) experiments.Manifest {
 	}
 	return experiments.Manifest{Program: "microstim", Version: Version, ConfigFile: file, ConfigSHA256: c.ConfigHash(),
 		ModelSHA256: sha, Model: modelName, Seed: c.Seed, BLAS: vision.BLAS, GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
+}
+
+// loadModelAndPool loads the config's model (with its SHA-256) and
+// stimulus pool.
+func loadModelAndPool(c *experiments.Config) (*vision.Model, string, []vision.Stimulus, error) {
+	m, _, sha, err := vision.LoadModel(c.Model.Weights)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	pool, err := loadPool(c)
+	return m, sha, pool, err
 }
 
 // loadPool returns the stimulus pool a config asks for.

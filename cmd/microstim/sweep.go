@@ -14,7 +14,6 @@ import (
 
 	"github.com/microstim/microstim/experiments"
 	"github.com/microstim/microstim/plots"
-	"github.com/microstim/microstim/vision"
 )
 
 // parseShard reads "i/n" (1 ≤ i ≤ n).
@@ -67,11 +66,7 @@ func runSweep(args []string) error {
 	if *out == "" {
 		*out = filepath.Join("results", strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)))
 	}
-	m, _, sha, err := vision.LoadModel(c.Model.Weights)
-	if err != nil {
-		return err
-	}
-	pool, err := loadPool(c)
+	m, sha, pool, err := loadModelAndPool(c)
 	if err != nil {
 		return err
 	}
@@ -141,11 +136,7 @@ func runMerge(args []string) error {
 			}
 		}
 	}
-	m, _, sha, err := vision.LoadModel(c.Model.Weights)
-	if err != nil {
-		return err
-	}
-	pool, err := loadPool(c)
+	m, sha, pool, err := loadModelAndPool(c)
 	if err != nil {
 		return err
 	}
