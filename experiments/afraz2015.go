@@ -50,19 +50,7 @@ func afraz2015Defaults() Config {
 // validateHemifield checks the keys of tasks shown in one hemifield.
 func validateHemifield(c *Config) error {
 	t := c.Task
-	if err := checkRange("task.test_images_per_class", float64(t.TestImages), 2, 1000, " images"); err != nil {
-		return err
-	}
-	if err := checkRange("task.trials_per_image", float64(t.TrialsPerImage), 1, 10000, " trials"); err != nil {
-		return err
-	}
-	if err := checkRange("task.decoder_C", t.DecoderC, 1e-8, 1e6, ""); err != nil {
-		return err
-	}
-	if err := checkRange("task.lapse_rate", t.Lapse, 0, 0.5, ""); err != nil {
-		return err
-	}
-	if err := checkRange("task.bootstrap_reps", float64(t.BootstrapReps), 0, 100000, ""); err != nil {
+	if err := validateTrials(t); err != nil {
 		return err
 	}
 	return checkRange("task.image_scale", t.ImageScale, 0.1, 0.5, " (fraction of the frame side; ≤ 0.5 keeps the image in one hemifield)")
@@ -458,7 +446,7 @@ func (r *Afraz2015Result) figures(dir string, c *Config) ([]Figure, error) {
 	// 1. accuracy without and with the perturbation, face sites.
 	s := r.Summary()
 	cond := []float64{0, 1}
-	band := func(f int, pert bool) (lo, hi []float64) {
+	band := func(f int) (lo, hi []float64) {
 		for _, p := range []bool{false, true} {
 			face, _ := r.split(func(x Afraz2015Site) float64 {
 				if p {
@@ -471,8 +459,8 @@ func (r *Afraz2015Result) figures(dir string, c *Config) ([]Figure, error) {
 		}
 		return lo, hi
 	}
-	clo, chi := band(0, false)
-	ilo, ihi := band(1, false)
+	clo, chi := band(0)
+	ilo, ihi := band(1)
 	k := r.Monkey
 	series := []plots.Series{
 		{Name: "model, contralateral", X: cond, Y: s.FaceContra[:], Lo: clo, Hi: chi},

@@ -419,7 +419,10 @@ func RunSweep(c *Config, m *vision.Model, pool []vision.Stimulus, opt SweepOptio
 			return fmt.Errorf("sweep point %d: %w", k+1, err)
 		}
 		if opt.Dir != "" {
-			js, _ := json.MarshalIndent(jsonSafe(p), "", "  ")
+			js, err := marshalJSON(p)
+			if err != nil {
+				return err
+			}
 			if err := plots.WriteAtomic(pointFile(opt.Dir, k), append(js, '\n')); err != nil {
 				return err
 			}
@@ -454,36 +457,30 @@ func readPoint(path string) (PointResult, error) {
 	if err := json.Unmarshal(b, &p); err != nil {
 		return PointResult{}, fmt.Errorf("%s: %w", path, err)
 	}
-	for i := range p.Metrics {
-		p.Metrics[i].Mean, p.Metrics[i].CILo, p.Metrics[i].CIHi = unNull(p.Metrics[i].Mean), unNull(p.Metrics[i].CILo), unNull(p.Metrics[i].CIHi)
-	}
 	return p, nil
 }
 
-// jsonSafe writes NaN as a sentinel that survives JSON (NaN is not JSON).
-func jsonSafe(p PointResult) PointResult {
-	q := p
-	q.Metrics = append([]MetricResult(nil), p.Metrics...)
-	for i := range q.Metrics {
-		q.Metrics[i].Mean, q.Metrics[i].CILo, q.Metrics[i].CIHi = toNull(q.Metrics[i].Mean), toNull(q.Metrics[i].CILo), toNull(q.Metrics[i].CIHi)
+// UnmarshalJSON reads a metric whose missing values were written as null
+// (marshalJSON writes NaN so) back as NaN.
+func (m *MetricResult) UnmarshalJSON(b []byte) error {
+	aux := struct {
+		Name string   `json:"name"`
+		Mean *float64 `json:"mean"`
+		CILo *float64 `json:"ci95_lo"`
+		CIHi *float64 `json:"ci95_hi"`
+		N    int      `json:"n"`
+	}{}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
 	}
-	return q
-}
-
-const nullSentinel = -1e308
-
-func toNull(v float64) float64 {
-	if math.IsNaN(v) {
-		return nullSentinel
+	val := func(p *float64) float64 {
+		if p == nil {
+			return math.NaN()
+		}
+		return *p
 	}
-	return v
-}
-
-func unNull(v float64) float64 {
-	if v == nullSentinel {
-		return math.NaN()
-	}
-	return v
+	*m = MetricResult{Name: aux.Name, Mean: val(aux.Mean), CILo: val(aux.CILo), CIHi: val(aux.CIHi), N: aux.N}
+	return nil
 }
 
 // runPoint evaluates one point: every placement and seed, then the mean and

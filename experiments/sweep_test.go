@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -233,5 +234,34 @@ func TestSweepSafetyFatal(t *testing.T) {
 	s, ok, err := pc.CheckSafety()
 	if err != nil || !ok || s.Safe() || s.ChargePerPhase_nC != 60 {
 		t.Errorf("300 µA, 200 µs: %+v", s)
+	}
+}
+
+// A point with a missing metric survives the round trip through its file:
+// NaN is written as null and read back as NaN.
+func TestPointFileNaN(t *testing.T) {
+	p := PointResult{Point: 3, Values: []any{50.0, "utah"}, Metrics: []MetricResult{{Name: MetricShift, Mean: math.NaN(), CILo: math.NaN(), CIHi: math.NaN()}, {Name: MetricControl, Mean: 1.5, CILo: 1, CIHi: 2, N: 4}}}
+	js, err := marshalJSON(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(js), `"mean": null`) {
+		t.Fatalf("NaN not written as null:\n%s", js)
+	}
+	path := filepath.Join(t.TempDir(), "p.json")
+	os.WriteFile(path, js, 0o644)
+	q, err := readPoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := q.Metric(MetricShift); !math.IsNaN(m.Mean) || !math.IsNaN(m.CIHi) {
+		t.Errorf("missing metric read back as %+v", m)
+	}
+	if m := q.Metric(MetricControl); m.Mean != 1.5 || m.N != 4 || q.Values[1] != "utah" || q.Values[0] != 50.0 {
+		t.Errorf("point read back as %+v", q)
+	}
+	os.WriteFile(path, []byte("{\"point\": 3, "), 0o644)
+	if _, err := readPoint(path); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("truncated point file: %v", err)
 	}
 }

@@ -47,9 +47,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.Protocol != "hardware" {
-		for key, set := range map[string]bool{"device": c.Device != nil, "placement": c.Placement != nil, "safety": c.Safety != nil, "sweep": c.Sweep != nil} {
+		for i, set := range []bool{c.Device != nil, c.Placement != nil, c.Safety != nil, c.Sweep != nil} {
 			if set {
-				return field(key, "", "only for protocol = \"hardware\" (device sweeps with microstim sweep)")
+				return field([]string{"device", "placement", "safety", "sweep"}[i], "", "only for protocol = \"hardware\" (device sweeps with microstim sweep)")
 			}
 		}
 	}
@@ -75,6 +75,12 @@ func validateAfraz2006Task(c *Config) error {
 			return err
 		}
 	}
+	return validateTrials(t)
+}
+
+// validateTrials checks the keys every image task shares: test images,
+// trials, the readout, lapses and bootstrap resamples.
+func validateTrials(t TaskConfig) error {
 	if err := checkRange("task.test_images_per_class", float64(t.TestImages), 2, 1000, " images"); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package sim
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/microstim/microstim/topography"
@@ -145,5 +146,30 @@ func TestSafety(t *testing.T) {
 	}
 	if _, err := CheckSafety([]float64{50}, 200, 0, SafetyLimits{}); err == nil {
 		t.Error("zero contact area accepted")
+	}
+}
+
+// Per-contact values outside their ranges are refused with the site and key.
+func TestPerContactRanges(t *testing.T) {
+	l, err := topography.NewLayout("IT", 4, 4, 4, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	law, _ := NewSpreadLaw("exp_kumaravelu2022", 0)
+	m := Microstim{Law: law, Current_uA: 50, Frequency_Hz: 200, Mode: Multiplicative}
+	o := Optogenetic{Power_mW: 12, Expression: 1, Mode: Suppression}
+	for _, tc := range []struct {
+		p    Perturbation
+		site Site
+		want string
+	}{
+		{m, Site{Hemi: topography.Left, X_mm: 5, Y_mm: 5, Current_uA: 9000}, "site 1 current_uA = 9000"},
+		{m, Site{Hemi: topography.Left, X_mm: 5, Y_mm: 5, Current_uA: -5}, "site 1 current_uA = -5"},
+		{m, Site{Hemi: topography.Left, X_mm: 5, Y_mm: 5, Current_uA: 3}, "site 1"}, // below the Kumaravelu threshold
+		{o, Site{Hemi: topography.Left, X_mm: 5, Y_mm: 5, Power_mW: 500}, "site 1 power_mW = 500"},
+	} {
+		if _, err := tc.p.Effect(l, []Site{tc.site}, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %+v: %v, want %q", tc.p.Name(), tc.site, err, tc.want)
+		}
 	}
 }

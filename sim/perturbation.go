@@ -186,12 +186,12 @@ func (m Microstim) Effect(l *topography.Layout, sites []Site, ref []float64) (Ef
 		return Effect{}, err
 	}
 	for k, s := range sites {
+		if err := inRange(fmt.Sprintf("site %d current_uA", k+1), s.Current_uA, 0, 5000, "[0, 5000] µA (0: current_uA)"); err != nil {
+			return Effect{}, err
+		}
 		if s.Current_uA > 0 {
 			if err := m.Law.Validate(s.Current_uA); err != nil {
 				return Effect{}, fmt.Errorf("site %d: %w", k+1, err)
-			}
-			if err := inRange(fmt.Sprintf("site %d current_uA", k+1), s.Current_uA, 0, 5000, "[0, 5000] µA"); err != nil {
-				return Effect{}, err
 			}
 		}
 	}
@@ -295,6 +295,11 @@ func (o Optogenetic) Effect(l *topography.Layout, sites []Site, ref []float64) (
 		return Effect{}, err
 	}
 	n := l.Units()
+	for k, s := range sites {
+		if err := inRange(fmt.Sprintf("site %d power_mW", k+1), s.Power_mW, 0, 100, "[0, 100] mW (0: power_mW)"); err != nil {
+			return Effect{}, err
+		}
+	}
 	if o.Mode == Suppression {
 		gain := make([]float32, n)
 		for i := range gain {

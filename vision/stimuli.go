@@ -103,14 +103,20 @@ func addFaceLabels(fsys fs.FS, pool []Stimulus) error {
 	if err != nil {
 		return fmt.Errorf("stimulus pool face_labels.csv: %w", err)
 	}
+	if len(rows) == 0 || len(rows[0]) != 3 {
+		return fmt.Errorf("stimulus pool face_labels.csv: want the header file,gender,identity")
+	}
 	idx := map[string]int{}
 	for i, s := range pool {
 		idx[s.File] = i
 	}
 	for n, r := range rows[1:] {
 		i, ok := idx[r[0]]
-		if len(r) != 3 || !ok || (r[1] != "" && r[1] != "male" && r[1] != "female") {
-			return fmt.Errorf("stimulus pool face_labels.csv line %d: want file,gender,identity for a pool file, gender male|female|\"\"", n+2)
+		switch {
+		case !ok:
+			return fmt.Errorf("stimulus pool face_labels.csv line %d: %q is not in manifest.csv", n+2, r[0])
+		case r[1] != "" && r[1] != "male" && r[1] != "female":
+			return fmt.Errorf("stimulus pool face_labels.csv line %d: gender %q: want male, female or empty", n+2, r[1])
 		}
 		pool[i].Gender, pool[i].Identity = r[1], r[2]
 	}

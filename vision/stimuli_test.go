@@ -1,11 +1,14 @@
 package vision
 
 import (
+	"bytes"
 	"image"
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func TestEmbeddedPool(t *testing.T) {
@@ -94,5 +97,33 @@ func TestPoolFaceLabels(t *testing.T) {
 	}
 	if multi < 15 {
 		t.Fatalf("%d identities with ≥ 2 photos, want ≥ 15", multi)
+	}
+}
+
+// A face-labels file that names a file outside the pool or an unknown
+// gender is refused with the line and the value.
+func TestFaceLabelsErrors(t *testing.T) {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 4, 4))); err != nil {
+		t.Fatal(err)
+	}
+	manifest := "file,dataset,source_file,category,face,role\na.png,floc,floc/a.jpg,adult,1,floc_adult\n"
+	for _, tc := range []struct{ labels, want string }{
+		{"file,gender,identity\na.png,female,p1\n", ""},
+		{"file,gender,identity\nb.png,male,\n", `line 2: "b.png" is not in manifest.csv`},
+		{"file,gender,identity\na.png,woman,\n", `line 2: gender "woman"`},
+		{"file,gender\na.png,male\n", "want the header file,gender,identity"},
+	} {
+		fsys := fstest.MapFS{"manifest.csv": {Data: []byte(manifest)}, "a.png": {Data: buf.Bytes()}, "face_labels.csv": {Data: []byte(tc.labels)}}
+		pool, err := LoadStimuli(fsys)
+		if tc.want == "" {
+			if err != nil || pool[0].Gender != "female" || pool[0].Identity != "p1" {
+				t.Errorf("valid labels: %v, %+v", err, pool)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("labels %q: error %v, want %q", tc.labels, err, tc.want)
+		}
 	}
 }
