@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -340,6 +341,9 @@ type SweepResult struct {
 	AimY_mm  float64
 	AimD     float64
 	Computed int // points computed in this run (the rest were loaded)
+	// Discarded lists stored point files that could not be used (unreadable,
+	// or written for another point) and were computed again.
+	Discarded []string
 }
 
 // ErrStopped is returned when SweepOptions.StopAfter ends a run early.
@@ -394,9 +398,15 @@ func RunSweep(c *Config, m *vision.Model, pool []vision.Stimulus, opt SweepOptio
 			continue
 		}
 		if opt.Dir != "" {
-			if p, err := readPoint(pointFile(opt.Dir, k)); err == nil {
+			p, err := readPoint(pointFile(opt.Dir, k))
+			switch {
+			case err == nil && p.Point == k:
 				done[k] = p
 				continue
+			case err == nil:
+				res.Discarded = append(res.Discarded, fmt.Sprintf("%s holds point %d, not %d", pointFile(opt.Dir, k), p.Point, k))
+			case !errors.Is(err, fs.ErrNotExist):
+				res.Discarded = append(res.Discarded, err.Error())
 			}
 		}
 		todo = append(todo, k)

@@ -139,15 +139,24 @@ func TestSweepResumeAndShards(t *testing.T) {
 	if len(files) == 0 || len(files) == 4 {
 		t.Fatalf("%d points stored after the interruption", len(files))
 	}
+	// A damaged stored point is reported and computed again.
+	os.WriteFile(filepath.Join(part, "points", "000003.json"), []byte("{\"point\": 3, \"metr"), 0o644)
+	files, _ = filepath.Glob(filepath.Join(part, "points", "*.json"))
 	var recomputed []int
 	res, err = run(part, SweepOptions{OnComputed: func(k int) { recomputed = append(recomputed, k) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recomputed) != 4-len(files) || res.Computed != 4-len(files) {
-		t.Errorf("resume computed %d points (%v), want %d", len(recomputed), recomputed, 4-len(files))
+	if len(recomputed) != 5-len(files) || res.Computed != 5-len(files) {
+		t.Errorf("resume computed %d points (%v), want %d", len(recomputed), recomputed, 5-len(files))
+	}
+	if len(res.Discarded) != 1 || !strings.Contains(res.Discarded[0], "000003.json") {
+		t.Errorf("discarded %q, want the damaged point 3 named", res.Discarded)
 	}
 	for _, f := range files {
+		if strings.HasSuffix(f, "000003.json") {
+			continue
+		}
 		k, _ := strconv.Atoi(strings.TrimSuffix(filepath.Base(f), ".json"))
 		for _, r := range recomputed {
 			if r == k {

@@ -12,6 +12,10 @@ type Arch struct {
 	Kernels  [4]int   // square kernel side per stage (odd; padding keeps the size)
 	Classes  []string // categorisation head labels
 	Gender   bool     // whether an auxiliary face-gender head exists
+	// LocalIT adds an IT layer without weight sharing: after IT's shared
+	// convolution and pooling, every retinotopic position gets its own
+	// channels × channels weights and bias, then ReLU. Its output is IT.
+	LocalIT bool `json:"local_it,omitempty"`
 }
 
 // DefaultArch is the architecture of the default model: the prototype's

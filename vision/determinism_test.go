@@ -159,3 +159,53 @@ func TestRunFromMatchesRun(t *testing.T) {
 		}
 	}
 }
+
+// The unshared IT layer matches a direct computation from the shared IT
+// convolution's output: every position has its own weights.
+func TestLocalITMatchesDirect(t *testing.T) {
+	a := tinyArch([]string{"a", "b"})
+	shared, _ := NewModel(a, 3)
+	a.LocalIT = true
+	m, _ := NewModel(a, 3)
+	for s := 0; s < 4; s++ {
+		copy(Data(m.Params.W[s]), Data(shared.Params.W[s]))
+		copy(Data(m.Params.B[s]), Data(shared.Params.B[s]))
+	}
+	imgs := randomImages(3, 32, 2)
+	conv, err := shared.Run(imgs, [4]bool{false, false, false, true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.Run(imgs, [4]bool{false, false, false, true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, np := a.Channels[3], a.MapSize(3)*a.MapSize(3)
+	w, b := Data(m.Params.LocalW), Data(m.Params.LocalB)
+	for i := range imgs {
+		for p := 0; p < np; p++ {
+			for o := 0; o < c; o++ {
+				s := float64(b[p*c+o])
+				for k := 0; k < c; k++ {
+					s += float64(conv.Stages[3][i][k*np+p]) * float64(w[(p*c+k)*c+o])
+				}
+				want, g := math.Max(0, s), float64(got.Stages[3][i][o*np+p])
+				if math.Abs(g-want) > 1e-5*(1+math.Abs(want)) {
+					t.Fatalf("image %d, channel %d, position %d: %.6f, direct %.6f", i, o, p, g, want)
+				}
+			}
+		}
+	}
+	// Positions do not share weights: one position's change leaves the others.
+	Data(m.Params.LocalW)[0] += 1
+	again, _ := m.Run(imgs, [4]bool{false, false, false, true})
+	for i := range imgs {
+		for o := 0; o < c; o++ {
+			for p := 1; p < np; p++ {
+				if again.Stages[3][i][o*np+p] != got.Stages[3][i][o*np+p] {
+					t.Fatalf("changing position 0's weights changed position %d", p)
+				}
+			}
+		}
+	}
+}

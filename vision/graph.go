@@ -12,6 +12,7 @@ type nodes struct {
 	w, b         [4]*G.Node
 	headW, headB *G.Node
 	gW, gB       *G.Node
+	lW, lB       *G.Node // unshared IT layer, nil without Arch.LocalIT
 }
 
 // bind makes one node per parameter tensor in g. Every node gets a unique
@@ -22,6 +23,9 @@ func bind(g *G.ExprGraph, p *Params) *nodes {
 	for s := 0; s < 4; s++ {
 		n.w[s] = mk(p.W[s], "w_"+StageNames[s])
 		n.b[s] = mk(p.B[s], "b_"+StageNames[s])
+	}
+	if p.LocalW != nil {
+		n.lW, n.lB = mk(p.LocalW, "w_IT_local"), mk(p.LocalB, "b_IT_local")
 	}
 	n.headW, n.headB = mk(p.HeadW, "w_head"), mk(p.HeadB, "b_head")
 	if p.GenderW != nil {
@@ -34,6 +38,9 @@ func (n *nodes) learnables() G.Nodes {
 	var out G.Nodes
 	for s := 0; s < 4; s++ {
 		out = append(out, n.w[s], n.b[s])
+	}
+	if n.lW != nil {
+		out = append(out, n.lW, n.lB)
 	}
 	out = append(out, n.headW, n.headB)
 	if n.gW != nil {
@@ -58,11 +65,49 @@ func stage(x, w, b *G.Node, k int) (*G.Node, error) {
 	return G.MaxPool2D(c, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2})
 }
 
+// applyStage computes stage s from the previous stage's output h,
+// including the unshared IT layer when the model has one.
+func applyStage(h *G.Node, n *nodes, a Arch, s int) (*G.Node, error) {
+	h, err := stage(h, n.w[s], n.b[s], a.Kernels[s])
+	if err != nil || s != 3 || n.lW == nil {
+		return h, err
+	}
+	return localLayer(h, n.lW, n.lB)
+}
+
+// localLayer applies per-position weights to x (B, C, H, W): at position
+// p = y·W + x, out[:, :, p] = ReLU(x[:, :, p]·w[p] + b[p]) with w (H·W, C, C)
+// and b (H·W, C).
+func localLayer(x, w, b *G.Node) (*G.Node, error) {
+	s := x.Shape().Clone()
+	bs, c, np := s[0], s[1], s[2]*s[3]
+	h, err := G.Reshape(x, tensor.Shape{bs, c, np})
+	if err != nil {
+		return nil, err
+	}
+	if h, err = G.Transpose(h, 2, 0, 1); err != nil { // (P, B, C)
+		return nil, err
+	}
+	if h, err = G.BatchedMatMul(h, w); err != nil {
+		return nil, err
+	}
+	if h, err = G.BroadcastAdd(h, b, nil, []byte{1}); err != nil {
+		return nil, err
+	}
+	if h, err = G.Rectify(h); err != nil {
+		return nil, err
+	}
+	if h, err = G.Transpose(h, 1, 2, 0); err != nil { // (B, C, P)
+		return nil, err
+	}
+	return G.Reshape(h, s)
+}
+
 // trunk returns the four stage outputs (B, C, H, W) for input x (B, 1, S, S).
 func trunk(x *G.Node, n *nodes, a Arch) (out [4]*G.Node, err error) {
 	h := x
 	for s := 0; s < 4; s++ {
-		if h, err = stage(h, n.w[s], n.b[s], a.Kernels[s]); err != nil {
+		if h, err = applyStage(h, n, a, s); err != nil {
 			return out, fmt.Errorf("vision: stage %s: %w", StageNames[s], err)
 		}
 		out[s] = h

@@ -118,7 +118,7 @@ func (m *Model) newForward(bs, from int) (*forward, error) {
 	h := f.x
 	for st := from + 1; st < 4; st++ {
 		var err error
-		if h, err = stage(h, n.w[st], n.b[st], m.Arch.Kernels[st]); err != nil {
+		if h, err = applyStage(h, n, m.Arch, st); err != nil {
 			return nil, fmt.Errorf("vision: stage %s: %w", StageNames[st], err)
 		}
 		out[st] = h

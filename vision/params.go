@@ -16,6 +16,8 @@ type Params struct {
 	HeadB   *tensor.Dense    // (classes)
 	GenderW *tensor.Dense    // (ITUnits, 2), nil without a gender head
 	GenderB *tensor.Dense    // (2)
+	LocalW  *tensor.Dense    // (positions, C, C) unshared IT weights, nil without LocalIT
+	LocalB  *tensor.Dense    // (positions, C)
 }
 
 // NewParams initialises parameters as PyTorch does by default for Conv2d
@@ -41,6 +43,11 @@ func NewParams(a Arch, seed uint64) *Params {
 		p.GenderW = uniformFanIn(r, n, n, 2)
 		p.GenderB = uniformFanIn(r, n, 2)
 	}
+	if a.LocalIT {
+		c, m := a.Channels[3], a.MapSize(3)
+		p.LocalW = uniformFanIn(r, c, m*m, c, c)
+		p.LocalB = uniformFanIn(r, c, m*m, c)
+	}
 	return p
 }
 
@@ -64,6 +71,9 @@ func (p *Params) Named() []NamedTensor {
 	var out []NamedTensor
 	for s := 0; s < 4; s++ {
 		out = append(out, NamedTensor{"w_" + StageNames[s], p.W[s]}, NamedTensor{"b_" + StageNames[s], p.B[s]})
+	}
+	if p.LocalW != nil {
+		out = append(out, NamedTensor{"w_IT_local", p.LocalW}, NamedTensor{"b_IT_local", p.LocalB})
 	}
 	out = append(out, NamedTensor{"w_head", p.HeadW}, NamedTensor{"b_head", p.HeadB})
 	if p.GenderW != nil {

@@ -45,8 +45,9 @@ type TrainConfig struct {
 	Alpha        [4]float64         `json:"alpha"`        // spatial-loss weight for V1, V2, V4, IT
 	ClipNorm     float64            `json:"clip_norm"`    // global gradient-norm clip (0: none)
 	Neighbours   int                `json:"neighbourhood_units"`
-	SwapSteps    int                `json:"swap_steps"` // pre-training swaps per stage
-	TrainSide    int                `json:"train_side"` // side before the random crop
+	SwapSteps    int                `json:"swap_steps"`         // pre-training swaps per stage
+	TrainSide    int                `json:"train_side"`         // side before the random crop
+	LocalIT      bool               `json:"local_it,omitempty"` // IT without weight sharing (Arch.LocalIT)
 }
 
 // DefaultTrainConfig returns the default model's training configuration,
@@ -275,7 +276,9 @@ var BLAS = "gonum-native"
 // NewTrainer prepares a fresh run: model from cfg.Seed and the swap
 // optimisation of every stage's channel offsets on sine-grating responses.
 func NewTrainer(cfg TrainConfig, ds *Dataset, dir string) (*Trainer, error) {
-	return newTrainer(cfg, DefaultArch(ds.Classes), ds, dir)
+	a := DefaultArch(ds.Classes)
+	a.LocalIT = cfg.LocalIT
+	return newTrainer(cfg, a, ds, dir)
 }
 
 func newTrainer(cfg TrainConfig, a Arch, ds *Dataset, dir string) (*Trainer, error) {

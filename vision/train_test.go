@@ -67,6 +67,34 @@ func TestTrainingLowersLoss(t *testing.T) {
 	}
 }
 
+// The unshared IT layer trains: the loss falls and its weights move.
+func TestTrainingLocalIT(t *testing.T) {
+	ds := tinyDataset(64, 36, 1)
+	a := tinyArch(ds.Classes)
+	a.LocalIT = true
+	tr, err := newTrainer(tinyConfig(), a, ds, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w0 := append([]float32(nil), Data(tr.Model.Params.LocalW)...)
+	if err := tr.Run(); err != nil {
+		t.Fatal(err)
+	}
+	ep := tr.Record.Epochs
+	if first, last := ep[0].TaskLoss, ep[len(ep)-1].TaskLoss; last > 0.5*first {
+		t.Errorf("task loss %.3f → %.3f: want at least halved", first, last)
+	}
+	moved := 0
+	for i, v := range Data(tr.Model.Params.LocalW) {
+		if v != w0[i] {
+			moved++
+		}
+	}
+	if moved < len(w0)/2 {
+		t.Errorf("%d of %d unshared IT weights changed in training", moved, len(w0))
+	}
+}
+
 // Stopping a run and resuming it from its checkpoint gives the same weights,
 // bit for bit, as an uninterrupted run.
 func TestResumeIsExact(t *testing.T) {

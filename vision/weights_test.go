@@ -2,6 +2,8 @@ package vision
 
 import (
 	"bytes"
+	"math"
+	"strconv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,6 +45,37 @@ func TestWeightsRoundTrip(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A model with the unshared IT layer round-trips bit for bit, and its
+// weights are not read as a shared-IT model's.
+func TestWeightsRoundTripLocalIT(t *testing.T) {
+	a := tinyArch([]string{"a", "b"})
+	a.LocalIT = true
+	m, _ := NewModel(a, 2)
+	data, err := m.Encode(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, _, err := Decode("l.mstw", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Arch.LocalIT || !bytes.Equal(f32bytes(Data(got.Params.LocalW)), f32bytes(Data(m.Params.LocalW))) {
+		t.Fatal("unshared IT weights lost in the round trip")
+	}
+	again, _ := got.Encode(nil)
+	if !bytes.Equal(data, again) {
+		t.Error("re-encoding differs")
+	}
+}
+
+func f32bytes(v []float32) []byte {
+	var b bytes.Buffer
+	for _, x := range v {
+		b.WriteString(strconv.FormatUint(uint64(math.Float32bits(x)), 16))
+	}
+	return b.Bytes()
 }
 
 // Damaged files are refused with an error naming the file and the problem.

@@ -75,6 +75,9 @@ func runSweep(args []string) error {
 	if err != nil {
 		return err
 	}
+	for _, d := range res.Discarded {
+		fmt.Fprintf(os.Stderr, "sweep: recomputed a stored point: %s\n", d)
+	}
 	man := manifest(c, file, sha)
 	man.GOMAXPROCS = 0
 	if sh[1] > 0 {

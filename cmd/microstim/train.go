@@ -26,6 +26,7 @@ func runTrain(args []string) error {
 	ckptMin := fs.Float64("checkpoint-minutes", 3, "checkpoint interval in minutes")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	faceRepeat := fs.Int("face-repeat", 1, "show each face image this many times per epoch (a richer face diet; models/face_diet3.mstw used 3)")
+	localIT := fs.Bool("local-it", false, "add an IT layer without weight sharing (own weights per retinotopic position)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -43,6 +44,7 @@ func runTrain(args []string) error {
 	if *swap >= 0 {
 		cfg.SwapSteps = *swap
 	}
+	cfg.LocalIT = *localIT
 	if *faceRepeat > 1 {
 		cfg.Repeat = map[string]int{"Faces_easy": *faceRepeat}
 	}
