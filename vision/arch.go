@@ -16,6 +16,8 @@ type Arch struct {
 	// convolution and pooling, every retinotopic position gets its own
 	// channels × channels weights and bias, then ReLU. Its output is IT.
 	LocalIT bool `json:"local_it,omitempty"`
+	// FaceHead adds an auxiliary face-detection head (face or not) on IT.
+	FaceHead bool `json:"face_head,omitempty"`
 }
 
 // DefaultArch is the architecture of the default model: the prototype's

@@ -13,6 +13,7 @@ type nodes struct {
 	headW, headB *G.Node
 	gW, gB       *G.Node
 	lW, lB       *G.Node // unshared IT layer, nil without Arch.LocalIT
+	fW, fB       *G.Node // face-detection head, nil without Arch.FaceHead
 }
 
 // bind makes one node per parameter tensor in g. Every node gets a unique
@@ -31,6 +32,9 @@ func bind(g *G.ExprGraph, p *Params) *nodes {
 	if p.GenderW != nil {
 		n.gW, n.gB = mk(p.GenderW, "w_gender"), mk(p.GenderB, "b_gender")
 	}
+	if p.FaceW != nil {
+		n.fW, n.fB = mk(p.FaceW, "w_face"), mk(p.FaceB, "b_face")
+	}
 	return n
 }
 
@@ -45,6 +49,9 @@ func (n *nodes) learnables() G.Nodes {
 	out = append(out, n.headW, n.headB)
 	if n.gW != nil {
 		out = append(out, n.gW, n.gB)
+	}
+	if n.fW != nil {
+		out = append(out, n.fW, n.fB)
 	}
 	return out
 }

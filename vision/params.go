@@ -18,6 +18,8 @@ type Params struct {
 	GenderB *tensor.Dense    // (2)
 	LocalW  *tensor.Dense    // (positions, C, C) unshared IT weights, nil without LocalIT
 	LocalB  *tensor.Dense    // (positions, C)
+	FaceW   *tensor.Dense    // (ITUnits, 2) face-detection head, nil without Arch.FaceHead
+	FaceB   *tensor.Dense    // (2)
 }
 
 // NewParams initialises parameters as PyTorch does by default for Conv2d
@@ -47,6 +49,10 @@ func NewParams(a Arch, seed uint64) *Params {
 		c, m := a.Channels[3], a.MapSize(3)
 		p.LocalW = uniformFanIn(r, c, m*m, c, c)
 		p.LocalB = uniformFanIn(r, c, m*m, c)
+	}
+	if a.FaceHead {
+		p.FaceW = uniformFanIn(r, n, n, 2)
+		p.FaceB = uniformFanIn(r, n, 2)
 	}
 	return p
 }
@@ -78,6 +84,9 @@ func (p *Params) Named() []NamedTensor {
 	out = append(out, NamedTensor{"w_head", p.HeadW}, NamedTensor{"b_head", p.HeadB})
 	if p.GenderW != nil {
 		out = append(out, NamedTensor{"w_gender", p.GenderW}, NamedTensor{"b_gender", p.GenderB})
+	}
+	if p.FaceW != nil {
+		out = append(out, NamedTensor{"w_face", p.FaceW}, NamedTensor{"b_face", p.FaceB})
 	}
 	return out
 }

@@ -150,6 +150,10 @@ func FaceSelectivitySet(pool []Stimulus) (faces, nonfaces []Stimulus) {
 	return faces, append(nonfaces, objects...)
 }
 
+// IsFaceCategory reports whether a Caltech-101 category shows faces
+// (Faces, Faces_easy, cougar_face).
+func IsFaceCategory(name string) bool { return caltechFaceCategory[name] }
+
 // caltechFaceCategory lists Caltech-101 categories that show faces.
 var caltechFaceCategory = map[string]bool{"Faces_easy": true, "Faces": true, "cougar_face": true}
 

@@ -48,6 +48,10 @@ type TrainConfig struct {
 	SwapSteps    int                `json:"swap_steps"`         // pre-training swaps per stage
 	TrainSide    int                `json:"train_side"`         // side before the random crop
 	LocalIT      bool               `json:"local_it,omitempty"` // IT without weight sharing (Arch.LocalIT)
+	// FaceClasses are the training classes that show faces, for an
+	// auxiliary face-detection loss of weight FaceWeight (none when empty).
+	FaceClasses []string `json:"face_classes,omitempty"`
+	FaceWeight  float64  `json:"face_weight,omitempty"`
 }
 
 // DefaultTrainConfig returns the default model's training configuration,
@@ -278,6 +282,7 @@ var BLAS = "gonum-native"
 func NewTrainer(cfg TrainConfig, ds *Dataset, dir string) (*Trainer, error) {
 	a := DefaultArch(ds.Classes)
 	a.LocalIT = cfg.LocalIT
+	a.FaceHead = len(cfg.FaceClasses) > 0 && cfg.FaceWeight > 0
 	return newTrainer(cfg, a, ds, dir)
 }
 
@@ -285,6 +290,11 @@ func newTrainer(cfg TrainConfig, a Arch, ds *Dataset, dir string) (*Trainer, err
 	for c, n := range cfg.Repeat {
 		if !slices.Contains(ds.Classes, c) || n < 1 {
 			return nil, fmt.Errorf("vision: repeat %q = %d: want a training class and a count ≥ 1", c, n)
+		}
+	}
+	for _, c := range cfg.FaceClasses {
+		if !slices.Contains(ds.Classes, c) {
+			return nil, fmt.Errorf("vision: face class %q is not a training class", c)
 		}
 	}
 	m, err := NewModel(a, cfg.Seed)
@@ -396,16 +406,16 @@ func channelCorr(resp [][]float32, l *topography.Layout) []float64 {
 
 // trainGraph is the training graph for one batch size.
 type trainGraph struct {
-	x, y, gy   *G.Node
-	n          *nodes
-	sl         [4][2]*slNode
-	cost, task *G.Node
-	slIT       *G.Node
-	costV      G.Value
-	taskV      G.Value
-	slV        G.Value
-	logitsV    G.Value
-	vm         G.VM
+	x, y, gy, fy *G.Node
+	n            *nodes
+	sl           [4][2]*slNode
+	cost, task   *G.Node
+	slIT         *G.Node
+	costV        G.Value
+	taskV        G.Value
+	slV          G.Value
+	logitsV      G.Value
+	vm           G.VM
 }
 
 func (tr *Trainer) buildGraph() (*trainGraph, error) {
@@ -445,6 +455,18 @@ func (tr *Trainer) buildGraph() (*trainGraph, error) {
 			return nil, err
 		}
 		t.cost = G.Must(G.Add(t.cost, G.Must(G.HadamardProd(gx, G.NewConstant(float32(tr.Cfg.GenderWeight), G.WithName("gender_w"))))))
+	}
+	if a.FaceHead && tr.Cfg.FaceWeight > 0 {
+		t.fy = G.NewMatrix(g, tensor.Float32, G.WithShape(bs, 2), G.WithName("fy"))
+		fl, err := linear(flatIT, t.n.fW, t.n.fB)
+		if err != nil {
+			return nil, err
+		}
+		fx, err := xent(fl, t.fy)
+		if err != nil {
+			return nil, err
+		}
+		t.cost = G.Must(G.Add(t.cost, G.Must(G.HadamardProd(fx, G.NewConstant(float32(tr.Cfg.FaceWeight), G.WithName("face_w"))))))
 	}
 	for s := 0; s < 4; s++ {
 		if tr.Cfg.Alpha[s] == 0 {
@@ -511,6 +533,7 @@ func (tr *Trainer) batch(t *trainGraph, e, s int, perm []int) ([]int, error) {
 	x := make([]float32, bs*in*in)
 	y := make([]float32, bs*len(a.Classes))
 	gy := make([]float32, bs*2)
+	fy := make([]float32, bs*2)
 	labels := make([]int, bs)
 	for b := 0; b < bs; b++ {
 		smp := tr.Data.Train[perm[s*bs+b]]
@@ -530,6 +553,11 @@ func (tr *Trainer) batch(t *trainGraph, e, s int, perm []int) ([]int, error) {
 		if smp.Gender >= 0 {
 			gy[b*2+smp.Gender] = 1
 		}
+		if slices.Contains(tr.Cfg.FaceClasses, a.Classes[smp.Class]) {
+			fy[b*2+1] = 1
+		} else {
+			fy[b*2] = 1
+		}
 	}
 	if err := G.Let(t.x, tensor.New(tensor.WithShape(bs, 1, in, in), tensor.WithBacking(x))); err != nil {
 		return nil, err
@@ -539,6 +567,11 @@ func (tr *Trainer) batch(t *trainGraph, e, s int, perm []int) ([]int, error) {
 	}
 	if t.gy != nil {
 		if err := G.Let(t.gy, tensor.New(tensor.WithShape(bs, 2), tensor.WithBacking(gy))); err != nil {
+			return nil, err
+		}
+	}
+	if t.fy != nil {
+		if err := G.Let(t.fy, tensor.New(tensor.WithShape(bs, 2), tensor.WithBacking(fy))); err != nil {
 			return nil, err
 		}
 	}

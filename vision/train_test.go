@@ -95,6 +95,46 @@ func TestTrainingLocalIT(t *testing.T) {
 	}
 }
 
+// The face-detection head trains on the classes named as faces: after
+// training it tells them from the other classes.
+func TestTrainingFaceHead(t *testing.T) {
+	ds := tinyDataset(64, 36, 1)
+	cfg := tinyConfig()
+	cfg.FaceClasses, cfg.FaceWeight = []string{ds.Classes[1]}, 1
+	a := tinyArch(ds.Classes)
+	a.FaceHead = true
+	tr, err := newTrainer(cfg, a, ds, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Run(); err != nil {
+		t.Fatal(err)
+	}
+	act, err := tr.Model.Run(sampleImages(ds.Heldout), [4]bool{false, false, false, true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, b := Data(tr.Model.Params.FaceW), Data(tr.Model.Params.FaceB)
+	correct := 0
+	for i, smp := range ds.Heldout {
+		z := [2]float64{float64(b[0]), float64(b[1])}
+		for k, v := range act.Stages[3][i] {
+			z[0] += float64(v) * float64(w[2*k])
+			z[1] += float64(v) * float64(w[2*k+1])
+		}
+		if (z[1] > z[0]) == (smp.Class == 1) {
+			correct++
+		}
+	}
+	if correct < len(ds.Heldout)*9/10 {
+		t.Errorf("face head right on %d of %d held-out images", correct, len(ds.Heldout))
+	}
+	cfg.FaceClasses = []string{"nope"}
+	if _, err := newTrainer(cfg, a, ds, t.TempDir()); err == nil {
+		t.Error("unknown face class accepted")
+	}
+}
+
 // Stopping a run and resuming it from its checkpoint gives the same weights,
 // bit for bit, as an uninterrupted run.
 func TestResumeIsExact(t *testing.T) {
@@ -171,4 +211,12 @@ func TestRepeatFaceDiet(t *testing.T) {
 	if _, err := newTrainer(cfg, tinyArch(ds.Classes), ds, t.TempDir()); err == nil {
 		t.Fatal("unknown repeat class accepted")
 	}
+}
+
+func sampleImages(s []Sample) []*Gray {
+	out := make([]*Gray, len(s))
+	for i := range s {
+		out[i] = s[i].Img
+	}
+	return out
 }

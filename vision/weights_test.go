@@ -3,9 +3,9 @@ package vision
 import (
 	"bytes"
 	"math"
-	"strconv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )

@@ -27,6 +27,7 @@ func runTrain(args []string) error {
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	faceRepeat := fs.Int("face-repeat", 1, "show each face image this many times per epoch (a richer face diet; models/face_diet3.mstw used 3)")
 	localIT := fs.Bool("local-it", false, "add an IT layer without weight sharing (own weights per retinotopic position)")
+	faceHead := fs.Bool("face-head", false, "add an auxiliary face-detection loss (weight 0.5, as gender): the training classes that show faces (Faces_easy with the fLoc adults, cougar_face) against all others")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,6 +76,14 @@ func runTrain(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "%d training and %d held-out images in %d classes (%.0f s); file list %.12s…\n",
 		len(ds.Train), len(ds.Heldout), len(ds.Classes), time.Since(t0).Seconds(), ds.FilesHash)
+	if *faceHead {
+		for _, c := range ds.Classes {
+			if vision.IsFaceCategory(c) {
+				cfg.FaceClasses = append(cfg.FaceClasses, c)
+			}
+		}
+		cfg.FaceWeight = 0.5
+	}
 	var tr *vision.Trainer
 	if *resume {
 		if tr, err = vision.ResumeTrainer(cfg, ds, *out); err != nil {
