@@ -108,10 +108,13 @@ func TestForwardMatchesDirectConvolution(t *testing.T) {
 	}
 }
 
-// BenchmarkForward measures forward throughput of the default architecture
-// (images/s are reported as a custom metric).
+// BenchmarkForward measures forward throughput of the embedded default
+// model (images/s are reported as a custom metric).
 func BenchmarkForward(b *testing.B) {
-	m, _ := NewModel(DefaultArch(benchClasses), 1)
+	m, _, _, err := Default()
+	if err != nil {
+		b.Fatal(err)
+	}
 	imgs := randomImages(64, 64, 1)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -122,13 +125,6 @@ func BenchmarkForward(b *testing.B) {
 	b.ReportMetric(float64(b.N*len(imgs))/b.Elapsed().Seconds(), "images/s")
 }
 
-var benchClasses = func() []string {
-	c := make([]string, 100)
-	for i := range c {
-		c[i] = string(rune('a'+i%26)) + string(rune('a'+i/26))
-	}
-	return c
-}()
 
 // Continuing from a cached stage reproduces the full forward pass exactly.
 func TestRunFromMatchesRun(t *testing.T) {

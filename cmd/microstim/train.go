@@ -25,9 +25,10 @@ func runTrain(args []string) error {
 	maxMin := fs.Float64("max-minutes", 0, "stop after this many minutes, with a checkpoint (0: no limit)")
 	ckptMin := fs.Float64("checkpoint-minutes", 3, "checkpoint interval in minutes")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	faceRepeat := fs.Int("face-repeat", 1, "show each face image this many times per epoch (a richer face diet; models/face_diet3.mstw used 3)")
-	localIT := fs.Bool("local-it", false, "add an IT layer without weight sharing (own weights per retinotopic position)")
-	faceHead := fs.Bool("face-head", false, "add an auxiliary face-detection loss (weight 0.5, as gender): the training classes that show faces (Faces_easy with the fLoc adults, cougar_face) against all others")
+	d0 := vision.DefaultTrainConfig("")
+	faceRepeat := fs.Int("face-repeat", max(1, d0.Repeat["Faces_easy"]), "show each face image (class Faces_easy) this many times per epoch: a richer face diet")
+	localIT := fs.Bool("local-it", d0.LocalIT, "add an IT layer without weight sharing (own weights per retinotopic position)")
+	faceHead := fs.Bool("face-head", d0.FaceWeight > 0, "add an auxiliary face-detection loss (weight 0.5, as gender): the training classes that show faces (Faces_easy with the fLoc adults, cougar_face) against all others")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,9 +47,11 @@ func runTrain(args []string) error {
 		cfg.SwapSteps = *swap
 	}
 	cfg.LocalIT = *localIT
+	cfg.Repeat = nil
 	if *faceRepeat > 1 {
 		cfg.Repeat = map[string]int{"Faces_easy": *faceRepeat}
 	}
+	cfg.FaceClasses, cfg.FaceWeight = nil, 0
 	if *alpha != "" {
 		parts := strings.Split(*alpha, ",")
 		var v []float64
