@@ -125,7 +125,6 @@ func BenchmarkForward(b *testing.B) {
 	b.ReportMetric(float64(b.N*len(imgs))/b.Elapsed().Seconds(), "images/s")
 }
 
-
 // Continuing from a cached stage reproduces the full forward pass exactly.
 func TestRunFromMatchesRun(t *testing.T) {
 	m, _ := NewModel(DefaultArch([]string{"a", "b"}), 4)
