@@ -37,20 +37,20 @@ func TestDefaultModelBenchmarks(t *testing.T) {
 		want   map[string]pin
 	}{
 		{"afraz2015_optogenetics.toml", map[string]pin{
-			"Afraz2015.optogenetics-contra_accuracy_significant": {-0.31862745098039247, false},
-			"Afraz2015.optogenetics-ipsi_accuracy_insignificant": {-0.2941176470588244, true},
-			"Afraz2015.optogenetics-delta_accuracy_correlated":   {0.2913838752210456, false},
+			"Afraz2015.optogenetics-contra_accuracy_significant": {-1.0784313725490184, false},
+			"Afraz2015.optogenetics-ipsi_accuracy_insignificant": {-0.9068627450980395, true},
+			"Afraz2015.optogenetics-delta_accuracy_correlated":   {0.024286265950203882, false},
 		}},
 		{"afraz2015_muscimol.toml", map[string]pin{
-			"Afraz2015.muscimol-delta_accuracy_significant": {-3.159722222222223, false},
+			"Afraz2015.muscimol-delta_accuracy_significant": {-0.5555555555555559, false},
 		}},
 		{"moeller2017.toml", map[string]pin{
-			"Moeller2017.experiment1-same_decrease_different_increase": {-42.7, true},
+			"Moeller2017.experiment1-same_decrease_different_increase": {-50.39999999999999, true},
 		}},
 		{"rajalingham2019.toml", map[string]pin{
-			"Rajalingham2019-global_deficits_significant":     {-0.03493909418439152, true},
-			"Rajalingham2019-lateral_deficit_difference":      {0.004758446806675573, false},
-			"Rajalingham2019-spatial_correlation_significant": {-0.08294826961061909, false},
+			"Rajalingham2019-global_deficits_significant":     {-0.033738047491728346, true},
+			"Rajalingham2019-lateral_deficit_difference":      {-0.02284278995195888, false},
+			"Rajalingham2019-spatial_correlation_significant": {0.038491640684338226, false},
 		}},
 	} {
 		t.Run(tc.config, func(t *testing.T) {

@@ -18,7 +18,7 @@ func checkExpected(t *testing.T, rows []expected) {
 	t.Helper()
 	for _, r := range rows {
 		if math.IsNaN(r.got) || math.Abs(r.got-r.want) > r.tol {
-			t.Errorf("%s = %.6g, expected %.6g ± %g (update the pin only for an intended model or method change)", r.name, r.got, r.want, r.tol)
+			t.Errorf("%s = %v, expected %v ± %g (update the pin only for an intended model or method change)", r.name, r.got, r.want, r.tol)
 		}
 	}
 }
@@ -45,6 +45,12 @@ func TestDefaultModelCharacterisation(t *testing.T) {
 	// acceptance criteria
 	if info.HeldoutTop1 < 0.55 {
 		t.Errorf("held-out top-1 %.3f < 0.55", info.HeldoutTop1)
+	}
+	if info.FaceDecodingAccuracy < 0.95 {
+		t.Errorf("face decoding %.4f < 0.95", info.FaceDecodingAccuracy)
+	}
+	if info.SitesDPrimeGT1 < 31 {
+		t.Errorf("%d Afraz sites with d′ ≥ 1, the experiment needs 31", info.SitesDPrimeGT1)
 	}
 	if info.CorrNearMinusFar < 0.2 {
 		t.Errorf("near − far correlation %.3f < 0.2", info.CorrNearMinusFar)
@@ -77,17 +83,17 @@ func defaultModelPins(info *ModelInfo) []expected {
 		}
 	}
 	return []expected{
-		{"heldout_top1", info.HeldoutTop1, 0.6513317191283293, tol},
-		{"face_decoding_accuracy", info.FaceDecodingAccuracy, 0.9491150442477876, tol},
-		{"face_selective_fraction", info.FaceSelectiveFraction, 0.013916015625, tol},
-		{"max_smoothed_dprime L", info.MaxSmoothedDPrime[0], 0.6871738351512348, tol},
-		{"max_smoothed_dprime R", info.MaxSmoothedDPrime[1], 0.9116900607627351, tol},
-		{"largest patch L (mm²)", patchL, 3.5, tol},
-		{"largest patch R (mm²)", patchR, 3.3125, tol},
-		{"sites_dprime_gt1", float64(info.SitesDPrimeGT1), 20, 0},
-		{"max_site_dprime", info.MaxSiteDPrime, 1.5530754977970853, tol},
-		{"corr_near_minus_far", info.CorrNearMinusFar, 0.30666820354646873, tol},
-		{"rsa_monkey_it_spearman", info.RSAMonkeyITSpearman, 0.22299386950347885, tol},
+		{"heldout_top1", info.HeldoutTop1, 0.6577885391444713, tol},
+		{"face_decoding_accuracy", info.FaceDecodingAccuracy, 0.9513274336283186, tol},
+		{"face_selective_fraction", info.FaceSelectiveFraction, 0.027587890625, tol},
+		{"max_smoothed_dprime L", info.MaxSmoothedDPrime[0], 0.944188090160237, tol},
+		{"max_smoothed_dprime R", info.MaxSmoothedDPrime[1], 0.6819911807322336, tol},
+		{"largest patch L (mm²)", patchL, 3.3125, tol},
+		{"largest patch R (mm²)", patchR, 3.75, tol},
+		{"sites_dprime_gt1", float64(info.SitesDPrimeGT1), 55, 0},
+		{"max_site_dprime", info.MaxSiteDPrime, 1.8083678079385113, tol},
+		{"corr_near_minus_far", info.CorrNearMinusFar, 0.2883687132369576, tol},
+		{"rsa_monkey_it_spearman", info.RSAMonkeyITSpearman, 0.23867001105919464, tol},
 	}
 }
 
@@ -118,11 +124,11 @@ func TestDefaultModelAfraz2006(t *testing.T) {
 		t.Errorf("verdict changed: %s", s.Verdict)
 	}
 	checkExpected(t, []expected{
-		{"r_shift_dprime", s.RShiftDPrime, 0.4013399643247087, 1e-9},
-		{"p_shift_dprime", s.PShiftDPrime, 0.00035888664498481625, 1e-12},
-		{"mean_shift_face_sites_pct", s.MeanShiftFace_pct, 10.74099792814398, 1e-7},
-		{"mean_shift_other_sites_pct", s.MeanShiftOther_pct, -1.729221762934154, 1e-7},
-		{"n_face_sites", float64(s.NFaceSites), 20, 0},
+		{"r_shift_dprime", s.RShiftDPrime, 0.2543312337835731, 1e-9},
+		{"p_shift_dprime", s.PShiftDPrime, 0.018124916152901155, 1e-12},
+		{"mean_shift_face_sites_pct", s.MeanShiftFace_pct, 1.3221331204324163, 1e-7},
+		{"mean_shift_other_sites_pct", s.MeanShiftOther_pct, -2.129802309945105, 1e-7},
+		{"n_face_sites", float64(s.NFaceSites), 31, 0},
 		{"monkey_r_shift_dprime", s.MonkeyR, 0.5519403519560212, 1e-9},
 	})
 }

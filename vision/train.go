@@ -66,6 +66,8 @@ func DefaultTrainConfig(dataRoot string) TrainConfig {
 		GenderLabels: filepath.Join(dataRoot, "labels/faces_gender.csv"), GenderWeight: 0.5,
 		Seed: 1, Epochs: 12, Batch: 64, LR: 1e-3, WeightDecay: 0,
 		Alpha: [4]float64{0, 0, 0, 1}, ClipNorm: 5, Neighbours: 320, SwapSteps: 20000, TrainSide: 72,
+		Repeat: map[string]int{"Faces_easy": 3}, LocalIT: true,
+		FaceClasses: []string{"Faces_easy", "cougar_face"}, FaceWeight: 0.5,
 	}
 }
 

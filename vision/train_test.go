@@ -43,6 +43,7 @@ func tinyConfig() TrainConfig {
 	cfg := DefaultTrainConfig("")
 	cfg.SwapSteps, cfg.Batch, cfg.Epochs, cfg.TrainSide, cfg.Neighbours, cfg.LR = 50, 16, 6, 36, 12, 1e-2
 	cfg.GenderWeight, cfg.Repeat = 0, nil
+	cfg.LocalIT, cfg.FaceClasses, cfg.FaceWeight = false, nil, 0
 	return cfg
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -79,13 +80,18 @@ func runTrain(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "%d training and %d held-out images in %d classes (%.0f s); file list %.12s…\n",
 		len(ds.Train), len(ds.Heldout), len(ds.Classes), time.Since(t0).Seconds(), ds.FilesHash)
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if cfg.Repeat != nil && !slices.Contains(ds.Classes, "Faces_easy") && !set["face-repeat"] {
+		cfg.Repeat = nil // a user's folders without the Faces_easy class: no face diet
+	}
 	if *faceHead {
 		for _, c := range ds.Classes {
 			if vision.IsFaceCategory(c) {
 				cfg.FaceClasses = append(cfg.FaceClasses, c)
 			}
 		}
-		cfg.FaceWeight = 0.5
+		cfg.FaceWeight = d0.FaceWeight
 	}
 	var tr *vision.Trainer
 	if *resume {
