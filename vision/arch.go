@@ -20,9 +20,11 @@ type Arch struct {
 	FaceHead bool `json:"face_head,omitempty"`
 }
 
-// DefaultArch is the architecture of the default model: the prototype's
-// conv5×5/32 → 3×3/64 → 3×3/128 → 3×3/256, each with ReLU and 2×2 max-pool,
-// giving 256×4×4 = 4,096 IT units.
+// DefaultArch is the convolutional base of the default model: the
+// prototype's conv5×5/32 → 3×3/64 → 3×3/128 → 3×3/256, each with ReLU and
+// 2×2 max-pool, giving 256×4×4 = 4,096 IT units, with a gender head. The
+// trainer adds LocalIT and FaceHead as its TrainConfig asks; the default
+// model has both.
 func DefaultArch(classes []string) Arch {
 	return Arch{Input: 64, Channels: [4]int{32, 64, 128, 256}, Kernels: [4]int{5, 3, 3, 3}, Classes: classes, Gender: true}
 }

@@ -3,8 +3,10 @@
 // The network takes a 64×64 grayscale image through four convolutional
 // stages named after the ventral-stream areas they stand for — V1, V2, V4 and
 // IT — each a convolution, ReLU and 2×2 max-pool, so IT keeps a coarse 4×4
-// retinotopic map. A linear categorisation head (and an optional face-gender
-// head) sits on IT for training. Every unit has a position in mm on its
+// retinotopic map; IT may add a layer without weight sharing (its own
+// weights at each of the 4×4 positions), as the default model does. A linear
+// categorisation head, and optional face-gender and face-detection heads,
+// sit on IT for training. Every unit has a position in mm on its
 // area's hemisphere sheet (package topography).
 //
 // The package also trains the network (with the TDANN spatial loss), reads
