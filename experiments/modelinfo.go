@@ -47,6 +47,7 @@ type CorrPoint struct {
 // ModelInfo is the characterisation printed by "microstim model info".
 type ModelInfo struct {
 	WeightsSHA256         string             `json:"weights_sha256"`
+	Architecture          string             `json:"architecture"`
 	Meta                  map[string]string  `json:"meta"`
 	ITUnits               int                `json:"it_units"`
 	ITSheet_mm            [2]float64         `json:"it_sheet_mm"`
@@ -81,7 +82,7 @@ type ModelInfo struct {
 // Characterise measures a model on the shipped held-out pool.
 func Characterise(m *vision.Model, sha string, meta map[string]string, pool []vision.Stimulus, seed uint64) (*ModelInfo, error) {
 	it := m.IT()
-	info := &ModelInfo{WeightsSHA256: sha, Meta: meta, ITUnits: it.Units(),
+	info := &ModelInfo{WeightsSHA256: sha, Architecture: m.Arch.Describe(), Meta: meta, ITUnits: it.Units(),
 		ITSheet_mm: [2]float64{it.Sheet.Width_mm, it.Sheet.Height_mm}, ITSheetSource: it.Sheet.Source,
 		Settings: map[string]float64{"map_sigma_mm": MapSigma_mm, "map_step_mm": MapStep_mm, "null_permutations": NullPermutations,
 			"site_grid_mm": SiteGrid_mm, "site_radius_mm": SiteRadius_mm, "decoder_C": DecoderC, "unit_dprime_threshold": 1}}

@@ -1,6 +1,9 @@
 package vision
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Stage names, in order from the input.
 var StageNames = [4]string{"V1", "V2", "V4", "IT"}
@@ -27,6 +30,31 @@ type Arch struct {
 // model has both.
 func DefaultArch(classes []string) Arch {
 	return Arch{Input: 64, Channels: [4]int{32, 64, 128, 256}, Kernels: [4]int{5, 3, 3, 3}, Classes: classes, Gender: true}
+}
+
+// Describe summarises the architecture in one line, e.g. "conv 5×5/32 →
+// 3×3/64 → 3×3/128 → 3×3/256, IT unshared per position; heads:
+// categorisation (100), gender, face detection".
+func (a Arch) Describe() string {
+	var b strings.Builder
+	b.WriteString("conv")
+	for s := range a.Channels {
+		if s > 0 {
+			b.WriteString(" →")
+		}
+		fmt.Fprintf(&b, " %d×%d/%d", a.Kernels[s], a.Kernels[s], a.Channels[s])
+	}
+	if a.LocalIT {
+		b.WriteString(", IT unshared per position")
+	}
+	fmt.Fprintf(&b, "; heads: categorisation (%d)", len(a.Classes))
+	if a.Gender {
+		b.WriteString(", gender")
+	}
+	if a.FaceHead {
+		b.WriteString(", face detection")
+	}
+	return b.String()
 }
 
 // MapSize returns the side of stage s's retinotopic map.

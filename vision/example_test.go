@@ -20,3 +20,13 @@ func ExampleSplit() {
 	fmt.Println(len(train), len(held))
 	// Output: 13 7
 }
+
+// The embedded default model's architecture.
+func ExampleArch_Describe() {
+	m, _, _, err := vision.Default()
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(m.Arch.Describe())
+	// Output: conv 5×5/32 → 3×3/64 → 3×3/128 → 3×3/256, IT unshared per position; heads: categorisation (100), gender, face detection
+}

@@ -69,6 +69,7 @@ func runModelInfo(args []string) error {
 	}
 	fmt.Fprintf(w, "model\t%s\n", name)
 	fmt.Fprintf(w, "weights SHA-256\t%s\n", info.WeightsSHA256)
+	fmt.Fprintf(w, "architecture\t%s\n", info.Architecture)
 	fmt.Fprintf(w, "IT\t%d units on two %g × %g mm sheets\n", info.ITUnits, info.ITSheet_mm[0], info.ITSheet_mm[1])
 	fmt.Fprintf(w, "held-out top-1\t%.3f (%d Caltech-101 images)\n", info.HeldoutTop1, info.HeldoutImages)
 	fmt.Fprintf(w, "face decoding\t%.3f (balanced %.3f; %d faces, %d non-faces, 5-fold CV, C = %g)\n",
