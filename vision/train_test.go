@@ -2,9 +2,11 @@ package vision
 
 import (
 	"bytes"
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -220,4 +222,34 @@ func sampleImages(s []Sample) []*Gray {
 		out[i] = s[i].Img
 	}
 	return out
+}
+
+// DefaultTrainConfig is the recipe of the embedded default model, so
+// `microstim train` reproduces it.
+func TestDefaultTrainConfigMatchesEmbeddedRecord(t *testing.T) {
+	b, err := DefaultTrainingRecord()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Config json.RawMessage `json:"config"`
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	var got, want any
+	json.Unmarshal(rec.Config, &got)
+	w, _ := json.Marshal(DefaultTrainConfig("../shared/data"))
+	json.Unmarshal(w, &want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("embedded record's config\n  %s\nDefaultTrainConfig\n  %s", rec.Config, w)
+	}
+	m, _, _, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultTrainConfig("")
+	if m.Arch.LocalIT != cfg.LocalIT || m.Arch.FaceHead != (len(cfg.FaceClasses) > 0 && cfg.FaceWeight > 0) {
+		t.Errorf("embedded architecture %s does not match the default recipe", m.Arch.Describe())
+	}
 }
