@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
-
-	"github.com/microstim/microstim/vision"
 )
 
 // pin is a criterion's expected outcome on the default model.
@@ -24,14 +22,7 @@ func TestDefaultModelBenchmarks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the benchmarks")
 	}
-	m, _, _, err := vision.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := vision.Stimuli()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _, _, pool := defaultModelAndPool(t)
 	for _, tc := range []struct {
 		config string
 		want   map[string]pin
@@ -111,14 +102,7 @@ func TestMoeller2017Deterministic(t *testing.T) {
 		t.Skip("runs a benchmark twice")
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	m, _, _, err := vision.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := vision.Stimuli()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _, _, pool := defaultModelAndPool(t)
 	c, err := LoadConfig("../configs/moeller2017.toml")
 	if err != nil {
 		t.Fatal(err)

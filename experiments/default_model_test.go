@@ -7,6 +7,21 @@ import (
 	"github.com/microstim/microstim/vision"
 )
 
+// defaultModelAndPool loads the embedded default model (with its metadata
+// and SHA-256) and the shipped stimulus pool.
+func defaultModelAndPool(tb testing.TB) (*vision.Model, map[string]string, string, []vision.Stimulus) {
+	tb.Helper()
+	m, meta, sha, err := vision.Default()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pool, err := vision.Stimuli()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m, meta, sha, pool
+}
+
 // expected is a pinned score with its tolerance.
 type expected struct {
 	name      string
@@ -30,14 +45,7 @@ func TestDefaultModelCharacterisation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("characterises the default model")
 	}
-	m, meta, sha, err := vision.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := vision.Stimuli()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, meta, sha, pool := defaultModelAndPool(t)
 	info, err := Characterise(m, sha, meta, pool, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -107,14 +115,7 @@ func TestDefaultModelAfraz2006(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _, _, err := vision.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := vision.Stimuli()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _, _, pool := defaultModelAndPool(t)
 	res, err := RunAfraz2006(c, m, pool, nil, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 
 	"github.com/microstim/microstim/configs"
 	"github.com/microstim/microstim/sim"
-	"github.com/microstim/microstim/vision"
 )
 
 // benchSweep prepares the current × pitch example sweep on the default model.
@@ -22,14 +21,7 @@ func benchSweep(b *testing.B) (*Config, SweepPlan, *hardwareTask) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, _, _, err := vision.Default()
-	if err != nil {
-		b.Fatal(err)
-	}
-	pool, err := vision.Stimuli()
-	if err != nil {
-		b.Fatal(err)
-	}
+	m, _, _, pool := defaultModelAndPool(b)
 	task, err := newHardwareTask(c, m, pool)
 	if err != nil {
 		b.Fatal(err)

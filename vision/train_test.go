@@ -144,8 +144,12 @@ func TestResumeIsExact(t *testing.T) {
 	ds := tinyDataset(64, 36, 2)
 	cfg := tinyConfig()
 	cfg.Epochs = 3
+	// The default recipe's extras: unshared IT and the face-detection loss.
+	cfg.LocalIT, cfg.FaceClasses, cfg.FaceWeight = true, []string{ds.Classes[1]}, 0.5
+	a := tinyArch(ds.Classes)
+	a.LocalIT, a.FaceHead = true, true
 	full := t.TempDir()
-	tr, err := newTrainer(cfg, tinyArch(ds.Classes), ds, full)
+	tr, err := newTrainer(cfg, a, ds, full)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +157,7 @@ func TestResumeIsExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	split := t.TempDir()
-	tr1, _ := newTrainer(cfg, tinyArch(ds.Classes), ds, split)
+	tr1, _ := newTrainer(cfg, a, ds, split)
 	tr1.stopAtStep = 5 // mid-epoch (4 steps per epoch)
 	if err := tr1.Run(); err != nil {
 		t.Fatal(err)
@@ -171,9 +175,9 @@ func TestResumeIsExact(t *testing.T) {
 	if err := tr2.Run(); err != nil {
 		t.Fatal(err)
 	}
-	a, _ := os.ReadFile(filepath.Join(full, "model.mstw"))
-	b, _ := os.ReadFile(filepath.Join(split, "model.mstw"))
-	if len(a) == 0 || !bytes.Equal(a, b) {
+	wa, _ := os.ReadFile(filepath.Join(full, "model.mstw"))
+	wb, _ := os.ReadFile(filepath.Join(split, "model.mstw"))
+	if len(wa) == 0 || !bytes.Equal(wa, wb) {
 		t.Error("resumed run's weights differ from the uninterrupted run's")
 	}
 	other := cfg

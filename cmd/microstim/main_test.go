@@ -1,6 +1,8 @@
 package main
 
 import (
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,6 +41,23 @@ func TestTrainRejectsMissingData(t *testing.T) {
 	err := runTrain([]string{"--data", filepath.Join(dir, "nothing"), "--out", dir, "--quiet"})
 	if err == nil || !strings.Contains(err.Error(), "nothing") {
 		t.Errorf("missing data folder: %v", err)
+	}
+}
+
+// --face-head on folders without a face class is refused, naming the flag.
+func TestTrainFaceHeadNeedsFaces(t *testing.T) {
+	dir := t.TempDir()
+	for _, cat := range []string{"cup", "ball"} {
+		os.MkdirAll(filepath.Join(dir, cat), 0o755)
+		for i := 0; i < 4; i++ {
+			f, _ := os.Create(filepath.Join(dir, cat, string(rune('a'+i))+".png"))
+			png.Encode(f, image.NewGray(image.Rect(0, 0, 80, 80)))
+			f.Close()
+		}
+	}
+	err := runTrain([]string{"--data", dir, "--face-head", "--out", t.TempDir(), "--quiet"})
+	if err == nil || !strings.Contains(err.Error(), "--face-head") {
+		t.Errorf("face head without face classes: %v", err)
 	}
 }
 

@@ -92,6 +92,12 @@ func runTrain(args []string) error {
 			}
 		}
 		cfg.FaceWeight = d0.FaceWeight
+		if len(cfg.FaceClasses) == 0 {
+			if set["face-head"] {
+				return fmt.Errorf("--face-head: none of the %d training classes shows faces (Faces, Faces_easy, cougar_face)", len(ds.Classes))
+			}
+			fmt.Fprintln(os.Stderr, "no face class among the training classes: training without the face-detection loss")
+		}
 	}
 	var tr *vision.Trainer
 	if *resume {
