@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -29,6 +30,8 @@ type Config struct {
 	Placement    *PlacementConfig   `toml:"placement,omitempty"` // hardware: where it goes
 	Safety       *SafetyConfig      `toml:"safety,omitempty"`    // hardware: charge limits
 	Sweep        map[string]any     `toml:"sweep,omitempty"`     // hardware: parameter grid (microstim sweep)
+
+	modelITUnits int // IT units of model.weights, read by ParseConfig (0: the embedded model's)
 }
 
 // DeviceConfig is the stimulation device of a hardware experiment.
@@ -174,6 +177,7 @@ func LoadConfig(path string) (*Config, error) {
 func ParseConfig(name string, data []byte) (*Config, error) {
 	var head struct {
 		Protocol string `toml:"protocol"`
+		Seed     any    `toml:"seed"`
 	}
 	if _, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&head); err != nil {
 		var pe toml.ParseError
@@ -204,7 +208,18 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		}
 		return nil, &ConfigError{File: name, Line: lines[k], Key: k, Allowed: "unknown key (see configs/README.md for the schema)"}
 	}
-	if err := c.Validate(); err != nil {
+	if n, ok := head.Seed.(int64); ok && n < 0 { // the decoder wraps a negative seed into uint64
+		return nil, &ConfigError{File: name, Line: lines["seed"], Key: "seed", Value: fmt.Sprint(n), Allowed: fmt.Sprintf("allowed range [0, %d]", math.MaxInt64)}
+	}
+	if c.Seed > math.MaxInt64 {
+		return nil, &ConfigError{File: name, Line: lines["seed"], Key: "seed", Value: fmt.Sprint(c.Seed), Allowed: fmt.Sprintf("allowed range [0, %d]", math.MaxInt64)}
+	}
+	c.resolvePaths(filepath.Dir(name))
+	err = c.checkFiles()
+	if err == nil {
+		err = c.Validate()
+	}
+	if err != nil {
 		var ce *ConfigError
 		if errors.As(err, &ce) {
 			ce.File = name
@@ -322,3 +337,51 @@ func quoteAll(s []string) []string {
 
 // KeyLines maps the dotted keys of a TOML document to their line numbers.
 func KeyLines(data []byte) map[string]int { return keyLines(data) }
+
+// configDifferences lists the keys whose values differ between two
+// resolved configs, as "key: old → new".
+func configDifferences(a, b string) []string {
+	fa, fb := flatTOML(a), flatTOML(b)
+	keys := map[string]bool{}
+	for k := range fa {
+		keys[k] = true
+	}
+	for k := range fb {
+		keys[k] = true
+	}
+	var out []string
+	for k := range keys {
+		va, oka := fa[k]
+		vb, okb := fb[k]
+		switch {
+		case !oka:
+			va = "(unset)"
+		case !okb:
+			vb = "(unset)"
+		}
+		if va != vb {
+			out = append(out, fmt.Sprintf("%s: %s → %s", k, va, vb))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// flatTOML maps the dotted keys of a TOML document to their values as text.
+func flatTOML(doc string) map[string]string {
+	var m map[string]any
+	toml.Decode(doc, &m)
+	out := map[string]string{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		if t, ok := v.(map[string]any); ok {
+			for k, e := range t {
+				walk(strings.TrimPrefix(prefix+"."+k, "."), e)
+			}
+			return
+		}
+		out[prefix] = fmt.Sprint(v)
+	}
+	walk("", m)
+	return out
+}

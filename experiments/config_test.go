@@ -95,18 +95,39 @@ func TestLoadConfigMissingFile(t *testing.T) {
 	}
 }
 
-// FuzzParseConfig: parsing and validation never panic.
+// FuzzParseConfig: parsing and validation never panic, and any config that
+// validates writes a resolved config that validates to the same run (the
+// property that would have caught seed = -1, issue 11 case 5).
+// Run: go test -run '^$' -fuzz FuzzParseConfig -fuzztime 60s -fuzzminimizetime 100x ./experiments
 func FuzzParseConfig(f *testing.F) {
-	b, _ := os.ReadFile("../configs/afraz2006.toml")
-	f.Add(b)
+	files, _ := filepath.Glob("../configs/*.toml")
+	for _, name := range files {
+		b, _ := os.ReadFile(name)
+		f.Add(b)
+	}
 	f.Add([]byte("protocol = \"afraz2006\"\n[sites]\nrule = \"explicit\"\n[[sites.site]]\nhemisphere = \"L\"\n"))
 	f.Add([]byte("protocol = 5\n[task]\nsignal_levels_pct = \"x\"\n"))
+	f.Add([]byte("protocol = \"afraz2006\"\nseed = -1\n"))
+	f.Add([]byte("protocol = \"hardware\"\n[sweep]\ncurrent_uA = [[1, 2]]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := ParseConfig("fuzz.toml", data)
-		if err == nil {
-			if _, err := c.ResolvedTOML(); err != nil {
-				t.Fatalf("valid config does not render: %v", err)
+		if err != nil {
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("not a *ConfigError: %T %v", err, err)
 			}
+			return
+		}
+		b, err := c.ResolvedTOML()
+		if err != nil {
+			t.Fatalf("valid config does not render: %v", err)
+		}
+		c2, err := ParseConfig("elsewhere/resolved.toml", b)
+		if err != nil {
+			t.Fatalf("the resolved config is refused: %v\n%s", err, b)
+		}
+		if c.ConfigHash() != c2.ConfigHash() {
+			t.Fatalf("the resolved config describes another run:\n%s", b)
 		}
 	})
 }

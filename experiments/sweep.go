@@ -1,6 +1,8 @@
 package experiments
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +18,7 @@ import (
 	"sync/atomic"
 
 	"github.com/microstim/microstim/plots"
+	"github.com/microstim/microstim/resultdir"
 	"github.com/microstim/microstim/sim"
 	"github.com/microstim/microstim/vision"
 )
@@ -143,11 +146,24 @@ func sweepValues(v any) ([]any, error) {
 
 // SweepPlan is the grid a sweep runs: its axes and points. Point k takes
 // value index (k / stride_a) mod len(values_a) on axis a, the first axis
-// varying slowest.
+// varying slowest. The plan is content-addressed: PlanSHA256 covers the
+// whole resolved config, [sweep] included, the model's SHA-256 and the
+// program version, and every stored point carries it.
 type SweepPlan struct {
-	ConfigSHA256 string      `json:"config_sha256"` // of the base config, without [sweep]
+	PlanSHA256   string      `json:"plan_sha256"`
+	ConfigSHA256 string      `json:"config_sha256"` // of the resolved config, [sweep] included
+	ModelSHA256  string      `json:"model_sha256"`
+	Version      string      `json:"version"` // microstim version
 	Axes         []SweepAxis `json:"axes"`
 	Points       int         `json:"points"`
+}
+
+// Identify sets the plan's model and program version and computes
+// PlanSHA256.
+func (p *SweepPlan) Identify(modelSHA256, version string) {
+	p.ModelSHA256, p.Version = modelSHA256, version
+	h := sha256.Sum256([]byte("config " + p.ConfigSHA256 + "\nmodel " + modelSHA256 + "\nversion " + version + "\n"))
+	p.PlanSHA256 = hex.EncodeToString(h[:])
 }
 
 // Values returns point k's value on each axis.
@@ -244,40 +260,49 @@ func NewSweepPlan(c *Config, lines map[string]int) (SweepPlan, error) {
 	if err != nil {
 		return SweepPlan{}, err
 	}
-	base := c.clone()
-	base.Sweep = nil
-	plan := SweepPlan{ConfigSHA256: base.ConfigHash(), Axes: axes, Points: 1}
+	plan := SweepPlan{ConfigSHA256: c.ConfigHash(), Axes: axes, Points: 1}
 	for _, a := range axes {
-		plan.Points *= len(a.Values)
+		if plan.Points *= len(a.Values); plan.Points > MaxSweepPoints {
+			return SweepPlan{}, field("sweep", "", fmt.Sprintf("more than %d points (the product of the axes' lengths)", MaxSweepPoints))
+		}
 	}
-	if plan.Points > 100000 {
-		return SweepPlan{}, field("sweep", plan.Points, "at most 100000 points")
-	}
+	plan.Identify("", "")
 	for k := 0; k < plan.Points; k++ {
 		pc, err := plan.PointConfig(c, k)
 		if err == nil {
 			err = pc.Validate()
 		}
 		if err != nil {
-			var ce *ConfigError
-			if errors.As(err, &ce) && !strings.HasPrefix(ce.Key, "sweep.") {
-				vals := plan.Values(k)
-				var desc []string
-				for a, v := range vals {
-					desc = append(desc, fmt.Sprintf("%s = %v", axes[a].Key, v))
-				}
-				ce.Allowed += fmt.Sprintf(" (sweep point %d: %s)", k+1, strings.Join(desc, ", "))
-				for _, a := range axes {
-					if a.Key == ce.Key {
-						ce.Key = "sweep." + shortKey(c, a.Key)
-						ce.Line = lines[ce.Key]
-					}
-				}
-			}
-			return SweepPlan{}, err
+			return SweepPlan{}, plan.pointError(c, lines, k, err)
 		}
 	}
 	return plan, nil
+}
+
+// pointError reports an invalid point against the [sweep] key that made it,
+// as written in the file and with its line.
+func (p SweepPlan) pointError(c *Config, lines map[string]int, k int, err error) error {
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	if full, ok := strings.CutPrefix(ce.Key, "sweep."); ok { // a value of the wrong type
+		ce.Key = "sweep." + shortKey(c, full)
+		ce.Line = lines[ce.Key]
+		return ce
+	}
+	var desc []string
+	for a, v := range p.Values(k) {
+		desc = append(desc, fmt.Sprintf("%s = %v", p.Axes[a].Key, v))
+	}
+	ce.Allowed += fmt.Sprintf(" (sweep point %d: %s)", k+1, strings.Join(desc, ", "))
+	for _, a := range p.Axes {
+		if a.Key == ce.Key {
+			ce.Key = "sweep." + shortKey(c, a.Key)
+			ce.Line = lines[ce.Key]
+		}
+	}
+	return ce
 }
 
 // shortKey returns the key as written in the config's [sweep] table.
@@ -302,6 +327,7 @@ type MetricResult struct {
 
 // PointResult is the outcome of one sweep point.
 type PointResult struct {
+	PlanSHA256  string         `json:"plan_sha256"`
 	Point       int            `json:"point"` // 0-based index in the plan
 	Values      []any          `json:"values"`
 	Device      string         `json:"device"`
@@ -330,6 +356,10 @@ type SweepOptions struct {
 	Lines      map[string]int
 	StopAfter  int       // stop after this many new points (0: no limit; for tests of interruption)
 	OnComputed func(int) // called with each newly computed point index
+	// ModelSHA256 and Version identify the plan (SweepPlan.Identify): a
+	// folder holding another plan's points is refused unless Force.
+	ModelSHA256, Version string
+	Force                bool // clear a folder of another plan (or another result) and start again
 }
 
 // SweepResult is a finished (or partial, for a shard) sweep.
@@ -342,9 +372,26 @@ type SweepResult struct {
 	AimD     float64
 	Computed int // points computed in this run (the rest were loaded)
 	// Discarded lists stored point files that could not be used (unreadable,
-	// or written for another point) and were computed again.
+	// incomplete, or written for another point or plan) and were computed
+	// again.
 	Discarded []string
 }
+
+// PlanMismatchError refuses a sweep folder that holds another plan's
+// results.
+type PlanMismatchError struct {
+	Dir         string
+	Differences []string // what differs, e.g. "perturbation.current_uA: 50 → 400"
+}
+
+func (e *PlanMismatchError) Error() string {
+	return fmt.Sprintf("%s holds the results of another sweep plan (%s); write to a new --out folder, or rerun with --force to clear %s and start again",
+		e.Dir, strings.Join(e.Differences, "; "), e.Dir)
+}
+
+// IncompleteMarker is the file a sweep folder holds until its results are
+// complete.
+const IncompleteMarker = "INCOMPLETE.txt"
 
 // ErrStopped is returned when SweepOptions.StopAfter ends a run early.
 var ErrStopped = errors.New("sweep stopped early")
@@ -354,7 +401,7 @@ func pointFile(dir string, k int) string {
 }
 
 // RunSweep runs (or resumes) the sweep of a hardware config.
-func RunSweep(c *Config, m *vision.Model, pool []vision.Stimulus, opt SweepOptions) (*SweepResult, error) {
+func RunSweep(c *Config, m *vision.Model, pool []vision.Stimulus, opt SweepOptions) (_ *SweepResult, retErr error) {
 	if opt.Progress == nil {
 		opt.Progress = func(int, int, string) {}
 	}
@@ -376,19 +423,17 @@ func RunSweep(c *Config, m *vision.Model, pool []vision.Stimulus, opt SweepOptio
 			return nil, fmt.Errorf("safety.fatal = true and %d configuration(s) violate the limits:\n  %s", len(bad), strings.Join(bad, "\n  "))
 		}
 	}
+	plan.Identify(opt.ModelSHA256, opt.Version)
 	if opt.Dir != "" {
-		if err := os.MkdirAll(filepath.Join(opt.Dir, "points"), 0o755); err != nil {
+		undo, err := prepareSweepDir(opt.Dir, c, plan, opt.Force)
+		if err != nil {
 			return nil, err
 		}
-		// A kill during a write leaves a temp file (never a partial point).
-		stale, _ := filepath.Glob(filepath.Join(opt.Dir, "points", ".*.tmp-*"))
-		for _, f := range stale {
-			os.Remove(f)
-		}
-		js, _ := json.MarshalIndent(plan, "", "  ")
-		if err := plots.WriteAtomic(filepath.Join(opt.Dir, "plan.json"), append(js, '\n')); err != nil {
-			return nil, err
-		}
+		defer func() {
+			if retErr != nil {
+				undo()
+			}
+		}()
 	}
 	res := &SweepResult{Plan: plan}
 	var todo []int
@@ -398,13 +443,11 @@ func RunSweep(c *Config, m *vision.Model, pool []vision.Stimulus, opt SweepOptio
 			continue
 		}
 		if opt.Dir != "" {
-			p, err := readPoint(pointFile(opt.Dir, k))
+			p, err := readPoint(pointFile(opt.Dir, k), plan, k)
 			switch {
-			case err == nil && p.Point == k:
+			case err == nil:
 				done[k] = p
 				continue
-			case err == nil:
-				res.Discarded = append(res.Discarded, fmt.Sprintf("%s holds point %d, not %d", pointFile(opt.Dir, k), p.Point, k))
 			case !errors.Is(err, fs.ErrNotExist):
 				res.Discarded = append(res.Discarded, err.Error())
 			}
@@ -458,7 +501,9 @@ func RunSweep(c *Config, m *vision.Model, pool []vision.Stimulus, opt SweepOptio
 	return res, nil
 }
 
-func readPoint(path string) (PointResult, error) {
+// readPoint reads the stored point k of plan and checks it: it must carry
+// the plan's hash, point k's values and every metric.
+func readPoint(path string, plan SweepPlan, k int) (PointResult, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return PointResult{}, err
@@ -467,7 +512,143 @@ func readPoint(path string) (PointResult, error) {
 	if err := json.Unmarshal(b, &p); err != nil {
 		return PointResult{}, fmt.Errorf("%s: %w", path, err)
 	}
+	bad := func(why string, a ...any) (PointResult, error) {
+		return PointResult{}, fmt.Errorf("%s: %s", path, fmt.Sprintf(why, a...))
+	}
+	switch {
+	case p.PlanSHA256 != plan.PlanSHA256:
+		return bad("written for plan %.12s…, not this plan %.12s…", p.PlanSHA256+" ", plan.PlanSHA256)
+	case p.Point != k:
+		return bad("holds point %d, not %d", p.Point, k)
+	case !reflect.DeepEqual(p.Values, plan.Values(k)):
+		return bad("holds values %v, point %d has %v", p.Values, k, plan.Values(k))
+	case p.Device == "" || p.Contacts < 1 || len(p.Metrics) != len(Metrics):
+		return bad("incomplete point (device %q, %d contacts, %d of %d metrics)", p.Device, p.Contacts, len(p.Metrics), len(Metrics))
+	}
+	for i, mt := range Metrics {
+		if p.Metrics[i].Name != mt.Name || p.Metrics[i].N < 0 {
+			return bad("metric %d is %q, want %q", i, p.Metrics[i].Name, mt.Name)
+		}
+	}
 	return p, nil
+}
+
+// prepareSweepDir makes dir a folder of plan before any work: it resumes a
+// folder of the same plan, refuses one of another plan or holding other
+// files (force clears a microstim folder), writes plan.json and marks the
+// folder incomplete. undo removes what it made, for a sweep that fails
+// before storing a point.
+func prepareSweepDir(dir string, c *Config, plan SweepPlan, force bool) (undo func(), err error) {
+	created, err := resultdir.MakeDirs(dir)
+	if err != nil {
+		return nil, &resultdir.Error{Dest: dir, Reason: "cannot create it", Err: err}
+	}
+	if err := checkSweepDir(dir, c, plan, force); err != nil {
+		resultdir.RemoveEmpty(created)
+		return nil, err
+	}
+	stale, _ := filepath.Glob(filepath.Join(dir, "points", ".*.tmp-*")) // a kill during a write leaves a temp file, never a partial point
+	for _, f := range stale {
+		os.Remove(f)
+	}
+	cfg, err := c.ResolvedTOML()
+	if err != nil {
+		return nil, err
+	}
+	js, err := json.MarshalIndent(planFile{plan, string(cfg)}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	marker := fmt.Sprintf("This sweep folder is incomplete: a sweep is running here or was interrupted.\n"+
+		"Run the same \"microstim sweep\" command again to finish it; the %d point(s) of plan %.12s already in points/ are kept.\n", plan.Points, plan.PlanSHA256)
+	undo = func() {
+		if pts, _ := filepath.Glob(filepath.Join(dir, "points", "*.json")); len(pts) > 0 {
+			return // stored points are kept for the next run
+		}
+		os.Remove(filepath.Join(dir, "points"))
+		os.Remove(filepath.Join(dir, "plan.json"))
+		os.Remove(filepath.Join(dir, IncompleteMarker))
+		resultdir.RemoveEmpty(created)
+	}
+	for _, w := range []func() error{
+		func() error { return plots.WriteAtomic(filepath.Join(dir, IncompleteMarker), []byte(marker)) },
+		func() error { return plots.WriteAtomic(filepath.Join(dir, "plan.json"), append(js, '\n')) },
+		func() error { return os.MkdirAll(filepath.Join(dir, "points"), 0o755) },
+	} {
+		if err := w(); err != nil {
+			undo()
+			return nil, &resultdir.Error{Dest: dir, Reason: "not writable", Err: err}
+		}
+	}
+	return undo, nil
+}
+
+// planFile is plan.json: the plan and the resolved config it came from.
+type planFile struct {
+	SweepPlan
+	Config string `json:"config_resolved_toml"`
+}
+
+// ReadPlan reads the plan.json of a sweep folder.
+func ReadPlan(dir string) (SweepPlan, string, error) {
+	var pf planFile
+	b, err := os.ReadFile(filepath.Join(dir, "plan.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &pf)
+	}
+	return pf.SweepPlan, pf.Config, err
+}
+
+// checkSweepDir accepts an empty folder or one of the same plan; with force
+// it clears a microstim folder of another plan or result.
+func checkSweepDir(dir string, c *Config, plan SweepPlan, force bool) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return &resultdir.Error{Dest: dir, Reason: "cannot read it", Err: err}
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	old, oldCfg, err := ReadPlan(dir)
+	if err == nil && old.PlanSHA256 == plan.PlanSHA256 {
+		return nil
+	}
+	if !resultdir.IsResult(dir) {
+		return &resultdir.Error{Dest: dir, Reason: "holds files that microstim did not write; choose a new folder (nothing there is replaced)"}
+	}
+	if force {
+		for _, e := range entries {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return &resultdir.Error{Dest: dir, Reason: "cannot clear it (--force)", Err: err}
+			}
+		}
+		return nil
+	}
+	if err != nil {
+		return &PlanMismatchError{Dir: dir, Differences: []string{"it holds another result, not a sweep"}}
+	}
+	cfg, _ := c.ResolvedTOML()
+	return &PlanMismatchError{Dir: dir, Differences: planDifferences(old, oldCfg, plan, string(cfg))}
+}
+
+// planDifferences lists what differs between two plans: config keys,
+// model and program version.
+func planDifferences(old SweepPlan, oldCfg string, now SweepPlan, cfg string) []string {
+	var out []string
+	if old.PlanSHA256 == "" {
+		out = append(out, "it was written by an earlier microstim without plan hashes")
+	}
+	out = append(out, configDifferences(oldCfg, cfg)...)
+	if old.ModelSHA256 != now.ModelSHA256 {
+		out = append(out, fmt.Sprintf("model %.12s… → %.12s…", old.ModelSHA256+" ", now.ModelSHA256+" "))
+	}
+	if old.Version != now.Version {
+		out = append(out, fmt.Sprintf("microstim version %s → %s", old.Version, now.Version))
+	}
+	if len(out) == 0 {
+		out = append(out, "plan "+old.PlanSHA256[:min(12, len(old.PlanSHA256))]+"…")
+	}
+	return out
 }
 
 // UnmarshalJSON reads a metric whose missing values were written as null
@@ -505,7 +686,7 @@ func runPoint(base *Config, plan SweepPlan, task *hardwareTask, k int) (PointRes
 		return PointResult{}, err
 	}
 	dev := c.BuildDevice()
-	p := PointResult{Point: k, Values: plan.Values(k), Device: dev.Name, Contacts: len(dev.Contacts)}
+	p := PointResult{PlanSHA256: plan.PlanSHA256, Point: k, Values: plan.Values(k), Device: dev.Name, Contacts: len(dev.Contacts)}
 	if s, ok, err := c.CheckSafety(); err != nil {
 		return PointResult{}, err
 	} else if ok {

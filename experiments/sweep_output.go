@@ -3,8 +3,11 @@ package experiments
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -182,7 +185,7 @@ func (r *SweepResult) Write(dir string, c *Config, man Manifest) error {
 	}
 	head = append(head, "safety (per contact)")
 	s := r.Summary()
-	return writeReport(dir, c, reportPage{
+	if err := writeReport(dir, c, reportPage{
 		Title:    "Hardware sweep: behavioural effect against device parameters",
 		Citation: "Face-detection task of Afraz et al. (2006); effects are means over placements and seeds with percentile-bootstrap 95 % CIs.",
 		Manifest: man, Figures: figs,
@@ -190,7 +193,21 @@ func (r *SweepResult) Write(dir string, c *Config, man Manifest) error {
 			s.Aim, c.Placement.TargetingError_mm, c.Placement.NPlacements, c.Placement.NSeeds, listOrNone(s.Pareto), listOrNone(s.Unsafe))},
 		Tables: []Table{{Caption: "Points", Header: head, Rows: rows}},
 		Files:  []string{"sweep.csv", "summary.json", "config.resolved.toml", "manifest.json"},
-	})
+	}); err != nil {
+		return err
+	}
+	return MarkSweepComplete(dir)
+}
+
+// MarkSweepComplete removes the incomplete marker of a sweep folder whose
+// points are all stored (and, unless it is a shard, whose files are all
+// written).
+func MarkSweepComplete(dir string) error {
+	err := os.Remove(filepath.Join(dir, IncompleteMarker))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 func (r *SweepResult) figures(dir string) ([]Figure, error) {

@@ -185,9 +185,11 @@ func TestSweepResumeAndShards(t *testing.T) {
 			}
 		}
 		fs, _ := filepath.Glob(filepath.Join(dir, "points", "*.json"))
+		fs = append(fs, filepath.Join(dir, "plan.json")) // as microstim merge does
 		for _, f := range fs {
 			b, _ := os.ReadFile(f)
-			os.WriteFile(filepath.Join(merged, "points", filepath.Base(f)), b, 0o644)
+			rel, _ := filepath.Rel(dir, f)
+			os.WriteFile(filepath.Join(merged, rel), b, 0o644)
 		}
 	}
 	res, err = run(merged, SweepOptions{})
@@ -249,7 +251,13 @@ func TestSweepSafetyFatal(t *testing.T) {
 // A point with a missing metric survives the round trip through its file:
 // NaN is written as null and read back as NaN.
 func TestPointFileNaN(t *testing.T) {
-	p := PointResult{Point: 3, Values: []any{50.0, "utah"}, Metrics: []MetricResult{{Name: MetricShift, Mean: math.NaN(), CILo: math.NaN(), CIHi: math.NaN()}, {Name: MetricControl, Mean: 1.5, CILo: 1, CIHi: 2, N: 4}}}
+	plan := SweepPlan{Axes: []SweepAxis{{Key: "perturbation.current_uA", Values: []any{20.0, 50.0}}, {Key: "device.type", Values: []any{"single", "utah"}}}, Points: 4}
+	plan.Identify("model", "v")
+	p := PointResult{PlanSHA256: plan.PlanSHA256, Point: 3, Values: []any{50.0, "utah"}, Device: "utah", Contacts: 96}
+	for _, mt := range Metrics {
+		p.Metrics = append(p.Metrics, MetricResult{Name: mt.Name, Mean: 1.5, CILo: 1, CIHi: 2, N: 4})
+	}
+	p.Metrics[0] = MetricResult{Name: Metrics[0].Name, Mean: math.NaN(), CILo: math.NaN(), CIHi: math.NaN()}
 	js, err := marshalJSON(p)
 	if err != nil {
 		t.Fatal(err)
@@ -259,18 +267,18 @@ func TestPointFileNaN(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "p.json")
 	os.WriteFile(path, js, 0o644)
-	q, err := readPoint(path)
+	q, err := readPoint(path, plan, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := q.Metric(MetricShift); !math.IsNaN(m.Mean) || !math.IsNaN(m.CIHi) {
+	if m := q.Metric(Metrics[0].Name); !math.IsNaN(m.Mean) || !math.IsNaN(m.CIHi) {
 		t.Errorf("missing metric read back as %+v", m)
 	}
-	if m := q.Metric(MetricControl); m.Mean != 1.5 || m.N != 4 || q.Values[1] != "utah" || q.Values[0] != 50.0 {
+	if m := q.Metric(Metrics[1].Name); m.Mean != 1.5 || m.N != 4 || q.Values[1] != "utah" || q.Values[0] != 50.0 {
 		t.Errorf("point read back as %+v", q)
 	}
 	os.WriteFile(path, []byte("{\"point\": 3, "), 0o644)
-	if _, err := readPoint(path); err == nil || !strings.Contains(err.Error(), path) {
+	if _, err := readPoint(path, plan, 3); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("truncated point file: %v", err)
 	}
 }

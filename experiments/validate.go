@@ -1,12 +1,16 @@
 package experiments
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 
 	"github.com/microstim/microstim/sim"
+	"github.com/microstim/microstim/vision"
 )
 
 // Protocol is a registered experiment: its defaults and how to run it.
@@ -31,20 +35,52 @@ func ProtocolNames() []string {
 	return n
 }
 
-// Validate checks every value against its allowed range or set.
-func (c *Config) Validate() error {
-	if c.Model.Weights != "" {
-		if _, err := os.Stat(c.Model.Weights); err != nil {
-			return field("model.weights", fmt.Sprintf("%q", c.Model.Weights), "file not found (\"\" selects the embedded default model)")
+// resolvePaths makes the config's relative paths absolute, relative to
+// dir, the config file's folder, so that a config works from any working
+// directory and its resolved form from any folder.
+func (c *Config) resolvePaths(dir string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
 		}
+		if a, err := filepath.Abs(filepath.Join(dir, p)); err == nil {
+			return a
+		}
+		return p
 	}
-	if err := oneOf("stimuli.set", c.Stimuli.Set, "embedded", "folder"); err != nil {
-		return err
+	c.Model.Weights = abs(c.Model.Weights)
+	c.Stimuli.Folder = abs(c.Stimuli.Folder)
+}
+
+// checkFiles checks the files the config names: the weight file is read
+// whole (header, sizes and checksum) and its IT size kept for Workload; the
+// stimulus folder must be a folder.
+func (c *Config) checkFiles() error {
+	if c.Model.Weights != "" {
+		m, _, _, err := vision.Load(c.Model.Weights)
+		if err != nil {
+			why := err.Error()
+			if errors.Is(err, fs.ErrNotExist) {
+				why = "file not found"
+			}
+			return field("model.weights", fmt.Sprintf("%q", c.Model.Weights), why+" (\"\" selects the embedded default model; relative paths are relative to the config's folder)")
+		}
+		c.modelITUnits = m.Arch.ITUnits()
 	}
 	if c.Stimuli.Set == "folder" {
 		if st, err := os.Stat(c.Stimuli.Folder); err != nil || !st.IsDir() {
-			return field("stimuli.folder", fmt.Sprintf("%q", c.Stimuli.Folder), "folder not found (a folder of category folders)")
+			return field("stimuli.folder", fmt.Sprintf("%q", c.Stimuli.Folder), "folder not found (a folder of category folders; relative paths are relative to the config's folder)")
 		}
+	}
+	return nil
+}
+
+// Validate checks every value against its allowed range or set, and the
+// run's size against the limits (checkWorkload). Files are checked once,
+// by ParseConfig.
+func (c *Config) Validate() error {
+	if err := oneOf("stimuli.set", c.Stimuli.Set, "embedded", "folder"); err != nil {
+		return err
 	}
 	if c.Protocol != "hardware" {
 		for i, set := range []bool{c.Device != nil, c.Placement != nil, c.Safety != nil, c.Sweep != nil} {
@@ -61,7 +97,10 @@ func (c *Config) Validate() error {
 	if err := c.validatePerturbation(); err != nil {
 		return err
 	}
-	return c.validateSites()
+	if err := c.validateSites(); err != nil {
+		return err
+	}
+	return c.checkWorkload()
 }
 
 // validateAfraz2006Task checks the noisy face-detection task keys.

@@ -1,10 +1,17 @@
 package plots
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
+
+// AfterWrite, when not nil, is called with each path WriteAtomic has
+// written. Tests use it to interrupt a run between two files; production
+// code leaves it nil.
+var AfterWrite func(path string)
 
 // WriteAtomic writes data to path so that path either keeps its old content
 // or holds all of data: it writes a temporary file in the same directory,
@@ -17,14 +24,18 @@ func WriteAtomic(path string, data []byte) (err error) {
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("plots: %w", err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // name the file asked for, not the temporary one
+			err = pe.Err
+		}
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	tmp := f.Name()
 	defer func() {
 		if err != nil {
 			f.Close()
 			os.Remove(tmp)
-			err = fmt.Errorf("plots: writing %s: %w", path, err)
+			err = fmt.Errorf("writing %s: %w", path, err)
 		}
 	}()
 	if _, err = f.Write(data); err != nil {
@@ -47,6 +58,9 @@ func WriteAtomic(path string, data []byte) (err error) {
 	if d, derr := os.Open(dir); derr == nil {
 		d.Sync()
 		d.Close()
+	}
+	if AfterWrite != nil {
+		AfterWrite(path)
 	}
 	return nil
 }

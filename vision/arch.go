@@ -2,6 +2,7 @@ package vision
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -66,18 +67,90 @@ func (a Arch) Units(s int) int { m := a.MapSize(s); return a.Channels[s] * m * m
 // ITUnits returns the number of IT units.
 func (a Arch) ITUnits() int { return a.Units(3) }
 
-// Validate checks the architecture for shapes the network supports.
+// Upper bounds of an architecture read from a file: far above any model we
+// train, low enough that sizes computed from them cannot overflow.
+const (
+	MaxInput     = 1024    // input side, px
+	MaxChannels  = 4096    // channels per stage
+	MaxKernel    = 15      // kernel side
+	MaxClasses   = 10000   // categorisation classes
+	maxClassName = 256     // bytes per class name
+	MaxParams    = 1 << 30 // float32 values over all tensors (4 GiB)
+)
+
+// Validate checks the architecture for shapes the network supports, within
+// the bounds above.
 func (a Arch) Validate() error {
-	if a.Input < 32 || a.Input%16 != 0 {
-		return fmt.Errorf("vision: input side %d px: want a multiple of 16, ≥ 32", a.Input)
+	if a.Input < 32 || a.Input > MaxInput || a.Input%16 != 0 {
+		return fmt.Errorf("vision: input side %d px: want a multiple of 16 in [32, %d]", a.Input, MaxInput)
 	}
 	for s := range a.Channels {
-		if a.Channels[s] < 1 || a.Kernels[s] < 1 || a.Kernels[s]%2 == 0 {
-			return fmt.Errorf("vision: stage %s: %d channels, kernel %d: want ≥ 1 channel and an odd kernel", StageNames[s], a.Channels[s], a.Kernels[s])
+		if a.Channels[s] < 1 || a.Channels[s] > MaxChannels || a.Kernels[s] < 1 || a.Kernels[s] > MaxKernel || a.Kernels[s]%2 == 0 {
+			return fmt.Errorf("vision: stage %s: %d channels, kernel %d: want 1–%d channels and an odd kernel of 1–%d",
+				StageNames[s], a.Channels[s], a.Kernels[s], MaxChannels, MaxKernel)
 		}
 	}
-	if len(a.Classes) < 2 {
-		return fmt.Errorf("vision: %d classes: want at least 2", len(a.Classes))
+	if len(a.Classes) < 2 || len(a.Classes) > MaxClasses {
+		return fmt.Errorf("vision: %d classes: want 2–%d", len(a.Classes), MaxClasses)
+	}
+	for _, c := range a.Classes {
+		if c == "" || len(c) > maxClassName {
+			return fmt.Errorf("vision: class name %.40q: want 1–%d bytes", c, maxClassName)
+		}
+	}
+	if n := a.ParamCount(); n > MaxParams {
+		return fmt.Errorf("vision: %d parameters: at most %d", n, MaxParams)
 	}
 	return nil
+}
+
+// TensorShape is a parameter tensor's name and shape.
+type TensorShape struct {
+	Name  string
+	Shape []int
+}
+
+// TensorShapes lists the architecture's parameter tensors in weight-file
+// order (the order of Params.Named), without allocating them.
+func (a Arch) TensorShapes() []TensorShape {
+	var out []TensorShape
+	in := 1
+	for s := 0; s < 4; s++ {
+		k := a.Kernels[s]
+		out = append(out, TensorShape{"w_" + StageNames[s], []int{a.Channels[s], in, k, k}}, TensorShape{"b_" + StageNames[s], []int{a.Channels[s]}})
+		in = a.Channels[s]
+	}
+	if a.LocalIT {
+		c, m := a.Channels[3], a.MapSize(3)
+		out = append(out, TensorShape{"w_IT_local", []int{m * m, c, c}}, TensorShape{"b_IT_local", []int{m * m, c}})
+	}
+	n := a.ITUnits()
+	out = append(out, TensorShape{"w_head", []int{n, len(a.Classes)}}, TensorShape{"b_head", []int{len(a.Classes)}})
+	if a.Gender {
+		out = append(out, TensorShape{"w_gender", []int{n, 2}}, TensorShape{"b_gender", []int{2}})
+	}
+	if a.FaceHead {
+		out = append(out, TensorShape{"w_face", []int{n, 2}}, TensorShape{"b_face", []int{2}})
+	}
+	return out
+}
+
+// ParamCount returns the number of float32 parameters (saturating at
+// math.MaxInt64 rather than overflowing).
+func (a Arch) ParamCount() int64 {
+	var total int64
+	for _, t := range a.TensorShapes() {
+		n := int64(1)
+		for _, d := range t.Shape {
+			if d < 0 || (d > 0 && n > math.MaxInt64/int64(d)) {
+				return math.MaxInt64
+			}
+			n *= int64(d)
+		}
+		if total > math.MaxInt64-n {
+			return math.MaxInt64
+		}
+		total += n
+	}
+	return total
 }

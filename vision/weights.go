@@ -112,18 +112,18 @@ func Decode(name string, data []byte) (*Model, map[string]string, string, error)
 	if err := h.Arch.Validate(); err != nil {
 		return fail("header: %v", err)
 	}
-	m := &Model{Arch: h.Arch, Params: NewParams(h.Arch, 0)}
-	named := m.Params.Named()
-	if len(named) != len(h.Tensors) {
-		return fail("architecture needs %d tensors, header lists %d", len(named), len(h.Tensors))
+	// Every size is checked against the file before anything is allocated.
+	shapes := h.Arch.TensorShapes()
+	if len(shapes) != len(h.Tensors) {
+		return fail("architecture needs %d tensors, header lists %d", len(shapes), len(h.Tensors))
 	}
-	body := 0
+	body := int64(0)
 	for i, th := range h.Tensors {
-		if th.Name != named[i].Name || !tensor.Shape(th.Shape).Eq(named[i].T.Shape()) {
-			return fail("tensor %d is %s %v, architecture wants %s %v", i, th.Name, th.Shape, named[i].Name, named[i].T.Shape())
+		if th.Name != shapes[i].Name || !tensor.Shape(th.Shape).Eq(tensor.Shape(shapes[i].Shape)) {
+			return fail("tensor %d is %s %v, architecture wants %s %v", i, th.Name, th.Shape, shapes[i].Name, shapes[i].Shape)
 		}
-		body += 4 * named[i].T.Shape().TotalSize()
 	}
+	body += 4 * h.Arch.ParamCount()
 	if len(h.Layouts) != 4 {
 		return fail("%d layouts, want 4", len(h.Layouts))
 	}
@@ -132,19 +132,24 @@ func Decode(name string, data []byte) (*Model, map[string]string, string, error)
 		if lh.Stage != StageNames[s] || lh.Channels != h.Arch.Channels[s] || lh.Rows != side || lh.Cols != side {
 			return fail("layout %d is %s %d×%d×%d, architecture wants %s %d×%d×%d", s, lh.Stage, lh.Channels, lh.Rows, lh.Cols, StageNames[s], h.Arch.Channels[s], side, side)
 		}
-		body += 8 * (2*lh.Channels + 2*h.Arch.Units(s))
+		if !(lh.Sheet.Width_mm > 0 && lh.Sheet.Width_mm <= 1000 && lh.Sheet.Height_mm > 0 && lh.Sheet.Height_mm <= 1000) {
+			return fail("layout %s: sheet %g × %g mm: want sides in (0, 1000] mm", lh.Stage, lh.Sheet.Width_mm, lh.Sheet.Height_mm)
+		}
+		body += 8 * int64(2*lh.Channels+2*h.Arch.Units(s))
 	}
-	want := 12 + hl + body + sha256.Size
-	if len(data) < want {
+	want := int64(12+hl) + body + sha256.Size
+	if int64(len(data)) < want {
 		return fail("truncated: %d bytes, header describes %d", len(data), want)
 	}
-	if len(data) > want {
+	if int64(len(data)) > want {
 		return fail("%d bytes, header describes %d (trailing data)", len(data), want)
 	}
 	sum := sha256.Sum256(data[:want-sha256.Size])
 	if !bytes.Equal(sum[:], data[want-sha256.Size:]) {
 		return fail("checksum mismatch: the file is corrupt (SHA-256 of the content does not match the stored one)")
 	}
+	m := &Model{Arch: h.Arch, Params: NewParams(h.Arch, 0)}
+	named := m.Params.Named()
 	r := bytes.NewReader(data[12+hl : want-sha256.Size])
 	for _, nt := range named {
 		if err := binary.Read(r, le, Data(nt.T)); err != nil {
@@ -180,6 +185,13 @@ func Decode(name string, data []byte) (*Model, map[string]string, string, error)
 			}
 		}
 	}
+	for _, l := range m.Layouts {
+		for i := range l.X_mm {
+			if math.IsNaN(l.X_mm[i]) || math.IsInf(l.X_mm[i], 0) || math.IsNaN(l.Y_mm[i]) || math.IsInf(l.Y_mm[i], 0) {
+				return fail("layout %s: unit %d has no finite position", l.Stage, i)
+			}
+		}
+	}
 	fs := sha256.Sum256(data)
 	return m, h.Meta, hex.EncodeToString(fs[:]), nil
 }
@@ -187,17 +199,52 @@ func Decode(name string, data []byte) (*Model, map[string]string, string, error)
 // Load reads a weight file from disk. A training checkpoint
 // (checkpoint.gob) is accepted too: its current weights are loaded.
 func Load(path string) (*Model, map[string]string, string, error) {
+	st, err := os.Stat(path)
+	if err == nil && !st.Mode().IsRegular() {
+		return nil, nil, "", fmt.Errorf("weight file %s: not a regular file", path)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("weight file: %w", err)
 	}
-	if !bytes.HasPrefix(data, []byte(weightsMagic)) {
+	return DecodeFile(path, data)
+}
+
+// DecodeFile decodes the content of a weight file or of a training
+// checkpoint (whose current weights it returns).
+func DecodeFile(name string, data []byte) (*Model, map[string]string, string, error) {
+	if !bytes.HasPrefix(data, []byte(weightsMagic)) && gobFramesFit(data) {
 		var ck checkpoint
 		if gob.NewDecoder(bytes.NewReader(data)).Decode(&ck) == nil && len(ck.Weights) > 0 {
-			return Decode(path+" (checkpoint)", ck.Weights)
+			return Decode(name+" (checkpoint)", ck.Weights)
 		}
 	}
-	return Decode(path, data)
+	return Decode(name, data)
+}
+
+// gobFramesFit reports whether every message of a gob stream claims no more
+// bytes than the stream holds, so decoding a crafted file cannot allocate
+// more than its size.
+func gobFramesFit(data []byte) bool {
+	for len(data) > 0 {
+		n, w := uint64(data[0]), 1
+		if n >= 0x80 { // a negated byte count, then the big-endian value
+			k := int(-int8(data[0]))
+			if k < 1 || k > 8 || len(data) < 1+k {
+				return false
+			}
+			n = 0
+			for _, b := range data[1 : 1+k] {
+				n = n<<8 | uint64(b)
+			}
+			w = 1 + k
+		}
+		if n > uint64(len(data)-w) {
+			return false
+		}
+		data = data[w+int(n):]
+	}
+	return true
 }
 
 // Save writes the model atomically (temporary file, then rename).

@@ -12,6 +12,7 @@ import (
 
 	"github.com/microstim/microstim/configs"
 	"github.com/microstim/microstim/experiments"
+	"github.com/microstim/microstim/resultdir"
 	"github.com/microstim/microstim/vision"
 )
 
@@ -35,6 +36,11 @@ func runBench(args []string) error {
 		}
 		list = list[i : i+1]
 	}
+	dir, err := resultdir.Create(*out)
+	if err != nil {
+		return err
+	}
+	defer dir.Abort()
 	m, _, sha, err := vision.LoadModel(*weights)
 	if err != nil {
 		return err
@@ -69,17 +75,20 @@ func runBench(args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", b.Name, err)
 		}
-		dir := filepath.Join(*out, b.Name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		sub := filepath.Join(dir.Path, b.Name)
+		if err := os.MkdirAll(sub, 0o755); err != nil {
 			return err
 		}
-		if err := res.Write(dir, c, manifest(c, file, sha)); err != nil {
+		if err := res.Write(sub, c, manifest(c, file, sha)); err != nil {
 			return err
 		}
 		sc.Add(b, experiments.BenchmarkRun{Name: b.Name, Dir: b.Name, Seconds: time.Since(t0).Seconds(), Figures: experiments.FiguresOf(b.Name)}, res.Criteria())
-		if err := sc.Write(*out); err != nil { // the scorecard so far survives an interruption
-			return err
-		}
+	}
+	if err := sc.Write(dir.Path); err != nil {
+		return err
+	}
+	if err := dir.Commit(); err != nil {
+		return err
 	}
 	sc.Print(os.Stdout)
 	fmt.Printf("wrote %s (open report.html) in %s\n", *out, time.Since(start).Round(time.Second))

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 
@@ -28,6 +30,17 @@ func usage() {
 }
 
 func main() {
+	if len(os.Args) < 2 || os.Args[1] == "help" || os.Args[1] == "-h" || os.Args[1] == "--help" {
+		usage()
+		if len(os.Args) < 2 {
+			os.Exit(2)
+		}
+		return
+	}
+	os.Exit(dispatch(os.Args[1:]))
+}
+
+func init() {
 	commands = []command{
 		{"train", "train a topographic model on folders of category folders", runTrain},
 		{"run", "run a TOML experiment (e.g. configs/afraz2006.toml)", runRun},
@@ -40,23 +53,25 @@ func main() {
 		{"stimuli", "rebuild the shipped held-out stimulus pool from ../shared/data (developers)", runStimuli},
 		{"version", "print the program version", func([]string) error { fmt.Println(Version); return nil }},
 	}
-	if len(os.Args) < 2 || os.Args[1] == "help" || os.Args[1] == "-h" || os.Args[1] == "--help" {
-		usage()
-		if len(os.Args) < 2 {
-			os.Exit(2)
-		}
-		return
-	}
+}
+
+// dispatch runs the command args[0] and returns the exit status: 0 on
+// success and for -h, 1 on error, 2 for an unknown command.
+func dispatch(args []string) int {
 	for _, c := range commands {
-		if c.name == os.Args[1] {
-			if err := c.run(os.Args[2:]); err != nil {
+		if c.name == args[0] {
+			err := c.run(args[1:])
+			switch {
+			case errors.Is(err, flag.ErrHelp): // the flag package has printed the usage
+				return 0
+			case err != nil:
 				fmt.Fprintln(os.Stderr, "microstim:", err)
-				os.Exit(1)
+				return 1
 			}
-			return
+			return 0
 		}
 	}
-	fmt.Fprintf(os.Stderr, "microstim: unknown command %q\n\n", os.Args[1])
+	fmt.Fprintf(os.Stderr, "microstim: unknown command %q\n\n", args[0])
 	usage()
-	os.Exit(2)
+	return 2
 }

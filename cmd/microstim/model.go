@@ -11,6 +11,7 @@ import (
 
 	"github.com/microstim/microstim/experiments"
 	"github.com/microstim/microstim/plots"
+	"github.com/microstim/microstim/resultdir"
 	"github.com/microstim/microstim/topography"
 	"github.com/microstim/microstim/vision"
 )
@@ -20,6 +21,9 @@ func runModel(args []string) error {
 		return fmt.Errorf("model: want a subcommand: info, map")
 	}
 	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(os.Stderr, "Usage: microstim model info [flags] | microstim model map [flags]\n\nRun \"microstim model info -h\" or \"microstim model map -h\" for the flags.")
+		return flag.ErrHelp
 	case "info":
 		return runModelInfo(args[1:])
 	case "map":
@@ -95,9 +99,11 @@ func runModelMap(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	dir, err := resultdir.Create(*out)
+	if err != nil {
 		return err
 	}
+	defer dir.Abort()
 	files := []string{*weights}
 	if *compare != "" {
 		files = append(files, *compare)
@@ -117,7 +123,7 @@ func runModelMap(args []string) error {
 			suffix = "_compare"
 		}
 		manifest["model"+suffix+"_sha256"] = info.WeightsSHA256
-		if err := writeFaceMap(filepath.Join(*out, "it_face_dprime"+suffix), name, info); err != nil {
+		if err := writeFaceMap(filepath.Join(dir.Path, "it_face_dprime"+suffix), name, info); err != nil {
 			return err
 		}
 		var xs, ys []float64
@@ -132,11 +138,11 @@ func runModelMap(args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := plots.WriteAtomic(filepath.Join(*out, "model_info"+suffix+".json"), b); err != nil {
+		if err := plots.WriteAtomic(filepath.Join(dir.Path, "model_info"+suffix+".json"), b); err != nil {
 			return err
 		}
 	}
-	if err := plots.WriteLinePlot(filepath.Join(*out, "it_corr_vs_distance"), "IT response correlation against cortical distance",
+	if err := plots.WriteLinePlot(filepath.Join(dir.Path, "it_corr_vs_distance"), "IT response correlation against cortical distance",
 		"cortical distance (mm)", "mean pairwise response r (held-out images)", series); err != nil {
 		return err
 	}
@@ -144,7 +150,10 @@ func runModelMap(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := plots.WriteAtomic(filepath.Join(*out, "manifest.json"), b); err != nil {
+	if err := plots.WriteAtomic(filepath.Join(dir.Path, "manifest.json"), b); err != nil {
+		return err
+	}
+	if err := dir.Commit(); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "wrote face maps, it_corr_vs_distance, model_info and manifest.json to %s\n", *out)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/microstim/microstim/experiments"
+	"github.com/microstim/microstim/resultdir"
 	"github.com/microstim/microstim/vision"
 )
 
@@ -25,7 +26,7 @@ func runValidate(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s: valid %s experiment (seed %d); resolved config:\n\n", fs.Arg(0), c.Protocol, c.Seed)
+	fmt.Printf("%s: valid %s experiment (seed %d); estimated run: %s; resolved config:\n\n", fs.Arg(0), c.Protocol, c.Seed, c.Estimate())
 	b, err := c.ResolvedTOML()
 	if err != nil {
 		return err
@@ -73,9 +74,11 @@ func runRun(args []string) error {
 	if *out == "" {
 		*out = filepath.Join("results", strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)))
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	dir, err := resultdir.Create(*out) // before any work: a folder that cannot be written is found now
+	if err != nil {
 		return err
 	}
+	defer dir.Abort()
 	m, sha, pool, err := loadModelAndPool(c)
 	if err != nil {
 		return err
@@ -87,7 +90,10 @@ func runRun(args []string) error {
 		return err
 	}
 	man := manifest(c, file, sha)
-	if err := res.Write(*out, c, man); err != nil {
+	if err := res.Write(dir.Path, c, man); err != nil {
+		return err
+	}
+	if err := dir.Commit(); err != nil {
 		return err
 	}
 	res.Print(os.Stdout)

@@ -2,11 +2,11 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/template"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/microstim/microstim/experiments"
 	"github.com/microstim/microstim/plots"
+	"github.com/microstim/microstim/resultdir"
 )
 
 // parseShard reads "i/n" (1 ≤ i ≤ n).
@@ -45,9 +46,10 @@ func loadSweepConfig(file string) (*experiments.Config, map[string]int, error) {
 
 func runSweep(args []string) error {
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
-	out := fs.String("out", "", "output folder (default: results/<config name>); rerunning into it resumes")
+	out := fs.String("out", "", "output folder (default: results/<config name>); rerunning the same config into it resumes")
 	shard := fs.String("shard", "", "run only shard i of n (\"i/n\"); combine the shards with microstim merge")
 	quiet := fs.Bool("quiet", false, "no progress")
+	force := fs.Bool("force", false, "clear an output folder that holds another sweep plan (or another result) and start again")
 	file, err := parseWithFile(fs, args)
 	if err != nil {
 		return err
@@ -71,7 +73,8 @@ func runSweep(args []string) error {
 		return err
 	}
 	start := time.Now()
-	res, err := experiments.RunSweep(c, m, pool, experiments.SweepOptions{Dir: *out, Shard: sh, Lines: lines, Progress: progressBar(*quiet, start)})
+	res, err := experiments.RunSweep(c, m, pool, experiments.SweepOptions{Dir: *out, Shard: sh, Lines: lines, Progress: progressBar(*quiet, start),
+		ModelSHA256: sha, Version: Version, Force: *force})
 	if err != nil {
 		return err
 	}
@@ -81,6 +84,9 @@ func runSweep(args []string) error {
 	man := manifest(c, file, sha)
 	man.GOMAXPROCS = 0
 	if sh[1] > 0 {
+		if err := experiments.MarkSweepComplete(*out); err != nil {
+			return err
+		}
 		fmt.Printf("shard %d/%d: %d points (%d computed now, %d from earlier runs) in %s; combine with: microstim merge --config %s --out DIR SHARD_DIRS…\n",
 			sh[0], sh[1], len(res.Points), res.Computed, len(res.Points)-res.Computed, *out, file)
 		return nil
@@ -93,7 +99,8 @@ func runSweep(args []string) error {
 	return nil
 }
 
-// runMerge combines shard folders into one sweep result.
+// runMerge combines shard folders into one sweep result, written as one
+// complete result folder.
 func runMerge(args []string) error {
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
 	out := fs.String("out", "", "output folder of the merged sweep")
@@ -112,96 +119,158 @@ func runMerge(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Join(*out, "points"), 0o755); err != nil {
+	dir, err := resultdir.Create(*out)
+	if err != nil {
 		return err
 	}
-	for _, dir := range fs.Args() {
-		var p experiments.SweepPlan
-		b, err := os.ReadFile(filepath.Join(dir, "plan.json"))
-		if err == nil {
-			err = json.Unmarshal(b, &p)
-		}
-		if err != nil {
-			return fmt.Errorf("merge: %s is not a sweep folder: %w", dir, err)
-		}
-		if p.ConfigSHA256 != plan.ConfigSHA256 || p.Points != plan.Points {
-			return fmt.Errorf("merge: %s was run from another config (plan %s…, %d points; this config %s…, %d points)",
-				dir, p.ConfigSHA256[:12], p.Points, plan.ConfigSHA256[:12], plan.Points)
-		}
-		files, _ := filepath.Glob(filepath.Join(dir, "points", "*.json"))
-		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				return err
-			}
-			if err := plots.WriteAtomic(filepath.Join(*out, "points", filepath.Base(f)), data); err != nil {
-				return err
-			}
-		}
-	}
+	defer dir.Abort()
 	m, sha, pool, err := loadModelAndPool(c)
 	if err != nil {
 		return err
 	}
-	// Every point is now on disk; RunSweep loads them and computes nothing
-	// unless a shard is missing points.
-	res, err := experiments.RunSweep(c, m, pool, experiments.SweepOptions{Dir: *out, Lines: lines})
+	plan.Identify(sha, Version)
+	if err := os.Mkdir(filepath.Join(dir.Path, "points"), 0o755); err != nil {
+		return err
+	}
+	for _, shard := range fs.Args() {
+		if err := copyShard(shard, plan, dir.Path); err != nil {
+			return err
+		}
+	}
+	// Every point is now staged; RunSweep checks and loads them and computes
+	// nothing unless a shard is missing points.
+	res, err := experiments.RunSweep(c, m, pool, experiments.SweepOptions{Dir: dir.Path, Lines: lines, ModelSHA256: sha, Version: Version})
 	if err != nil {
 		return err
+	}
+	for _, d := range res.Discarded {
+		fmt.Fprintf(os.Stderr, "merge: recomputed a stored point: %s\n", d)
 	}
 	if res.Computed > 0 {
 		fmt.Fprintf(os.Stderr, "merge: %d point(s) were missing from the shards and were computed here\n", res.Computed)
 	}
 	man := manifest(c, *cfg, sha)
 	man.GOMAXPROCS = 0
-	if err := res.Write(*out, c, man); err != nil {
+	if err := res.Write(dir.Path, c, man); err != nil {
+		return err
+	}
+	if err := dir.Commit(); err != nil {
 		return err
 	}
 	fmt.Printf("merged %d shard folder(s): %d points; wrote %s\n", fs.NArg(), len(res.Points), *out)
 	return nil
 }
 
-var slurmTmpl = template.Must(template.New("slurm").Parse(`#!/bin/bash
-# Slurm batch script for the sweep {{.Config}}: {{.Shards}} shards as one job array.
-# Submit:  sbatch {{.Script}}
-# Then:    {{.Binary}} merge --config {{.Config}} --out {{.Out}}{{range .ShardDirs}} {{.}}{{end}}
+// copyShard copies the points of a shard folder of plan into dir/points;
+// a shard of another plan is refused, saying what differs.
+func copyShard(shard string, plan experiments.SweepPlan, dir string) error {
+	p, _, err := experiments.ReadPlan(shard)
+	if err != nil {
+		return fmt.Errorf("merge: %s is not a sweep folder: %w", shard, err)
+	}
+	if p.PlanSHA256 != plan.PlanSHA256 {
+		return fmt.Errorf("merge: %s was run from another plan (%.12s…, %d points, model %.12s…, version %s); this config, model and program give %.12s…, %d points, model %.12s…, version %s",
+			shard, p.PlanSHA256+" ", p.Points, p.ModelSHA256+" ", p.Version, plan.PlanSHA256, plan.Points, plan.ModelSHA256, plan.Version)
+	}
+	files, _ := filepath.Glob(filepath.Join(shard, "points", "*.json"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if err := plots.WriteAtomic(filepath.Join(dir, "points", filepath.Base(f)), data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// slurmTmpl is the job-array script. Every substituted value is quoted for
+// the shell ({{sh …}}); #SBATCH lines, which Slurm reads itself, take
+// double-quoted paths that were checked for quotes and line breaks.
+var slurmTmpl = template.Must(template.New("slurm").Funcs(template.FuncMap{"sh": shellQuote}).Parse(`#!/bin/bash
+# Slurm batch script for a microstim sweep: {{.Shards}} shards as one job array.
+# Submit:  sbatch {{sh .Script}}
+# Then:    {{sh .Binary}} merge --config {{sh .Config}} --out {{sh .Out}}{{range .ShardDirs}} {{sh .}}{{end}}
 # Each shard resumes if resubmitted (finished points are kept).
 #SBATCH --job-name=microstim-sweep
 #SBATCH --array=1-{{.Shards}}
 #SBATCH --cpus-per-task={{.CPUs}}
 #SBATCH --time={{.Time}}
-#SBATCH --output={{.Out}}/slurm-%A_%a.log
+#SBATCH --output="{{.Out}}/slurm-%A_%a.log"
 set -euo pipefail
-cd {{.Workdir}}
-{{.Binary}} sweep {{.Config}} --shard "${SLURM_ARRAY_TASK_ID}/{{.Shards}}" --out "{{.Out}}/shard_${SLURM_ARRAY_TASK_ID}" --quiet
+cd {{sh .Workdir}}
+{{sh .Binary}} sweep {{sh .Config}} --shard "${SLURM_ARRAY_TASK_ID}/{{.Shards}}" --out {{sh .Out}}/shard_"${SLURM_ARRAY_TASK_ID}" --quiet
 `))
+
+// shellQuote quotes s for a POSIX shell: single quotes, with each single
+// quote written as '\''.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// slurmTime matches Slurm's --time formats: minutes, minutes:seconds,
+// hours:minutes:seconds, days-hours, days-hours:minutes and
+// days-hours:minutes:seconds.
+var slurmTime = regexp.MustCompile(`^(\d{1,7}|\d{1,7}:\d{1,2}|\d{1,7}:\d{1,2}:\d{1,2}|\d{1,4}-\d{1,2}|\d{1,4}-\d{1,2}:\d{1,2}|\d{1,4}-\d{1,2}:\d{1,2}:\d{1,2})$`)
+
+// checkScriptPath refuses a path that cannot stand in an #SBATCH line or a
+// script: line breaks, double quotes and other control characters.
+func checkScriptPath(flagName, p string) error {
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f || r == '"' {
+			return fmt.Errorf("slurm: %s %q: a path in a Slurm script cannot hold line breaks, control characters or double quotes", flagName, p)
+		}
+	}
+	return nil
+}
 
 // runSlurm writes a Slurm batch script that runs a sweep as a job array.
 func runSlurm(args []string) error {
 	fs := flag.NewFlagSet("slurm", flag.ContinueOnError)
-	shards := fs.Int("shards", 4, "number of shards (array tasks)")
+	shards := fs.Int("shards", 4, "number of shards (array tasks), 1–10000 and at most the sweep's points")
 	out := fs.String("out", "", "results folder of the shards (default: results/<config name>)")
 	script := fs.String("script", "", "script file to write (default: <out>/sweep.sbatch)")
-	cpus := fs.Int("cpus", 2, "CPUs per array task")
-	limit := fs.String("time", "01:00:00", "time limit per array task")
+	cpus := fs.Int("cpus", 2, "CPUs per array task, 1–1024")
+	limit := fs.String("time", "01:00:00", "time limit per array task, in a Slurm format (e.g. 90, 01:30:00, 2-00:00:00)")
 	binary := fs.String("binary", "", "path of the microstim binary on the cluster (default: this one)")
 	file, err := parseWithFile(fs, args)
 	if err != nil {
 		return err
 	}
-	if file == "" || *shards < 1 {
-		return fmt.Errorf("slurm: want a config file and --shards n ≥ 1")
+	if file == "" {
+		return fmt.Errorf("slurm: want a config file, e.g. microstim slurm configs/hardware_current_pitch.toml --shards 8")
 	}
-	if _, _, err := loadSweepConfig(file); err != nil {
+	if *shards < 1 || *shards > 10000 {
+		return fmt.Errorf("slurm: --shards %d: want 1–10000", *shards)
+	}
+	if *cpus < 1 || *cpus > 1024 {
+		return fmt.Errorf("slurm: --cpus %d: want 1–1024", *cpus)
+	}
+	if !slurmTime.MatchString(*limit) {
+		return fmt.Errorf("slurm: --time %q: want a Slurm time: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS", *limit)
+	}
+	c, lines, err := loadSweepConfig(file)
+	if err != nil {
 		return err
 	}
-	wd, _ := os.Getwd()
+	plan, err := experiments.NewSweepPlan(c, lines)
+	if err != nil {
+		return err
+	}
+	if *shards > plan.Points {
+		return fmt.Errorf("slurm: --shards %d: the sweep has %d points; want at most one shard per point", *shards, plan.Points)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
 	if *out == "" {
 		*out = filepath.Join("results", strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)))
 	}
 	abs := func(p string) string {
 		if filepath.IsAbs(p) {
-			return p
+			return filepath.Clean(p)
 		}
 		return filepath.Join(wd, p)
 	}
@@ -216,6 +285,11 @@ func runSlurm(args []string) error {
 	if *script == "" {
 		*script = filepath.Join(*out, "sweep.sbatch")
 	}
+	for _, p := range [][2]string{{"config", abs(file)}, {"--out", *out}, {"--script", abs(*script)}, {"--binary", abs(*binary)}, {"working directory", wd}} {
+		if err := checkScriptPath(p[0], p[1]); err != nil {
+			return err
+		}
+	}
 	var dirs []string
 	for i := 1; i <= *shards; i++ {
 		dirs = append(dirs, fmt.Sprintf("%s/shard_%d", *out, i))
@@ -225,10 +299,12 @@ func runSlurm(args []string) error {
 		"Out": *out, "ShardDirs": dirs, "CPUs": *cpus, "Time": *limit, "Workdir": wd}); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	made, err := resultdir.MakeDirs(filepath.Dir(abs(*script)))
+	if err != nil {
 		return err
 	}
 	if err := plots.WriteAtomic(*script, b.Bytes()); err != nil {
+		resultdir.RemoveEmpty(made)
 		return err
 	}
 	if err := os.Chmod(*script, 0o755); err != nil {

@@ -1,0 +1,252 @@
+package resultdir
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// snapshot returns the folder's files (name → content), the marker left out.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if info.IsDir() || info.Name() == Marker {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		out[rel] = string(b)
+		return err
+	})
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// writeRun writes one run's files into a new result folder at dest.
+func writeRun(dest string, files map[string]string, hook func(string)) error {
+	f, err := Create(dest)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(f.Path, n), []byte(files[n]), 0o644); err != nil {
+			return err
+		}
+		if hook != nil {
+			hook("wrote " + n)
+		}
+	}
+	return f.Commit()
+}
+
+var runA = map[string]string{"summary.json": "A", "report.html": "A report", "old_protocol.png": "A only"}
+var runB = map[string]string{"summary.json": "B", "report.html": "B report", "sites.csv": "B", "fig.png": "B", "fig.svg": "B"}
+
+// A rerun replaces the whole folder: files only the old run wrote are gone.
+func TestCommitReplacesTheWholeFolder(t *testing.T) {
+	dest := filepath.Join(t.TempDir(), "out")
+	if err := writeRun(dest, runA, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := snapshot(t, dest); !reflect.DeepEqual(got, runA) {
+		t.Fatalf("first run: %v", got)
+	}
+	if err := writeRun(dest, runB, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := snapshot(t, dest); !reflect.DeepEqual(got, runB) {
+		t.Errorf("rerun: %v, want exactly %v", got, runB)
+	}
+	if left, _ := filepath.Glob(dest + ".*"); len(left) != 0 {
+		t.Errorf("leftovers beside the result: %v", left)
+	}
+}
+
+// A failed run leaves no folder behind, not even the parents it made.
+func TestAbortLeavesNothing(t *testing.T) {
+	root := t.TempDir()
+	f, err := Create(filepath.Join(root, "a", "b", "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(f.Path, "partial.json"), []byte("{"), 0o644)
+	f.Abort()
+	if entries, _ := os.ReadDir(root); len(entries) != 0 {
+		t.Errorf("Abort left %v", entries)
+	}
+}
+
+func TestCreateRefusesBadDestinations(t *testing.T) {
+	root := t.TempDir()
+	foreign := filepath.Join(root, "home")
+	os.Mkdir(foreign, 0o755)
+	os.WriteFile(filepath.Join(foreign, "thesis.tex"), []byte("years of work"), 0o644)
+	file := filepath.Join(root, "file")
+	os.WriteFile(file, []byte("x"), 0o644)
+	for _, tc := range []struct{ dest, want string }{
+		{foreign, "did not write"},
+		{file, "not a folder"},
+		{filepath.Join(file, "out"), "parent folder"},
+	} {
+		_, err := Create(tc.dest)
+		var re *Error
+		if !errors.As(err, &re) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.dest) {
+			t.Errorf("%s: %v, want an *Error naming the folder and %q", tc.dest, err, tc.want)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(foreign, "thesis.tex")); string(b) != "years of work" {
+		t.Error("a foreign folder was touched")
+	}
+}
+
+// A read-only mount is found by Create, before any work (needs root and
+// mount; skipped elsewhere).
+func TestCreateRefusesReadOnlyMount(t *testing.T) {
+	ro := filepath.Join(t.TempDir(), "ro")
+	os.Mkdir(ro, 0o755)
+	if err := exec.Command("mount", "-t", "tmpfs", "-o", "ro", "tmpfs", ro).Run(); err != nil {
+		t.Skip("cannot mount a read-only tmpfs here:", err)
+	}
+	defer exec.Command("umount", ro).Run()
+	for _, dest := range []string{ro, filepath.Join(ro, "run1")} {
+		_, err := Create(dest)
+		if err == nil || !strings.Contains(err.Error(), dest) || !strings.Contains(err.Error(), "read-only") {
+			t.Errorf("%s: %v, want a read-only error naming the folder", dest, err)
+		}
+	}
+}
+
+// TestKillAtEveryStep kills (SIGKILL) a rerun after each of its steps —
+// every file written, every step of Create and Commit — and checks that the
+// destination holds either the previous complete run or the new one, never
+// a mix, and that the next run cleans the leftovers. It runs with the
+// folder exchange and with the two-rename fallback.
+func TestKillAtEveryStep(t *testing.T) {
+	for _, mode := range []string{"exchange", "two-renames"} {
+		t.Run(mode, func(t *testing.T) {
+			root := t.TempDir()
+			dest := filepath.Join(root, "out")
+			steps := 0
+			for n := 1; ; n++ {
+				if err := writeRun(dest, runA, nil); err != nil {
+					t.Fatal(err)
+				}
+				cmd := exec.Command(os.Args[0], "-test.run=^TestHelperRerun$")
+				cmd.Env = append(os.Environ(), "RESULTDIR_HELPER="+dest, "RESULTDIR_KILL_AT="+strconv.Itoa(n), "RESULTDIR_MODE="+mode)
+				out, err := cmd.CombinedOutput()
+				killed := false
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
+					ws, ok := ee.Sys().(syscall.WaitStatus)
+					killed = ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+				}
+				if err != nil && !killed {
+					t.Fatalf("helper: %v\n%s", err, out)
+				}
+				if mode == "exchange" {
+					checkOneRun(t, dest, n)
+				}
+				// The next run cleans up (and, in the fallback, restores a
+				// result moved aside by the killed run).
+				f, err := Create(dest)
+				if err != nil {
+					t.Fatalf("kill at step %d: Create after the kill: %v", n, err)
+				}
+				f.Abort()
+				checkOneRun(t, dest, n)
+				if left, _ := filepath.Glob(dest + ".*"); len(left) != 0 {
+					t.Errorf("kill at step %d: leftovers after the next Create: %v", n, left)
+				}
+				if !killed {
+					steps = n - 1
+					break
+				}
+			}
+			if steps < 8 {
+				t.Errorf("only %d steps killed", steps)
+			}
+			t.Logf("%s: killed after each of %d steps", mode, steps)
+		})
+	}
+}
+
+func checkOneRun(t *testing.T, dest string, n int) {
+	t.Helper()
+	got := snapshot(t, dest)
+	if !reflect.DeepEqual(got, runA) && !reflect.DeepEqual(got, runB) {
+		t.Errorf("kill at step %d: the folder holds %v: neither run A nor run B", n, got)
+	}
+}
+
+// TestHelperRerun is the process TestKillAtEveryStep kills: it writes run
+// B over run A and SIGKILLs itself after step RESULTDIR_KILL_AT.
+func TestHelperRerun(t *testing.T) {
+	dest := os.Getenv("RESULTDIR_HELPER")
+	if dest == "" {
+		t.Skip("helper process for TestKillAtEveryStep")
+	}
+	at, _ := strconv.Atoi(os.Getenv("RESULTDIR_KILL_AT"))
+	if os.Getenv("RESULTDIR_MODE") == "two-renames" {
+		exchangeFolders = func(a, b string) error { return errNoExchange }
+	}
+	n := 0
+	hook := func(string) {
+		if n++; n == at {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		}
+	}
+	AfterStep = hook
+	if err := writeRun(dest, runB, hook); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+}
+
+// A staging folder held by a live run is not removed by another Create.
+func TestLiveStagingIsKept(t *testing.T) {
+	dest := filepath.Join(t.TempDir(), "out")
+	a, err := Create(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Abort()
+	b, err := Create(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Abort()
+	if _, err := os.Stat(a.Path); err != nil {
+		t.Fatalf("a live staging folder was removed: %v", err)
+	}
+	os.WriteFile(filepath.Join(a.Path, "x"), []byte("a"), 0o644)
+	if err := a.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(b.Path, "x"), []byte("b"), 0o644)
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := snapshot(t, dest); got["x"] != "b" || len(got) != 1 {
+		t.Errorf("after two commits: %v, want the last run", got)
+	}
+}
