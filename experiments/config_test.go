@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/microstim/microstim/vision"
 )
 
 func TestShippedConfigsValidate(t *testing.T) {
@@ -130,4 +132,91 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("the resolved config describes another run:\n%s", b)
 		}
 	})
+}
+
+// Issue 11, cases 5–8: seeds out of range, runs beyond the size limits,
+// weight files that run would refuse, paths relative to the config, and
+// [sweep] errors without a line — each refused with file, line, key, value
+// and what is allowed.
+func TestConfigIntegrityErrors(t *testing.T) {
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "corrupt.mstw")
+	os.WriteFile(corrupt, []byte("MSTW\x01\x00\x00\x00garbage-garbage-garbage-garbage-garbage-garbage"), 0o644)
+	var sites strings.Builder
+	for i := 0; i < 100000; i++ {
+		sites.WriteString("[[sites.site]]\nhemisphere = \"L\"\nx_mm = 1\ny_mm = 1\n")
+	}
+	levels := "signal_levels_pct = [" + strings.Repeat("1, ", 99) + "1]\n"
+	for _, tc := range []struct {
+		name, doc string
+		want      []string
+	}{
+		{"seed -1 (case 5)", "protocol = \"afraz2006\"\nseed = -1\n", []string{"f.toml:2", "seed = -1", "[0, 9223372036854775807]"}},
+		{"100,000 sites (case 6)", "protocol = \"afraz2006\"\n[sites]\nrule = \"explicit\"\n" + sites.String(), []string{"f.toml:4", "sites.site = 100000 sites", "at most 2000", "GB", "on 2 cores"}},
+		{"100 levels (case 6)", "protocol = \"afraz2006\"\n[task]\n" + levels, []string{"f.toml:3", "task.signal_levels_pct = 100 levels", "at most 41", "GB"}},
+		{"fine grid (case 6)", "protocol = \"afraz2006\"\n[sites]\nrule = \"grid\"\ngrid_mm = 0.1\n", []string{"f.toml:4", "sites.grid_mm", "20402 sites", "at most 2000"}},
+		{"memory (case 6)", "protocol = \"afraz2006\"\n[task]\ntest_images_per_class = 1000\n[sites]\nn_selective = 1000\nn_other = 1000\n", []string{"sites", "at most 16 GB", "GB and"}},
+		{"replicates (case 6)", "protocol = \"hardware\"\n[placement]\nn_placements = 10000\nn_seeds = 1000\n", []string{"f.toml:3", "placement.n_placements", "at most 100000"}},
+		{"weights is a folder (case 7)", "protocol = \"afraz2006\"\n[model]\nweights = \"" + dir + "\"\n", []string{"f.toml:3", "model.weights", "not a regular file"}},
+		{"corrupt weights (case 7)", "protocol = \"afraz2006\"\n[model]\nweights = \"" + corrupt + "\"\n", []string{"f.toml:3", "model.weights", "corrupt.mstw", "truncated"}},
+		{"sweep strings (case 8)", "protocol = \"hardware\"\n[sweep]\ncurrent_uA = [\"a\", \"b\"]\n", []string{"f.toml:3", "sweep.current_uA = a", "want a number"}},
+		{"sweep nested array (case 8)", "protocol = \"hardware\"\n[sweep]\ncurrent_uA = [[1, 2]]\n", []string{"f.toml:3", "sweep.current_uA", "want numbers or strings"}},
+		{"sweep too many points", "protocol = \"hardware\"\n[sweep]\ncurrent_uA = {from = 0, to = 999, step = 1}\npitch_um = {from = 10, to = 1009, step = 1}\n", []string{"f.toml:2", "sweep", "more than 100000 points"}},
+	} {
+		_, err := ParseConfig(filepath.Join(dir, "f.toml"), []byte(tc.doc))
+		var ce *ConfigError
+		if !errors.As(err, &ce) {
+			t.Errorf("%s: %v, want a *ConfigError", tc.name, err)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q lacks %q", tc.name, err, w)
+			}
+		}
+	}
+}
+
+// Case 7: relative paths resolve from the config's folder, whatever the
+// working directory, and the resolved config names them absolutely.
+func TestRelativePathsFromConfigFolder(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "exp")
+	os.MkdirAll(filepath.Join(sub, "faces", "face_a"), 0o755)
+	m, err := vision.NewModel(vision.Arch{Input: 32, Channels: [4]int{2, 2, 2, 2}, Kernels: [4]int{3, 1, 1, 1}, Classes: []string{"a", "b"}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Save(filepath.Join(sub, "m.mstw"), nil)
+	cfg := filepath.Join(sub, "c.toml")
+	os.WriteFile(cfg, []byte("protocol = \"afraz2006\"\n[model]\nweights = \"m.mstw\"\n[stimuli]\nset = \"folder\"\nfolder = \"faces\"\n"), 0o644)
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	for _, from := range []string{dir, sub, t.TempDir()} {
+		os.Chdir(from)
+		c, err := LoadConfig(cfg)
+		if err != nil {
+			t.Fatalf("from %s: %v", from, err)
+		}
+		if c.Model.Weights != filepath.Join(sub, "m.mstw") || c.Stimuli.Folder != filepath.Join(sub, "faces") {
+			t.Errorf("from %s: weights %q, folder %q", from, c.Model.Weights, c.Stimuli.Folder)
+		}
+	}
+}
+
+// Case 6: validate estimates the run; the estimate of the shipped Afraz 2006
+// config is near what the run takes (54 s and 2.3 GB resident measured for
+// issue 12 on 2 cores), within a factor of two.
+func TestWorkloadOfShippedConfig(t *testing.T) {
+	c, err := LoadConfig("../configs/afraz2006.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := c.Estimate()
+	if w.Sites != 86 || w.ImagesPerSite != 352 {
+		t.Errorf("sites %d, images per site %d; want 86 and 11 levels × 32 images", w.Sites, w.ImagesPerSite)
+	}
+	if w.Time_s < 27 || w.Time_s > 108 || w.Memory_GB < 1.15 || w.Memory_GB > 4.6 {
+		t.Errorf("estimate %s (%.0f s, %.2f GB), want within a factor of 2 of 54 s and 2.3 GB", w, w.Time_s, w.Memory_GB)
+	}
 }

@@ -391,7 +391,7 @@ func (e *PlanMismatchError) Error() string {
 
 // IncompleteMarker is the file a sweep folder holds until its results are
 // complete.
-const IncompleteMarker = "INCOMPLETE.txt"
+const IncompleteMarker = resultdir.Incomplete
 
 // ErrStopped is returned when SweepOptions.StopAfter ends a run early.
 var ErrStopped = errors.New("sweep stopped early")
@@ -612,6 +612,9 @@ func checkSweepDir(dir string, c *Config, plan SweepPlan, force bool) error {
 	old, oldCfg, err := ReadPlan(dir)
 	if err == nil && old.PlanSHA256 == plan.PlanSHA256 {
 		return nil
+	}
+	if len(entries) == 1 && entries[0].Name() == IncompleteMarker {
+		return nil // a sweep killed before it wrote its plan
 	}
 	if !resultdir.IsResult(dir) {
 		return &resultdir.Error{Dest: dir, Reason: "holds files that microstim did not write; choose a new folder (nothing there is replaced)"}

@@ -19,8 +19,13 @@ var exchangeFolders = exchange
 // destination without it (and not empty) is not replaced.
 const Marker = ".microstim-result"
 
-// legacyMarkers identify result folders written before Marker existed.
-var legacyMarkers = []string{"manifest.json", "plan.json", "scorecard.json"}
+// Incomplete is the file a result folder written in place (a resumable
+// sweep) holds until its results are complete.
+const Incomplete = "INCOMPLETE.txt"
+
+// otherMarkers identify result folders written in place, or before Marker
+// existed.
+var otherMarkers = []string{Incomplete, "manifest.json", "plan.json", "scorecard.json"}
 
 // AfterStep, when not nil, is called after each step of Create and Commit
 // with the step's name. It exists for tests that kill the process between
@@ -128,7 +133,7 @@ func checkDest(dest string) error {
 
 // IsResult reports whether dir is a result folder written by microstim.
 func IsResult(dir string) bool {
-	for _, m := range append([]string{Marker}, legacyMarkers...) {
+	for _, m := range append([]string{Marker}, otherMarkers...) {
 		if _, err := os.Stat(filepath.Join(dir, m)); err == nil {
 			return true
 		}

@@ -39,6 +39,7 @@ func runRun(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	out := fs.String("out", "", "output folder (default: results/<config name>)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	force := fs.Bool("force", false, "hardware sweeps: clear an output folder that holds another sweep plan (see microstim sweep -h)")
 	// accept flags after the file too
 	var file string
 	for len(args) > 0 {
@@ -68,6 +69,9 @@ func runRun(args []string) error {
 		}
 		if *quiet {
 			sargs = append(sargs, "--quiet")
+		}
+		if *force {
+			sargs = append(sargs, "--force")
 		}
 		return runSweep(sargs)
 	}

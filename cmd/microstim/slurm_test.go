@@ -53,7 +53,8 @@ func TestSlurmIntegration(t *testing.T) {
 	if !slurmReady() {
 		t.Skip("no Slurm cluster answering (start one with .ci/slurm-up, as .ci/run does)")
 	}
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "sp ace") // paths with spaces reach the job intact (issue 11, case 9)
+	os.Mkdir(dir, 0o755)
 	bin := filepath.Join(dir, "microstim")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
@@ -101,7 +102,7 @@ func TestSlurmScriptAndShardFlag(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(script)
-	for _, want := range []string{"#SBATCH --array=1-3", `--shard "${SLURM_ARRAY_TASK_ID}/3"`, "/opt/microstim merge --config " + cfg, "shard_3"} {
+	for _, want := range []string{"#SBATCH --array=1-3", `--shard "${SLURM_ARRAY_TASK_ID}/3"`, "'/opt/microstim' merge --config '" + cfg + "'", "shard_3"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("script lacks %q:\n%s", want, b)
 		}
@@ -169,5 +170,61 @@ func TestSweepKillAndResume(t *testing.T) {
 		if !bytes.Equal(now, data) {
 			t.Errorf("%s was rewritten by the rerun", f)
 		}
+	}
+}
+
+// Case 9 of issue 11: every value in the script is quoted, so a path with
+// spaces or quotes reaches the command intact, and flag values that could
+// inject a line are refused.
+func TestSlurmScriptQuoting(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sp ace", "it's")
+	os.MkdirAll(dir, 0o755)
+	cfg := filepath.Join(dir, "t.toml")
+	os.WriteFile(cfg, []byte(slurmSweep), 0o644)
+	// A stand-in binary that records its arguments, one per line.
+	stub := filepath.Join(dir, "micro stim")
+	argsFile := filepath.Join(dir, "args.txt")
+	os.WriteFile(stub, []byte("#!/bin/bash\nprintf '%s\\n' \"$@\" > \"$(dirname \"$0\")/args.txt\"\n"), 0o755)
+	out := filepath.Join(dir, "o u t")
+	script := filepath.Join(dir, "s.sbatch")
+	if err := runSlurm([]string{cfg, "--shards", "2", "--out", out, "--script", script, "--binary", stub, "--time", "1-02:00:00"}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command("bash", "-n", script).CombinedOutput(); err != nil {
+		t.Fatalf("bash -n: %v\n%s", err, b)
+	}
+	b, _ := os.ReadFile(script)
+	if !strings.Contains(string(b), `#SBATCH --output="`+out+`/slurm-%A_%a.log"`) {
+		t.Errorf("the #SBATCH output path is not quoted:\n%s", b)
+	}
+	cmd := exec.Command("bash", script)
+	cmd.Env = append(os.Environ(), "SLURM_ARRAY_TASK_ID=2")
+	if o, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("running the script: %v\n%s", err, o)
+	}
+	got, _ := os.ReadFile(argsFile)
+	want := strings.Join([]string{"sweep", cfg, "--shard", "2/2", "--out", out + "/shard_2", "--quiet"}, "\n") + "\n"
+	if string(got) != want {
+		t.Errorf("the job ran with arguments\n%s\nwant\n%s", got, want)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--time", "01:00:00\necho INJECTED"}, "--time"},
+		{[]string{"--time", "soon"}, "--time"},
+		{[]string{"--cpus", "0"}, "--cpus"},
+		{[]string{"--shards", "0"}, "--shards"},
+		{[]string{"--shards", "5"}, "at most one shard per point"},
+		{[]string{"--out", dir + "/x\ny"}, "line breaks"},
+		{[]string{"--binary", `/opt/"micro"`}, "double quotes"},
+	} {
+		err := runSlurm(append([]string{cfg, "--script", filepath.Join(dir, "bad.sbatch")}, tc.args...))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want an error about %s", tc.args, err, tc.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bad.sbatch")); err == nil {
+		t.Error("a refused call wrote its script")
 	}
 }

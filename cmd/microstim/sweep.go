@@ -137,6 +137,9 @@ func runMerge(args []string) error {
 			return err
 		}
 	}
+	if err := copyFile(filepath.Join(fs.Arg(0), "plan.json"), filepath.Join(dir.Path, "plan.json")); err != nil {
+		return err
+	}
 	// Every point is now staged; RunSweep checks and loads them and computes
 	// nothing unless a shard is missing points.
 	res, err := experiments.RunSweep(c, m, pool, experiments.SweepOptions{Dir: dir.Path, Lines: lines, ModelSHA256: sha, Version: Version})
@@ -174,15 +177,19 @@ func copyShard(shard string, plan experiments.SweepPlan, dir string) error {
 	}
 	files, _ := filepath.Glob(filepath.Join(shard, "points", "*.json"))
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		if err := plots.WriteAtomic(filepath.Join(dir, "points", filepath.Base(f)), data); err != nil {
+		if err := copyFile(f, filepath.Join(dir, "points", filepath.Base(f))); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func copyFile(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return plots.WriteAtomic(to, data)
 }
 
 // slurmTmpl is the job-array script. Every substituted value is quoted for
@@ -203,8 +210,8 @@ cd {{sh .Workdir}}
 {{sh .Binary}} sweep {{sh .Config}} --shard "${SLURM_ARRAY_TASK_ID}/{{.Shards}}" --out {{sh .Out}}/shard_"${SLURM_ARRAY_TASK_ID}" --quiet
 `))
 
-// shellQuote quotes s for a POSIX shell: single quotes, with each single
-// quote written as '\''.
+// shellQuote quotes s for a POSIX shell: in single quotes, each single
+// quote inside closed, escaped and reopened.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
@@ -299,12 +306,16 @@ func runSlurm(args []string) error {
 		"Out": *out, "ShardDirs": dirs, "CPUs": *cpus, "Time": *limit, "Workdir": wd}); err != nil {
 		return err
 	}
-	made, err := resultdir.MakeDirs(filepath.Dir(abs(*script)))
+	made, err := resultdir.MakeDirs(*out) // Slurm writes the jobs' logs there
 	if err != nil {
 		return err
 	}
-	if err := plots.WriteAtomic(*script, b.Bytes()); err != nil {
-		resultdir.RemoveEmpty(made)
+	more, err := resultdir.MakeDirs(filepath.Dir(abs(*script)))
+	if err == nil {
+		err = plots.WriteAtomic(*script, b.Bytes())
+	}
+	if err != nil {
+		resultdir.RemoveEmpty(append(more, made...))
 		return err
 	}
 	if err := os.Chmod(*script, 0o755); err != nil {
