@@ -224,7 +224,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		if errors.As(err, &ce) {
 			ce.File = name
 			if ce.Line == 0 {
-				ce.Line = lines[ce.Key]
+				ce.Line = lineOf(lines, ce.Key)
 			}
 			return nil, ce
 		}
@@ -236,7 +236,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 			if errors.As(err, &ce) {
 				ce.File = name
 				if ce.Line == 0 {
-					ce.Line = lines[ce.Key]
+					ce.Line = lineOf(lines, ce.Key)
 				}
 				return nil, ce
 			}
@@ -279,30 +279,59 @@ var tableRe = regexp.MustCompile(`^\s*\[\[?\s*([A-Za-z0-9_.]+)\s*\]?\]\s*(#.*)?$
 var keyRe = regexp.MustCompile(`^\s*([A-Za-z0-9_]+)\s*=`)
 
 // keyLines maps dotted keys ("perturbation.current_uA") to their line.
+// Keys of the n-th table of an array (1-based) are also mapped with their
+// index, as "sites.site[2].x_mm".
 func keyLines(data []byte) map[string]int {
 	out := map[string]int{}
-	table := ""
+	first := func(k string, n int) {
+		if _, ok := out[k]; !ok {
+			out[k] = n
+		}
+	}
+	table, indexed := "", ""
+	count := map[string]int{}
 	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, len(data)+1)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		if m := tableRe.FindStringSubmatch(line); m != nil {
-			table = m[1]
-			if _, ok := out[table]; !ok {
-				out[table] = n
+			table, indexed = m[1], ""
+			first(table, n)
+			if strings.HasPrefix(strings.TrimSpace(line), "[[") {
+				count[table]++
+				indexed = fmt.Sprintf("%s[%d]", table, count[table])
+				first(indexed, n)
 			}
 			continue
 		}
 		if m := keyRe.FindStringSubmatch(line); m != nil {
 			k := m[1]
+			if indexed != "" {
+				first(indexed+"."+k, n)
+			}
 			if table != "" {
 				k = table + "." + k
 			}
-			if _, ok := out[k]; !ok {
-				out[k] = n
-			}
+			first(k, n)
 		}
 	}
 	return out
+}
+
+// lineOf returns the line of key, or of its closest enclosing table that
+// has one (0 if none).
+func lineOf(lines map[string]int, key string) int {
+	for k := key; k != ""; {
+		if n := lines[k]; n > 0 {
+			return n
+		}
+		i := strings.LastIndexAny(k, ".[")
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+	}
+	return 0
 }
 
 // field reports a bad value of key.

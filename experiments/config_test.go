@@ -161,6 +161,7 @@ func TestConfigIntegrityErrors(t *testing.T) {
 		{"corrupt weights (case 7)", "protocol = \"afraz2006\"\n[model]\nweights = \"" + corrupt + "\"\n", []string{"f.toml:3", "model.weights", "corrupt.mstw", "truncated"}},
 		{"sweep strings (case 8)", "protocol = \"hardware\"\n[sweep]\ncurrent_uA = [\"a\", \"b\"]\n", []string{"f.toml:3", "sweep.current_uA = a", "want a number"}},
 		{"sweep nested array (case 8)", "protocol = \"hardware\"\n[sweep]\ncurrent_uA = [[1, 2]]\n", []string{"f.toml:3", "sweep.current_uA", "want numbers or strings"}},
+		{"second explicit site off the sheet (every error has its line)", "protocol = \"afraz2006\"\n[sites]\nrule = \"explicit\"\n[[sites.site]]\nhemisphere = \"L\"\nx_mm = 1\ny_mm = 1\n[[sites.site]]\nhemisphere = \"R\"\nx_mm = 11\ny_mm = 1\n", []string{"f.toml:10", "sites.site[2].x_mm = 11"}},
 		{"sweep too many points", "protocol = \"hardware\"\n[sweep]\ncurrent_uA = {from = 0, to = 999, step = 1}\npitch_um = {from = 10, to = 1009, step = 1}\n", []string{"f.toml:2", "sweep", "more than 100000 points"}},
 	} {
 		_, err := ParseConfig(filepath.Join(dir, "f.toml"), []byte(tc.doc))
