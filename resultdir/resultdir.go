@@ -47,7 +47,12 @@ type Error struct {
 
 func (e *Error) Error() string {
 	if e.Err != nil {
-		return fmt.Sprintf("results folder %s: %s: %v", e.Dest, e.Reason, e.Err)
+		err := e.Err
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // the reason, without the name of a probe or staging file
+			err = pe.Err
+		}
+		return fmt.Sprintf("results folder %s: %s: %v", e.Dest, e.Reason, err)
 	}
 	return fmt.Sprintf("results folder %s: %s", e.Dest, e.Reason)
 }
