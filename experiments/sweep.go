@@ -288,7 +288,7 @@ func (p SweepPlan) pointError(c *Config, lines map[string]int, k int, err error)
 	}
 	if full, ok := strings.CutPrefix(ce.Key, "sweep."); ok { // a value of the wrong type
 		ce.Key = "sweep." + shortKey(c, full)
-		ce.Line = lines[ce.Key]
+		ce.Line = lineOf(lines, ce.Key)
 		return ce
 	}
 	var desc []string
@@ -299,7 +299,7 @@ func (p SweepPlan) pointError(c *Config, lines map[string]int, k int, err error)
 	for _, a := range p.Axes {
 		if a.Key == ce.Key {
 			ce.Key = "sweep." + shortKey(c, a.Key)
-			ce.Line = lines[ce.Key]
+			ce.Line = lineOf(lines, ce.Key)
 		}
 	}
 	return ce
