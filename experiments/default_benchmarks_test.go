@@ -16,7 +16,13 @@ type pin struct {
 
 // Expected scores of the benchmarks on the embedded default model with
 // the shipped configs (seed 1), as reported in the benchmark issue's
-// closing note. A change that moves a score shows here. Each config runs
+// closing note: regression guards, so that a change that moves a score
+// shows here. Re-pinned for the SIMD matrix product of package gemm, which
+// rounds differently (fused multiply-add): Afraz 2015 optogenetic r moved
+// by −1.7e-9; Rajalingham 2019 global Δd′ by −2.8e-5, lateral difference
+// by +5.6e-5 and spatial r by +2.3e-4 (choices are drawn from the
+// readout's probabilities, so a last-bit change can flip a trial); every
+// verdict is unchanged. Each config runs
 // alone through the same path as `microstim run` and writes its outputs.
 func TestDefaultModelBenchmarks(t *testing.T) {
 	if testing.Short() {
@@ -30,7 +36,7 @@ func TestDefaultModelBenchmarks(t *testing.T) {
 		{"afraz2015_optogenetics.toml", map[string]pin{
 			"Afraz2015.optogenetics-contra_accuracy_significant": {-1.0784313725490184, false},
 			"Afraz2015.optogenetics-ipsi_accuracy_insignificant": {-0.9068627450980395, true},
-			"Afraz2015.optogenetics-delta_accuracy_correlated":   {0.024286265950203882, false},
+			"Afraz2015.optogenetics-delta_accuracy_correlated":   {0.024286264269900153, false},
 		}},
 		{"afraz2015_muscimol.toml", map[string]pin{
 			"Afraz2015.muscimol-delta_accuracy_significant": {-0.5555555555555559, false},
@@ -39,9 +45,9 @@ func TestDefaultModelBenchmarks(t *testing.T) {
 			"Moeller2017.experiment1-same_decrease_different_increase": {-50.39999999999999, true},
 		}},
 		{"rajalingham2019.toml", map[string]pin{
-			"Rajalingham2019-global_deficits_significant":     {-0.033738047491728346, true},
-			"Rajalingham2019-lateral_deficit_difference":      {-0.02284278995195888, false},
-			"Rajalingham2019-spatial_correlation_significant": {0.038491640684338226, false},
+			"Rajalingham2019-global_deficits_significant":     {-0.03376619386006008, true},
+			"Rajalingham2019-lateral_deficit_difference":      {-0.022786497215295416, false},
+			"Rajalingham2019-spatial_correlation_significant": {0.038723636017082494, false},
 		}},
 	} {
 		t.Run(tc.config, func(t *testing.T) {

@@ -156,8 +156,12 @@ func TestSgemmDeterministic(t *testing.T) {
 func TestSgemmPanics(t *testing.T) {
 	for _, f := range []func(){
 		func() { Sgemm(blas.NoTrans, blas.NoTrans, -1, 1, 1, 1, nil, 1, nil, 1, 0, nil, 1) },
-		func() { Sgemm(blas.NoTrans, blas.NoTrans, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2) },
-		func() { Sgemm(blas.NoTrans, blas.NoTrans, 2, 2, 2, 1, make([]float32, 4), 1, make([]float32, 4), 2, 0, make([]float32, 4), 2) },
+		func() {
+			Sgemm(blas.NoTrans, blas.NoTrans, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2)
+		},
+		func() {
+			Sgemm(blas.NoTrans, blas.NoTrans, 2, 2, 2, 1, make([]float32, 4), 1, make([]float32, 4), 2, 0, make([]float32, 4), 2)
+		},
 	} {
 		func() {
 			defer func() {
@@ -194,4 +198,44 @@ func BenchmarkSgemm(b *testing.B) {
 			})
 		}
 	}
+}
+
+// The AVX2 and AVX-512 kernels do the same operations per element (one
+// fused multiply-add per p, in order), so their results are bit-identical:
+// a model gives the same numbers on either CPU.
+func TestSIMDKernelsBitIdentical(t *testing.T) {
+	have := map[string]bool{}
+	for _, k := range Available() {
+		have[k] = true
+	}
+	if !have["avx2"] || !have["avx512"] {
+		t.Skip("needs both the AVX2 and the AVX-512 kernel")
+	}
+	defer Use(Kernel())
+	r := rand.New(rand.NewPCG(5, 5))
+	for _, sh := range [][3]int{{97, 45, 300}, {64, 256, 256}, {7, 33, 1000}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		a, b, c0 := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
+		var out [2][]float32
+		for i, name := range []string{"avx2", "avx512"} {
+			Use(name)
+			out[i] = append([]float32(nil), c0...)
+			Sgemm(blas.NoTrans, blas.Trans, m, n, k, 1, a, k, transpose(b, k, n), k, 1, out[i], n)
+		}
+		for i := range out[0] {
+			if math.Float32bits(out[0][i]) != math.Float32bits(out[1][i]) {
+				t.Fatalf("%v: C[%d] is %g with AVX2, %g with AVX-512", sh, i, out[0][i], out[1][i])
+			}
+		}
+	}
+}
+
+func transpose(b []float32, rows, cols int) []float32 {
+	out := make([]float32, len(b))
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			out[j*rows+i] = b[i*cols+j]
+		}
+	}
+	return out
 }

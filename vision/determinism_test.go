@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"github.com/microstim/microstim/gemm"
 )
 
 func randomImages(n, side int, seed uint64) []*Gray {
@@ -200,6 +202,37 @@ func TestLocalITMatchesDirect(t *testing.T) {
 			for p := 1; p < np; p++ {
 				if again.Stages[3][i][o*np+p] != got.Stages[3][i][o*np+p] {
 					t.Fatalf("changing position 0's weights changed position %d", p)
+				}
+			}
+		}
+	}
+}
+
+// The network's forward pass with every available matrix-product kernel
+// (gemm.Available: AVX-512, AVX2, pure Go) agrees with the pure-Go kernel
+// to float32 accuracy (|Δ| ≤ 1e-4 · (1 + |logit|)), so the pure-Go fallback
+// that other CPUs use computes the same network.
+func TestForwardKernelsAgree(t *testing.T) {
+	m, _ := NewModel(DefaultArch([]string{"a", "b", "c"}), 6)
+	imgs := randomImages(3, 64, 2)
+	defer gemm.Use(gemm.Kernel())
+	var ref [][]float32
+	for _, k := range append([]string{"generic"}, gemm.Available()...) {
+		if err := gemm.Use(k); err != nil {
+			t.Fatal(err)
+		}
+		act, err := m.Run(imgs, [4]bool{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref == nil {
+			ref = act.Logits
+			continue
+		}
+		for i := range ref {
+			for j, v := range ref[i] {
+				if d := math.Abs(float64(act.Logits[i][j] - v)); d > 1e-4*(1+math.Abs(float64(v))) {
+					t.Errorf("kernel %s: logit [%d][%d] = %g, pure Go %g", k, i, j, act.Logits[i][j], v)
 				}
 			}
 		}
