@@ -56,26 +56,11 @@ func (n *nodes) learnables() G.Nodes {
 	return out
 }
 
-// stage applies conv (same padding) + bias + ReLU + 2×2 max-pool.
-func stage(x, w, b *G.Node, k int) (*G.Node, error) {
-	pad := (k - 1) / 2
-	c, err := G.Conv2d(x, w, tensor.Shape{k, k}, []int{pad, pad}, []int{1, 1}, []int{1, 1})
-	if err != nil {
-		return nil, err
-	}
-	if c, err = G.BroadcastAdd(c, b, nil, []byte{0, 2, 3}); err != nil {
-		return nil, err
-	}
-	if c, err = G.Rectify(c); err != nil {
-		return nil, err
-	}
-	return G.MaxPool2D(c, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2})
-}
-
-// applyStage computes stage s from the previous stage's output h,
-// including the unshared IT layer when the model has one.
+// applyStage computes stage s from the previous stage's output h (one
+// fused op: conv, bias, ReLU, max-pool), including the unshared IT layer
+// when the model has one.
 func applyStage(h *G.Node, n *nodes, a Arch, s int) (*G.Node, error) {
-	h, err := stage(h, n.w[s], n.b[s], a.Kernels[s])
+	h, err := applyStageOp(h, n.w[s], n.b[s], StageNames[s], a.Kernels[s], s > 0)
 	if err != nil || s != 3 || n.lW == nil {
 		return h, err
 	}
