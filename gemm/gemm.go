@@ -20,11 +20,11 @@ const (
 
 // kernel multiplies the packed panels a (kc × mr, row p holds A[i..i+mr, p])
 // and b (kc × nr) and adds the mr × nr product into c, whose rows are ldc
-// apart.
+// apart (with store, writes it over c).
 type kernel struct {
 	name string
 	nr   int
-	fn   func(k int, a, b, c []float32, ldc int)
+	fn   func(k int, a, b, c []float32, ldc int, store bool)
 }
 
 var active = choose(os.Getenv("MICROSTIM_GEMM"))
@@ -77,7 +77,10 @@ func Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda i
 	if m == 0 || n == 0 {
 		return
 	}
-	if beta != 1 {
+	// With β = 0 the first block of the product is written over C rather
+	// than added to a cleared C (the same numbers: 0 + x = x).
+	store := beta == 0 && alpha != 0 && k > 0
+	if beta != 1 && !store {
 		for i := 0; i < m; i++ {
 			row := c[i*ldc : i*ldc+n]
 			if beta == 0 {
@@ -92,7 +95,7 @@ func Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda i
 	if alpha == 0 || k == 0 {
 		return
 	}
-	g := &gemm{m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, aT: aT, b: b, ldb: ldb, bT: bT, c: c, ldc: ldc, kern: active}
+	g := &gemm{m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, aT: aT, b: b, ldb: ldb, bT: bT, c: c, ldc: ldc, kern: active, store: store}
 	g.run()
 }
 
@@ -103,68 +106,117 @@ type gemm struct {
 	lda, ldb int
 	ldc      int
 	aT, bT   bool
+	store    bool // C holds no value yet: the first block writes it
 	kern     kernel
 }
 
 // minParallel is the work (m·n·k) below which one goroutine is faster.
 const minParallel = 1 << 18
 
+// ncMax is the widest block of C columns one task packs B for (KC × ncMax
+// floats, 1 MiB, stay in L2).
+const ncMax = 1024
+
+// Products with a small C and a long inner dimension (the kernel gradients
+// of a convolution over a batch) are split into k-slabs of at least
+// slabMin, summed in slab order. The split depends on the shape only, so
+// results do not depend on the number of cores.
+const (
+	slabMin   = 16384
+	maxSlabs  = 16
+	smallCMax = 1 << 20
+)
+
 func (g *gemm) run() {
-	nr := g.kern.nr
 	workers := runtime.GOMAXPROCS(0)
 	if g.m*g.n*g.k < minParallel {
 		workers = 1
 	}
-	nPanels := (g.n + nr - 1) / nr
-	bp := getBuf(kc * nPanels * nr)
-	defer putBuf(bp)
-	for p0 := 0; p0 < g.k; p0 += kc {
-		pk := min(kc, g.k-p0)
-		g.packB(*bp, p0, pk)
-		blocks := (g.m + mc - 1) / mc
-		if workers == 1 || blocks >= 2*workers || nPanels < 2*workers {
-			parallel(min(workers, blocks), blocks, func(i int) { g.block(*bp, i*mc, min(mc, g.m-i*mc), 0, nPanels, p0, pk) })
-			continue
+	if slabs := min(maxSlabs, g.k/slabMin); slabs > 1 && g.m*g.n <= smallCMax {
+		g.runSlabs(slabs, workers)
+		return
+	}
+	g.runTiles(workers, 0, g.k, g.c, g.ldc, g.store)
+}
+
+// runTiles splits C into tiles of up to mc rows and nc columns, each
+// computed by one task over k in [k0, k1), in order.
+func (g *gemm) runTiles(workers, k0, k1 int, c []float32, ldc int, store bool) {
+	nr := g.kern.nr
+	mBlocks := (g.m + mc - 1) / mc
+	nc := min(ncMax, (g.n+nr-1)/nr*nr)
+	for mBlocks*((g.n+nc-1)/nc) < 2*workers && nc > nr {
+		nc = max(nr, (nc/2+nr-1)/nr*nr)
+	}
+	nBlocks := (g.n + nc - 1) / nc
+	parallel(workers, mBlocks*nBlocks, func(t int) {
+		r0, c0 := t/nBlocks*mc, t%nBlocks*nc
+		g.tile(r0, min(mc, g.m-r0), c0, min(nc, g.n-c0), k0, k1, c, ldc, store)
+	})
+}
+
+// runSlabs computes each k-slab's product into its own buffer, in
+// parallel, then adds the slabs to C in order.
+func (g *gemm) runSlabs(slabs, workers int) {
+	size := (g.k + slabs - 1) / slabs
+	parts := make([]*[]float32, slabs)
+	parallel(workers, slabs, func(s int) {
+		p := getBuf(g.m * g.n)
+		g.runTiles(1, s*size, min(g.k, (s+1)*size), *p, g.n, true)
+		parts[s] = p
+	})
+	for s, p := range parts {
+		for i := 0; i < g.m; i++ {
+			row, src := g.c[i*g.ldc:i*g.ldc+g.n], (*p)[i*g.n:(i+1)*g.n]
+			if s == 0 && g.store {
+				copy(row, src)
+				continue
+			}
+			for j, v := range src {
+				row[j] += v
+			}
 		}
-		// Few rows (a small batch): split the columns instead.
-		for i := 0; i < blocks; i++ {
-			r0, rn := i*mc, min(mc, g.m-i*mc)
-			per := (nPanels + workers - 1) / workers
-			parallel(workers, workers, func(w int) {
-				j0 := w * per
-				g.block(*bp, r0, rn, j0, min(nPanels, j0+per), p0, pk)
-			})
-		}
+		putBuf(p)
 	}
 }
 
-// block multiplies rows [r0, r0+rn) of op(A) (columns p0..p0+pk) by the
-// packed B panels [j0, j1) and adds the product into C.
-func (g *gemm) block(bp []float32, r0, rn, j0, j1, p0, pk int) {
+// tile adds op(A)[r0:r0+rn, k0:k1]·op(B)[k0:k1, c0:c0+cn] into c, one
+// kc-block of k after the other.
+func (g *gemm) tile(r0, rn, c0, cn, k0, k1 int, c []float32, ldc int, store bool) {
 	nr := g.kern.nr
-	ap := getBuf(mc * kc)
+	nPanels := (cn + nr - 1) / nr
+	ap, bp := getBuf(mc*kc), getBuf(nPanels*panelStride(nr))
 	defer putBuf(ap)
-	g.packA(*ap, r0, rn, p0, pk)
-	var tile [mr * 32]float32
-	for j := j0; j < j1; j++ {
-		col := j * nr
-		bj := bp[j*kc*nr : j*kc*nr+pk*nr]
-		w := min(nr, g.n-col)
-		for i := 0; i < rn; i += mr {
-			ai := (*ap)[i*kc : i*kc+pk*mr]
-			h := min(mr, rn-i)
-			row := r0 + i
-			if h == mr && w == nr {
-				g.kern.fn(pk, ai, bj, g.c[row*g.ldc+col:], g.ldc)
-				continue
-			}
-			t := tile[:mr*nr]
-			clear(t)
-			g.kern.fn(pk, ai, bj, t, nr)
-			for y := 0; y < h; y++ {
-				dst := g.c[(row+y)*g.ldc+col : (row+y)*g.ldc+col+w]
-				for x := range dst {
-					dst[x] += t[y*nr+x]
+	defer putBuf(bp)
+	var tmp [mr * 32]float32
+	for p0 := k0; p0 < k1; p0 += kc {
+		pk := min(kc, k1-p0)
+		g.packB(*bp, p0, pk, c0, cn)
+		g.packA(*ap, r0, rn, p0, pk)
+		for j := 0; j < nPanels; j++ {
+			col := c0 + j*nr
+			bj := (*bp)[j*panelStride(nr) : j*panelStride(nr)+pk*nr]
+			w := min(nr, c0+cn-col)
+			for i := 0; i < rn; i += mr {
+				ai := (*ap)[i*kc : i*kc+pk*mr]
+				h := min(mr, rn-i)
+				row := r0 + i
+				first := store && p0 == k0
+				if h == mr && w == nr {
+					g.kern.fn(pk, ai, bj, c[row*ldc+col:], ldc, first)
+					continue
+				}
+				t := tmp[:mr*nr]
+				g.kern.fn(pk, ai, bj, t, nr, true)
+				for y := 0; y < h; y++ {
+					dst := c[(row+y)*ldc+col : (row+y)*ldc+col+w]
+					if first {
+						copy(dst, t[y*nr:y*nr+w])
+						continue
+					}
+					for x := range dst {
+						dst[x] += t[y*nr+x]
+					}
 				}
 			}
 		}
@@ -178,13 +230,10 @@ func (g *gemm) packA(dst []float32, r0, rn, p0, pk int) {
 	for q := 0; q < rn; q += mr {
 		panel := dst[q*kc : q*kc+pk*mr]
 		h := min(mr, rn-q)
-		for i := 0; i < mr; i++ {
-			if i >= h {
-				for p := 0; p < pk; p++ {
-					panel[p*mr+i] = 0
-				}
-				continue
-			}
+		if h < mr {
+			clear(panel)
+		}
+		for i := 0; i < h; i++ {
 			r := r0 + q + i
 			if g.aT { // op(A)[r, p] = A[p, r]
 				for p := 0; p < pk; p++ {
@@ -192,32 +241,44 @@ func (g *gemm) packA(dst []float32, r0, rn, p0, pk int) {
 				}
 				continue
 			}
-			src := g.a[r*g.lda+p0 : r*g.lda+p0+pk]
-			for p, v := range src {
+			for p, v := range g.a[r*g.lda+p0 : r*g.lda+p0+pk] {
 				panel[p*mr+i] = g.alpha * v
 			}
 		}
 	}
 }
 
-// packB copies op(B)[p0:p0+pk, :] into panels of nr columns: panel j holds,
-// for each p, the nr values B[p0+p, j·nr..] (zero past the last column).
-func (g *gemm) packB(dst []float32, p0, pk int) {
+// panelStride is the distance between packed B panels: a panel and a
+// cache line more, so that the panels do not all fall into one cache set.
+func panelStride(nr int) int { return kc*nr + 16 }
+
+// packB copies op(B)[p0:p0+pk, c0:c0+cn] into panels of nr columns: panel
+// j holds, for each p, the nr values B[p0+p, c0+j·nr..] (zero past the last
+// column). Rows of B are read whole, once.
+func (g *gemm) packB(dst []float32, p0, pk, c0, cn int) {
 	nr := g.kern.nr
-	for j := 0; j*nr < g.n; j++ {
-		panel := dst[j*kc*nr : j*kc*nr+pk*nr]
-		col := j * nr
-		w := min(nr, g.n-col)
-		for p := 0; p < pk; p++ {
-			out := panel[p*nr : p*nr+nr]
-			if g.bT { // op(B)[p, c] = B[c, p]
-				for x := 0; x < w; x++ {
-					out[x] = g.b[(col+x)*g.ldb+p0+p]
-				}
-			} else {
-				copy(out, g.b[(p0+p)*g.ldb+col:(p0+p)*g.ldb+col+w])
+	ps := panelStride(nr)
+	nPanels := (cn + nr - 1) / nr
+	if cn%nr != 0 {
+		clear(dst[(nPanels-1)*ps : (nPanels-1)*ps+pk*nr])
+	}
+	if g.bT { // op(B)[p, c] = B[c, p]: read each B row once, contiguously
+		for x := 0; x < cn; x++ {
+			panel := dst[x/nr*ps+x%nr:]
+			for p, v := range g.b[(c0+x)*g.ldb+p0 : (c0+x)*g.ldb+p0+pk] {
+				panel[p*nr] = v
 			}
-			clear(out[w:])
+		}
+		return
+	}
+	for p := 0; p < pk; p++ {
+		row := g.b[(p0+p)*g.ldb+c0 : (p0+p)*g.ldb+c0+cn]
+		j := 0
+		for ; j+nr <= cn; j += nr {
+			copy(dst[j/nr*ps+p*nr:j/nr*ps+p*nr+nr], row[j:j+nr])
+		}
+		if j < cn {
+			copy(dst[j/nr*ps+p*nr:], row[j:])
 		}
 	}
 }

@@ -69,6 +69,7 @@ var cases = []gemmCase{
 	{false, false, 200, 130, 600, 1, 0, 0}, // several MC and KC blocks
 	{false, false, 64, 256, 256, 1, 1, 0},  // the unshared IT layer at batch 64: split by columns
 	{false, false, 1, 100, 4096, 1, 0, 0},  // a head at batch 1
+	{false, true, 9, 25, 40000, 1, 0, 1},   // a kernel gradient: k split into slabs
 	{false, false, 5, 3, 0, 1, 0.5, 0},     // k = 0: only β·C
 	{false, false, 5, 3, 4, 0, 2, 0},       // α = 0
 }
@@ -131,7 +132,7 @@ func trans(t bool) blas.Transpose {
 func TestSgemmDeterministic(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	r := rand.New(rand.NewPCG(9, 9))
-	for _, sh := range [][3]int{{300, 70, 700}, {64, 256, 256}, {4096, 64, 288}} {
+	for _, sh := range [][3]int{{300, 70, 700}, {64, 256, 256}, {4096, 64, 288}, {32, 25, 65536}} {
 		m, n, k := sh[0], sh[1], sh[2]
 		a, b := randSlice(r, m*k), randSlice(r, k*n)
 		var first []float32

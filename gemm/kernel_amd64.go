@@ -9,23 +9,23 @@ import (
 )
 
 //go:noescape
-func kernelAVX2(k int, a, b, c unsafe.Pointer, ldc int)
+func kernelAVX2(k int, a, b, c unsafe.Pointer, ldc int, store bool)
 
 //go:noescape
-func kernelAVX512(k int, a, b, c unsafe.Pointer, ldc int)
+func kernelAVX512(k int, a, b, c unsafe.Pointer, ldc int, store bool)
 
-func avx2(k int, a, b, c []float32, ldc int) {
+func avx2(k int, a, b, c []float32, ldc int, store bool) {
 	_ = a[k*mr-1]
 	_ = b[k*16-1]
 	_ = c[5*ldc+15]
-	kernelAVX2(k, unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0]), unsafe.Pointer(&c[0]), ldc)
+	kernelAVX2(k, unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0]), unsafe.Pointer(&c[0]), ldc, store)
 }
 
-func avx512(k int, a, b, c []float32, ldc int) {
+func avx512(k int, a, b, c []float32, ldc int, store bool) {
 	_ = a[k*mr-1]
 	_ = b[k*32-1]
 	_ = c[5*ldc+31]
-	kernelAVX512(k, unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0]), unsafe.Pointer(&c[0]), ldc)
+	kernelAVX512(k, unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0]), unsafe.Pointer(&c[0]), ldc, store)
 }
 
 func kernels() []kernel {

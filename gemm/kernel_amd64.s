@@ -2,12 +2,12 @@
 
 #include "textflag.h"
 
-// Micro-kernels: a 6 × NR tile of C += Σ_p a[p, 0..5] ⊗ b[p, 0..NR−1],
+// Micro-kernels: a 6 × NR tile of C += (or, with store, C =) Σ_p a[p, 0..5] ⊗ b[p, 0..NR−1],
 // twelve vector accumulators, one fused multiply-add per element and p, in
 // the order of p. Packed a holds 6 floats per p, packed b NR floats per p.
 
-// func kernelAVX2(k int, a, b, c unsafe.Pointer, ldc int)
-TEXT ·kernelAVX2(SB), NOSPLIT, $0-40
+// func kernelAVX2(k int, a, b, c unsafe.Pointer, ldc int, store bool)
+TEXT ·kernelAVX2(SB), NOSPLIT, $0-41
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -54,6 +54,9 @@ kernelAVX2_loop:
 	DECQ CX
 	JNE kernelAVX2_loop
 kernelAVX2_store:
+	MOVBQZX store+40(FP), R9
+	TESTQ R9, R9
+	JNE kernelAVX2_overwrite
 	VADDPS (DX), Y0, Y0
 	VMOVUPS Y0, (DX)
 	VADDPS 32(DX), Y1, Y1
@@ -85,9 +88,29 @@ kernelAVX2_store:
 	VMOVUPS Y11, 32(DX)
 	VZEROUPPER
 	RET
+kernelAVX2_overwrite:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y8, (DX)
+	VMOVUPS Y9, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y10, (DX)
+	VMOVUPS Y11, 32(DX)
+	VZEROUPPER
+	RET
 
-// func kernelAVX512(k int, a, b, c unsafe.Pointer, ldc int)
-TEXT ·kernelAVX512(SB), NOSPLIT, $0-40
+// func kernelAVX512(k int, a, b, c unsafe.Pointer, ldc int, store bool)
+TEXT ·kernelAVX512(SB), NOSPLIT, $0-41
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -134,6 +157,9 @@ kernelAVX512_loop:
 	DECQ CX
 	JNE kernelAVX512_loop
 kernelAVX512_store:
+	MOVBQZX store+40(FP), R9
+	TESTQ R9, R9
+	JNE kernelAVX512_overwrite
 	VADDPS (DX), Z0, Z0
 	VMOVUPS Z0, (DX)
 	VADDPS 64(DX), Z1, Z1
@@ -162,6 +188,26 @@ kernelAVX512_store:
 	VADDPS (DX), Z10, Z10
 	VMOVUPS Z10, (DX)
 	VADDPS 64(DX), Z11, Z11
+	VMOVUPS Z11, 64(DX)
+	VZEROUPPER
+	RET
+kernelAVX512_overwrite:
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z10, (DX)
 	VMOVUPS Z11, 64(DX)
 	VZEROUPPER
 	RET

@@ -1,8 +1,8 @@
 package gemm
 
-// genericKernel is the pure-Go 6 × 16 micro-kernel: for each p it adds
-// a[p, i]·b[p, j] to the tile, in the order of p.
-func genericKernel(k int, a, b, c []float32, ldc int) {
+// genericKernel is the pure-Go 6 × 16 micro-kernel: it sums a[p, i]·b[p, j]
+// in the order of p and adds the sums to the tile (with store, writes them).
+func genericKernel(k int, a, b, c []float32, ldc int, store bool) {
 	var acc [mr][16]float32
 	for p := 0; p < k; p++ {
 		ap := a[p*mr : p*mr+mr : p*mr+mr]
@@ -16,6 +16,10 @@ func genericKernel(k int, a, b, c []float32, ldc int) {
 	}
 	for i := range acc {
 		row := c[i*ldc : i*ldc+16]
+		if store {
+			copy(row, acc[i][:])
+			continue
+		}
 		for j, v := range acc[i] {
 			row[j] += v
 		}

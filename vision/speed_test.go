@@ -69,7 +69,7 @@ func forwardRate(tb testing.TB, a Arch, n int) float64 {
 func trainRate(tb testing.TB, a Arch, n int) float64 {
 	r := rand.New(rand.NewPCG(2, 2))
 	cfg := DefaultTrainConfig("")
-	cfg.SwapSteps, cfg.Repeat, cfg.TrainSide = 0, nil, a.Input+8
+	cfg.SwapSteps, cfg.Repeat, cfg.TrainSide, cfg.FaceClasses = 0, nil, a.Input+8, []string{"Faces_easy"}
 	ds := &Dataset{Classes: a.Classes, FilesHash: "speed"}
 	for i := 0; i < 128; i++ {
 		img := &Gray{W: cfg.TrainSide, H: cfg.TrainSide, Pix: make([]float32, cfg.TrainSide*cfg.TrainSide)}

@@ -127,26 +127,30 @@ func (op *stageOp) forward(x, w, bias, out []float32) {
 	parallelFor(st.cout, func(co int) {
 		pre := st.pre[co*n : (co+1)*n]
 		bv := bias[co]
-		for i := range pre {
-			pre[i] += bv
-		}
-		hw, oh, ow := st.h*st.w, st.h/2, st.w/2
+		hw, oh, ow, w := st.h*st.w, st.h/2, st.w/2, st.w
 		for im := 0; im < st.b; im++ {
-			plane := im * hw
-			dst := (im*st.cout + co) * oh * ow
 			for y := 0; y < oh; y++ {
-				for xx := 0; xx < ow; xx++ {
-					i0 := plane + 2*y*st.w + 2*xx
-					best, at := pre[i0], i0
-					for _, i := range [3]int{i0 + 1, i0 + st.w, i0 + st.w + 1} {
-						if pre[i] > best { // the first maximum, as gorgonia's MaxPool2D
-							best, at = pre[i], i
-						}
+				top := pre[im*hw+2*y*w : im*hw+2*y*w+w]
+				bot := pre[im*hw+(2*y+1)*w : im*hw+(2*y+1)*w+w]
+				base := (im*st.cout+co)*oh*ow + y*ow
+				o, a := out[base:base+ow], st.arg[base:base+ow]
+				for xx := range o {
+					// pre + bias in window order, first maximum: gorgonia's
+					// BroadcastAdd, Rectify and MaxPool2D, exactly.
+					best, at := top[2*xx]+bv, 2*y*w+2*xx
+					if v := top[2*xx+1] + bv; v > best {
+						best, at = v, 2*y*w+2*xx+1
+					}
+					if v := bot[2*xx] + bv; v > best {
+						best, at = v, (2*y+1)*w+2*xx
+					}
+					if v := bot[2*xx+1] + bv; v > best {
+						best, at = v, (2*y+1)*w+2*xx+1
 					}
 					if best > 0 {
-						out[dst+y*ow+xx], st.arg[dst+y*ow+xx] = best, int32(co*n+at)
+						o[xx], a[xx] = best, int32(co*n+im*hw+at)
 					} else {
-						out[dst+y*ow+xx], st.arg[dst+y*ow+xx] = 0, -1
+						o[xx], a[xx] = 0, -1
 					}
 				}
 			}
