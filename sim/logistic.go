@@ -97,31 +97,21 @@ func FitLogistic(x [][]float64, y []int, classes int, C float64) (*Logistic, err
 				}
 				logits := make([]float64, k)
 				var f float64
+				gcs := make([]float64, k)
 				for i := bounds[ch]; i < bounds[ch+1]; i++ {
 					zi := z[i]
-					for c := 0; c < k; c++ {
-						off := c * (d + 1)
-						s := p[off+d]
-						for j, v := range zi {
-							s += p[off+j] * v
-						}
-						logits[c] = s
-					}
+					classLogits(logits, p, zi)
 					lse := logSumExp(logits)
 					f += C * (lse - logits[y[i]])
 					if grad != nil {
-						for c := 0; c < k; c++ {
-							gc := math.Exp(logits[c] - lse)
+						for c := range gcs {
+							gcs[c] = math.Exp(logits[c] - lse)
 							if c == y[i] {
-								gc--
+								gcs[c]--
 							}
-							gc *= C
-							off := c * (d + 1)
-							for j, v := range zi {
-								g[off+j] += gc * v
-							}
-							g[off+d] += gc
+							gcs[c] *= C
 						}
+						addGradient(g, gcs, zi)
 					}
 				}
 				partF[ch] = f
@@ -167,6 +157,55 @@ func FitLogistic(x [][]float64, y []int, classes int, C float64) (*Logistic, err
 		m.B[c] = res.X[c*(d+1)+d]
 	}
 	return m, nil
+}
+
+// classLogits sets logits[c] = b_c + Σ_j w_c[j]·z[j] for the parameters p
+// (per class: d weights, then the intercept), each sum in the order of j;
+// two classes share one pass over z.
+func classLogits(logits, p, z []float64) {
+	d := len(z)
+	if len(logits) == 2 {
+		w0, w1 := p[:d:d], p[d+1:2*d+1:2*d+1]
+		s0, s1 := p[d], p[2*d+1]
+		for j, v := range z {
+			s0 += w0[j] * v
+			s1 += w1[j] * v
+		}
+		logits[0], logits[1] = s0, s1
+		return
+	}
+	for c := range logits {
+		w := p[c*(d+1) : c*(d+1)+d : c*(d+1)+d]
+		s := p[c*(d+1)+d]
+		for j, v := range z {
+			s += w[j] * v
+		}
+		logits[c] = s
+	}
+}
+
+// addGradient adds gc_c·z to class c's weight gradient and gc_c to its
+// intercept's, element by element as the per-class loops would.
+func addGradient(g, gc, z []float64) {
+	d := len(z)
+	if len(gc) == 2 {
+		g0, g1 := g[:d:d], g[d+1:2*d+1:2*d+1]
+		a, b := gc[0], gc[1]
+		for j, v := range z {
+			g0[j] += a * v
+			g1[j] += b * v
+		}
+		g[d] += a
+		g[2*d+1] += b
+		return
+	}
+	for c, a := range gc {
+		gw := g[c*(d+1) : c*(d+1)+d : c*(d+1)+d]
+		for j, v := range z {
+			gw[j] += a * v
+		}
+		g[c*(d+1)+d] += a
+	}
 }
 
 func logSumExp(v []float64) float64 {
