@@ -276,7 +276,8 @@ type Trainer struct {
 	sums       [5]float64 // loss, task, sl, correct, count within the epoch
 }
 
-// BLAS names the BLAS in use (set by the netlib build tag).
+// BLAS names the matrix-product kernel or BLAS in use (set at init by
+// blas_gemm.go, or by blas_netlib.go with the netlib build tag).
 var BLAS = "gonum-native"
 
 // NewTrainer prepares a fresh run: model from cfg.Seed and the swap
