@@ -193,19 +193,45 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 	if err != nil {
 		return nil, err
 	}
-	pert, err := c.BuildPerturbation()
-	if err != nil {
-		return nil, err
+	// The readouts: the configured decoder C and those of the sensitivity
+	// analysis, fitted on unperturbed images.
+	decoders := map[float64]*sim.Logistic{}
+	for _, C := range append([]float64{c.Task.DecoderC}, sensitivityC...) {
+		if decoders[C] == nil {
+			if decoders[C], err = sim.FitLogistic(fitX, fitLab, 2, C); err != nil {
+				return nil, err
+			}
+		}
 	}
-	// Perturbed IT for every site, computed once and reused by the sensitivity analysis.
-	itPert := make([][][]float32, len(chosen))
-	err = sim.ParallelFor(len(chosen), func(i int) error {
-		var err error
-		itPert[i], err = eng.Perturb(pert, []sim.Site{{Hemi: chosen[i].Hemi, X_mm: chosen[i].X_mm, Y_mm: chosen[i].Y_mm}})
-		return err
-	})
-	if err != nil {
-		return nil, err
+	// Each site is perturbed once per gain-cap variant and only the
+	// readouts' class probabilities are kept (probs[cap][C][site]), not the
+	// perturbed IT itself.
+	probs := map[float64]map[float64][][][]float64{}
+	for _, capv := range append([]float64{c.Perturbation.GainCap}, sensitivityCaps(c)...) {
+		if probs[capv] != nil || c.Perturbation.Kind != "microstim" && capv != c.Perturbation.GainCap {
+			continue
+		}
+		alt := *c
+		alt.Perturbation.GainCap = capv
+		pert, err := alt.BuildPerturbation()
+		if err != nil {
+			return nil, err
+		}
+		byC := map[float64][][][]float64{}
+		for C := range decoders {
+			byC[C] = make([][][]float64, len(chosen))
+		}
+		err = sim.ParallelFor(len(chosen), func(i int) error {
+			it, err := eng.Perturb(pert, []sim.Site{{Hemi: chosen[i].Hemi, X_mm: chosen[i].X_mm, Y_mm: chosen[i].Y_mm}})
+			for C, dec := range decoders {
+				byC[C][i] = classProbs(dec, it)
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		probs[capv] = byC
 	}
 	levelIdx := map[float64]int{}
 	for i, lv := range c.Task.SignalLevels_pct {
@@ -216,17 +242,8 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 		res.TrialsPerLv[levelIdx[it.Level]] += c.Task.TrialsPerImage
 	}
 
-	decoders := map[float64]*sim.Logistic{}
-	analyse := func(C float64, pert [][][]float32, reps int) ([]SiteResult, float64, error) {
-		dec, ok := decoders[C]
-		if !ok {
-			var err error
-			if dec, err = sim.FitLogistic(fitX, fitLab, 2, C); err != nil {
-				return nil, 0, err
-			}
-			decoders[C] = dec
-		}
-		ctrlP := classProbs(dec, eng.IT)
+	analyse := func(C float64, stim [][][]float64, reps int) ([]SiteResult, float64, error) {
+		ctrlP := classProbs(decoders[C], eng.IT)
 		acc := 0.0
 		nAcc := 0
 		for i, it := range items {
@@ -239,7 +256,7 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 		}
 		out := make([]SiteResult, len(chosen))
 		err = sim.ParallelFor(len(chosen), func(s int) error {
-			stimP := classProbs(dec, pert[s])
+			stimP := stim[s]
 			kc := levelCounts(sim.SimulateChoices(ctrlP, c.Task.TrialsPerImage, c.Task.Lapse, c.Seed+uint64(2*s)), items, levelIdx)
 			ks := levelCounts(sim.SimulateChoices(stimP, c.Task.TrialsPerImage, c.Task.Lapse, c.Seed+uint64(2*s+1)), items, levelIdx)
 			sr := SiteResult{SelectedSite: chosen[s], KControl: kc, KStim: ks, CILo: math.NaN(), CIHi: math.NaN()}
@@ -262,35 +279,20 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 		return out, acc / float64(nAcc), err
 	}
 	progress(3, 4, fmt.Sprintf("simulating %d sites", len(chosen)))
-	if res.Sites, res.DecoderAcc, err = analyse(c.Task.DecoderC, itPert, c.Task.BootstrapReps); err != nil {
+	if res.Sites, res.DecoderAcc, err = analyse(c.Task.DecoderC, probs[c.Perturbation.GainCap][c.Task.DecoderC], c.Task.BootstrapReps); err != nil {
 		return nil, err
 	}
 	res.Corr, res.MeanFace, res.MeanOther = summarise(res.Sites, c.Seed)
 
-	// Sensitivity: readout regularisation × gain cap.
-	for _, C := range []float64{1e-4, 1e-3, 1e-2, 1e-1, 1} {
-		for _, capv := range []float64{0, 2} {
-			pp := itPert
-			if c.Perturbation.Kind == "microstim" && capv != c.Perturbation.GainCap {
-				alt := *c
-				alt.Perturbation.GainCap = capv
-				ap, err := alt.BuildPerturbation()
-				if err != nil {
-					return nil, err
-				}
-				pp = make([][][]float32, len(chosen))
-				err = sim.ParallelFor(len(chosen), func(i int) error {
-					var err error
-					pp[i], err = eng.Perturb(ap, []sim.Site{{Hemi: chosen[i].Hemi, X_mm: chosen[i].X_mm, Y_mm: chosen[i].Y_mm}})
-					return err
-				})
-				if err != nil {
-					return nil, err
-				}
-			} else if c.Perturbation.Kind != "microstim" && capv != 0 {
-				continue
+	// Sensitivity: readout regularisation × gain cap (the gain cap only
+	// for microstimulation).
+	for _, C := range sensitivityC {
+		for _, capv := range sensitivityCaps(c) {
+			key := capv
+			if c.Perturbation.Kind != "microstim" {
+				key = c.Perturbation.GainCap
 			}
-			srs, _, err := analyse(C, pp, 0)
+			srs, _, err := analyse(C, probs[key][C], 0)
 			if err != nil {
 				return nil, err
 			}
@@ -307,6 +309,19 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 	}
 	res.Monkey = summariseMonkey(monkey, c.Seed)
 	return res, nil
+}
+
+// sensitivityC are the decoder C values of the sensitivity analysis.
+var sensitivityC = []float64{1e-4, 1e-3, 1e-2, 1e-1, 1}
+
+// sensitivityCaps are the gain caps of the sensitivity analysis: none (0)
+// and 2 (60/30 Hz) for microstimulation, whose gain they bound; for other
+// kinds one row, labelled 0, of the configured perturbation.
+func sensitivityCaps(c *Config) []float64 {
+	if c.Perturbation.Kind != "microstim" {
+		return []float64{0}
+	}
+	return []float64{0, 2}
 }
 
 func taskImages(items []TaskItem) []*vision.Gray {
