@@ -58,41 +58,13 @@ func (n *nodes) learnables() G.Nodes {
 
 // applyStage computes stage s from the previous stage's output h (one
 // fused op: conv, bias, ReLU, max-pool), including the unshared IT layer
-// when the model has one.
+// (localOp) when the model has one.
 func applyStage(h *G.Node, n *nodes, a Arch, s int) (*G.Node, error) {
 	h, err := applyStageOp(h, n.w[s], n.b[s], StageNames[s], a.Kernels[s], s > 0)
 	if err != nil || s != 3 || n.lW == nil {
 		return h, err
 	}
-	return localLayer(h, n.lW, n.lB)
-}
-
-// localLayer applies per-position weights to x (B, C, H, W): at position
-// p = y·W + x, out[:, :, p] = ReLU(x[:, :, p]·w[p] + b[p]) with w (H·W, C, C)
-// and b (H·W, C).
-func localLayer(x, w, b *G.Node) (*G.Node, error) {
-	s := x.Shape().Clone()
-	bs, c, np := s[0], s[1], s[2]*s[3]
-	h, err := G.Reshape(x, tensor.Shape{bs, c, np})
-	if err != nil {
-		return nil, err
-	}
-	if h, err = G.Transpose(h, 2, 0, 1); err != nil { // (P, B, C)
-		return nil, err
-	}
-	if h, err = G.BatchedMatMul(h, w); err != nil {
-		return nil, err
-	}
-	if h, err = G.BroadcastAdd(h, b, nil, []byte{1}); err != nil {
-		return nil, err
-	}
-	if h, err = G.Rectify(h); err != nil {
-		return nil, err
-	}
-	if h, err = G.Transpose(h, 1, 2, 0); err != nil { // (B, C, P)
-		return nil, err
-	}
-	return G.Reshape(h, s)
+	return applyLocalOp(h, n.lW, n.lB)
 }
 
 // trunk returns the four stage outputs (B, C, H, W) for input x (B, 1, S, S).
