@@ -85,14 +85,8 @@ func flatten(x *G.Node) (*G.Node, error) {
 	return G.Reshape(x, tensor.Shape{s[0], s[1] * s[2] * s[3]})
 }
 
-// linear is x·W + b.
-func linear(x, w, b *G.Node) (*G.Node, error) {
-	y, err := G.Mul(x, w)
-	if err != nil {
-		return nil, err
-	}
-	return G.BroadcastAdd(y, b, nil, []byte{0})
-}
+// linear is x·W + b, one op (linearOp).
+func linear(x, w, b *G.Node) (*G.Node, error) { return applyLinearOp(x, w, b) }
 
 // xent is the mean over the batch of −Σ y·log softmax(logits); rows of y
 // that are all zero contribute nothing.
