@@ -36,45 +36,69 @@ func randTensor(r *rand.Rand, shape ...int) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
 }
 
-// stageRun builds one stage (fused or reference) on fixed x, w, b with a
-// loss Σ y ⊙ m for a fixed random m, and returns y and the gradients of
-// the loss with respect to x, w and b.
-func stageRun(t *testing.T, fused bool, xT, wT, bT, mT *tensor.Dense, k int) (y, dx, dw, db []float32) {
+// evalWithGrads binds the tensors in as nodes of a new graph, applies f
+// and returns f's output and the gradients of Σ output ⊙ m with respect to
+// each input.
+func evalWithGrads(t *testing.T, f func(in ...*G.Node) (*G.Node, error), m *tensor.Dense, in ...*tensor.Dense) (y []float32, grads [][]float32) {
 	t.Helper()
 	g := G.NewGraph()
-	x := G.NodeFromAny(g, xT.Clone().(*tensor.Dense), G.WithName("x"))
-	w := G.NodeFromAny(g, wT.Clone().(*tensor.Dense), G.WithName("w"))
-	b := G.NodeFromAny(g, bT.Clone().(*tensor.Dense), G.WithName("b"))
-	var out *G.Node
-	var err error
-	if fused {
-		out, err = applyStageOp(x, w, b, "T", k, true)
-	} else {
-		out, err = referenceStage(x, w, b, k)
+	var nodes G.Nodes
+	for i, x := range in {
+		nodes = append(nodes, G.NodeFromAny(g, x.Clone().(*tensor.Dense), G.WithName(fmt.Sprintf("in%d", i))))
 	}
+	out, err := f(nodes...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := G.NodeFromAny(g, mT, G.WithName("m"))
-	loss := G.Must(G.Sum(G.Must(G.HadamardProd(out, m))))
-	if _, err := G.Grad(loss, x, w, b); err != nil {
+	loss := G.Must(G.Sum(G.Must(G.HadamardProd(out, G.NodeFromAny(g, m, G.WithName("m"))))))
+	if _, err := G.Grad(loss, nodes...); err != nil {
 		t.Fatal(err)
 	}
 	var yv G.Value
 	G.Read(out, &yv)
-	vm := G.NewTapeMachine(g, G.BindDualValues(x, w, b))
+	vm := G.NewTapeMachine(g, G.BindDualValues(nodes...))
 	defer vm.Close()
 	if err := vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
-	grad := func(n *G.Node) []float32 {
+	for _, n := range nodes {
 		gv, err := n.Grad()
 		if err != nil {
 			t.Fatal(err)
 		}
-		return append([]float32(nil), gv.Data().([]float32)...)
+		grads = append(grads, append([]float32(nil), gv.Data().([]float32)...))
 	}
-	return append([]float32(nil), yv.Data().([]float32)...), grad(x), grad(w), grad(b)
+	return append([]float32(nil), yv.Data().([]float32)...), grads
+}
+
+// checkAgainstReference requires the outputs to be equal and every
+// gradient to agree to |Δ| ≤ 1e-4 · (1 + |g|).
+func checkAgainstReference(t *testing.T, y1, y0 []float32, g1, g0 [][]float32) {
+	t.Helper()
+	for i := range y0 {
+		if y1[i] != y0[i] {
+			t.Fatalf("output %d: fused %g, reference %g", i, y1[i], y0[i])
+		}
+	}
+	for k := range g0 {
+		for i := range g0[k] {
+			if d := math.Abs(float64(g1[k][i] - g0[k][i])); d > 1e-4*(1+math.Abs(float64(g0[k][i]))) {
+				t.Fatalf("gradient of input %d, element %d: fused %g, reference %g", k, i, g1[k][i], g0[k][i])
+			}
+		}
+	}
+}
+
+// stageRun evaluates one stage (fused or reference) with its gradients.
+func stageRun(t *testing.T, fused bool, xT, wT, bT, mT *tensor.Dense, k int) (y, dx, dw, db []float32) {
+	t.Helper()
+	y, g := evalWithGrads(t, func(in ...*G.Node) (*G.Node, error) {
+		if fused {
+			return applyStageOp(in[0], in[1], in[2], "T", k, true)
+		}
+		return referenceStage(in[0], in[1], in[2], k)
+	}, mT, xT, wT, bT)
+	return y, g[0], g[1], g[2]
 }
 
 var stageShapes = []struct{ b, cin, h, w, cout, k int }{
@@ -97,21 +121,7 @@ func TestStageOpMatchesReference(t *testing.T) {
 			mT := randTensor(r, s.b, s.cout, s.h/2, s.w/2)
 			y1, dx1, dw1, db1 := stageRun(t, true, xT, wT, bT, mT, s.k)
 			y0, dx0, dw0, db0 := stageRun(t, false, xT, wT, bT, mT, s.k)
-			for i := range y0 {
-				if y1[i] != y0[i] {
-					t.Fatalf("output %d: fused %g, reference %g", i, y1[i], y0[i])
-				}
-			}
-			for _, c := range []struct {
-				name string
-				a, b []float32
-			}{{"dx", dx1, dx0}, {"dw", dw1, dw0}, {"db", db1, db0}} {
-				for i := range c.b {
-					if d := math.Abs(float64(c.a[i] - c.b[i])); d > 1e-4*(1+math.Abs(float64(c.b[i]))) {
-						t.Fatalf("%s[%d]: fused %g, reference %g", c.name, i, c.a[i], c.b[i])
-					}
-				}
-			}
+			checkAgainstReference(t, y1, y0, [][]float32{dx1, dw1, db1}, [][]float32{dx0, dw0, db0})
 		})
 	}
 }
