@@ -9,6 +9,12 @@
 // sit on IT for training. Every unit has a position in mm on its
 // area's hemisphere sheet (package topography).
 //
+// Each stage, the unshared layer and each head is one custom gorgonia op
+// (stageop.go, localop.go, linearop.go) with its own backward pass, built on
+// package gemm's SIMD matrix product; their forward passes equal gorgonia's
+// own ops exactly, so the graph, training, Run and RunFrom are those of a
+// plain gorgonia network, only faster.
+//
 // The package also trains the network (with the TDANN spatial loss), reads
 // and writes versioned weight files, loads image folders, and embeds the
 // default trained model.
