@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 
 	"github.com/microstim/microstim/sim"
@@ -135,8 +134,6 @@ func validateTrials(t TaskConfig) error {
 	return checkRange("task.bootstrap_reps", float64(t.BootstrapReps), 0, 100000, "")
 }
 
-var simParam = regexp.MustCompile(`^([A-Za-z_]+) = (\S+): (.*)$`)
-
 // validatePerturbation builds the sim model, mapping its parameter errors to
 // config keys.
 func (c *Config) validatePerturbation() error {
@@ -153,8 +150,9 @@ func (c *Config) validatePerturbation() error {
 		}
 	}
 	if _, err := c.BuildPerturbation(); err != nil {
-		if m := simParam.FindStringSubmatch(err.Error()); m != nil {
-			return field("perturbation."+m[1], m[2], m[3])
+		var pe *sim.ParamError
+		if errors.As(err, &pe) {
+			return field("perturbation."+pe.Param, pe.Value, pe.Allowed)
 		}
 		return field("perturbation", p.Kind, err.Error())
 	}

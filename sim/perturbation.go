@@ -57,9 +57,24 @@ type Perturbation interface {
 	Effect(l *topography.Layout, sites []Site, ref []float64) (Effect, error)
 }
 
+// ParamError is a model parameter outside its allowed range or set;
+// callers map Param to their own names (a config key) with errors.As.
+type ParamError struct {
+	Param   string // the parameter, e.g. "current_uA"
+	Value   string // its value as written, e.g. "-5" or "\"fast\""
+	Allowed string // what is allowed, e.g. "allowed range [0, 5000] µA"
+}
+
+func (e *ParamError) Error() string { return fmt.Sprintf("%s = %s: %s", e.Param, e.Value, e.Allowed) }
+
+// paramError reports a numeric parameter v outside what is allowed.
+func paramError(param string, v float64, allowed string) error {
+	return &ParamError{Param: param, Value: fmt.Sprintf("%g", v), Allowed: allowed}
+}
+
 // rangeError reports a parameter outside its allowed range.
 func rangeError(param string, v float64, allowed string) error {
-	return fmt.Errorf("%s = %g: allowed range %s", param, v, allowed)
+	return paramError(param, v, "allowed range "+allowed)
 }
 
 func inRange(param string, v, lo, hi float64, allowed string) error {
@@ -151,7 +166,7 @@ func (m Microstim) Validate() error {
 	switch m.Mode {
 	case Multiplicative, Additive:
 	default:
-		return fmt.Errorf("gain_mode = %q: want %q or %q", m.Mode, Multiplicative, Additive)
+		return &ParamError{Param: "gain_mode", Value: fmt.Sprintf("%q", m.Mode), Allowed: fmt.Sprintf("want %q or %q", Multiplicative, Additive)}
 	}
 	if m.Cap != 0 && (math.IsNaN(m.Cap) || m.Cap < 1) {
 		return rangeError("gain_cap", m.Cap, "0 (no cap) or ≥ 1")
@@ -263,7 +278,7 @@ func (o Optogenetic) Validate() error {
 	switch o.Mode {
 	case Suppression, Activation:
 	default:
-		return fmt.Errorf("opto_mode = %q: want %q or %q", o.Mode, Suppression, Activation)
+		return &ParamError{Param: "opto_mode", Value: fmt.Sprintf("%q", o.Mode), Allowed: fmt.Sprintf("want %q or %q", Suppression, Activation)}
 	}
 	if err := inRange("activation_gain", o.ActivationGain, 0, 100, "[0, 100]"); err != nil {
 		return err

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/csv"
+	"errors"
 	"math"
 	"os"
 	"strconv"
@@ -248,5 +249,28 @@ func TestPerturbationErrors(t *testing.T) {
 	m := Muscimol{Volume_uL: 1}
 	if _, err := m.Effect(l, []Site{{Hemi: topography.Left, X_mm: 12, Y_mm: 5}}, nil); err == nil || !strings.Contains(err.Error(), "x_mm") {
 		t.Errorf("site off the sheet: %v", err)
+	}
+}
+
+// Invalid parameters come back as *ParamError, so callers map them to their
+// own keys with errors.As rather than by reading the message.
+func TestParamErrorsAreTyped(t *testing.T) {
+	law, _ := NewSpreadLaw("exp_kumaravelu2022", 0)
+	for _, tc := range []struct {
+		name  string
+		p     Perturbation
+		param string
+		value string
+	}{
+		{"current below the law", Microstim{Law: law, Current_uA: 3, Mode: Multiplicative}, "current_uA", "3"},
+		{"gain mode", Microstim{Law: law, Current_uA: 50, Mode: "sideways"}, "gain_mode", `"sideways"`},
+		{"light power", Optogenetic{Power_mW: 500, Expression: 1, Mode: Suppression}, "power_mW", "500"},
+		{"volume", Muscimol{Volume_uL: 9}, "volume_uL", "9"},
+		{"lesion", Lesion{Radius_mm: -1}, "radius_mm", "-1"},
+	} {
+		var pe *ParamError
+		if err := tc.p.Validate(); !errors.As(err, &pe) || pe.Param != tc.param || pe.Value != tc.value || pe.Allowed == "" {
+			t.Errorf("%s: %v (%+v), want a *ParamError for %s = %s", tc.name, err, pe, tc.param, tc.value)
+		}
 	}
 }

@@ -47,10 +47,10 @@ func CheckSafety(currents_uA []float64, pulseWidth_us, area_um2 float64, lim Saf
 		return Safety{}, fmt.Errorf("safety: no contacts")
 	}
 	if !(area_um2 > 0) {
-		return Safety{}, fmt.Errorf("contact_area_um2 = %g: want > 0 µm²", area_um2)
+		return Safety{}, paramError("contact_area_um2", area_um2, "want > 0 µm²")
 	}
 	if pulseWidth_us < 0 {
-		return Safety{}, fmt.Errorf("pulse_width_us = %g: want ≥ 0 µs", pulseWidth_us)
+		return Safety{}, paramError("pulse_width_us", pulseWidth_us, "want ≥ 0 µs")
 	}
 	k := lim.ShannonK
 	if k == 0 {

@@ -47,7 +47,7 @@ func (l ExpKumaravelu2022) Profile(current_uA, d_mm float64) float64 {
 // Validate requires I > 5.26 µA, where λ is positive.
 func (ExpKumaravelu2022) Validate(current_uA float64) error {
 	if !(current_uA > KumaraveluOffset_uA) || math.IsInf(current_uA, 0) {
-		return fmt.Errorf("current_uA = %g: the exp_kumaravelu2022 law needs current_uA > %g (λ = 0.00505·(I − 5.26) mm)", current_uA, KumaraveluOffset_uA)
+		return paramError("current_uA", current_uA, fmt.Sprintf("the exp_kumaravelu2022 law needs current_uA > %g (λ = 0.00505·(I − 5.26) mm)", KumaraveluOffset_uA))
 	}
 	return nil
 }
@@ -89,10 +89,10 @@ func (l SqrtTehovnik) Profile(current_uA, d_mm float64) float64 {
 // Validate requires I ≥ 0 and K > 0.
 func (l SqrtTehovnik) Validate(current_uA float64) error {
 	if !(current_uA >= 0) || math.IsInf(current_uA, 0) {
-		return fmt.Errorf("current_uA = %g: want ≥ 0", current_uA)
+		return paramError("current_uA", current_uA, "want ≥ 0")
 	}
 	if !(l.k() > 0) {
-		return fmt.Errorf("k_uA_per_mm2 = %g: want > 0 (published values span about 300–27,000)", l.K_uA_per_mm2)
+		return paramError("k_uA_per_mm2", l.K_uA_per_mm2, "want > 0 (published values span about 300–27,000)")
 	}
 	return nil
 }
@@ -123,7 +123,7 @@ func (l Gaussian) Profile(_, d_mm float64) float64 {
 // Validate requires σ > 0.
 func (l Gaussian) Validate(float64) error {
 	if !(l.sigma() > 0) || math.IsInf(l.sigma(), 0) {
-		return fmt.Errorf("sigma_mm = %g: want > 0", l.Sigma_mm)
+		return paramError("sigma_mm", l.Sigma_mm, "want > 0")
 	}
 	return nil
 }
@@ -147,7 +147,7 @@ func (l Disk) Profile(_, d_mm float64) float64 {
 // Validate requires a radius ≥ 0.
 func (l Disk) Validate(float64) error {
 	if !(l.Radius_mm >= 0) || math.IsInf(l.Radius_mm, 0) {
-		return fmt.Errorf("radius_mm = %g: want ≥ 0", l.Radius_mm)
+		return paramError("radius_mm", l.Radius_mm, "want ≥ 0")
 	}
 	return nil
 }
