@@ -61,7 +61,8 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown protocol", "protocol = \"afraz2099\"\n", []string{"f.toml:1", "protocol", "afraz2099", "afraz2006"}},
 		{"syntax", "protocol = \"afraz2006\"\n[task\n", []string{"f.toml:", "table name"}},
 		{"explicit without sites", "protocol = \"afraz2006\"\n[sites]\nrule = \"explicit\"\n", []string{"sites.site", "at least one"}},
-		{"site off sheet", "protocol = \"afraz2006\"\n[sites]\nrule = \"explicit\"\n[[sites.site]]\nhemisphere = \"L\"\nx_mm = 12\ny_mm = 1\n", []string{"sites.site[1].x_mm", "12", "[0, 10]"}},
+		{"site off sheet", "protocol = \"afraz2006\"\n[sites]\nrule = \"explicit\"\n[[sites.site]]\nhemisphere = \"L\"\nx_mm = 12\ny_mm = 1\n", []string{"sites.site[1].x_mm", "12", "[0, 10] mm (IT sheet)"}},
+		{"site off the V1 sheet", "protocol = \"afraz2006\"\n[perturbation]\nstage = \"V1\"\n[sites]\nrule = \"explicit\"\n[[sites.site]]\nhemisphere = \"L\"\nx_mm = 35\ny_mm = 1\n", []string{"f.toml:8", "sites.site[1].x_mm", "35", "[0, 34] mm (V1 sheet)"}},
 	} {
 		_, err := ParseConfig("f.toml", []byte(tc.doc))
 		if err == nil {
@@ -77,6 +78,15 @@ func TestConfigErrors(t *testing.T) {
 				t.Errorf("%s: error %q lacks %q", tc.name, err, w)
 			}
 		}
+	}
+}
+
+// Explicit sites are checked against the perturbed stage's sheet: a V1
+// site at 20 mm is valid on V1's 34 mm sheet.
+func TestExplicitSitesUseTheStageSheet(t *testing.T) {
+	doc := "protocol = \"afraz2006\"\n[perturbation]\nstage = \"V1\"\n[sites]\nrule = \"explicit\"\n[[sites.site]]\nhemisphere = \"L\"\nx_mm = 20\ny_mm = 30\n"
+	if _, err := ParseConfig("f.toml", []byte(doc)); err != nil {
+		t.Errorf("V1 site at (20, 30) mm: %v", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/microstim/microstim/sim"
+	"github.com/microstim/microstim/topography"
 	"github.com/microstim/microstim/vision"
 )
 
@@ -210,10 +211,12 @@ func (c *Config) validateSites() error {
 			if err := oneOf(key+".hemisphere", e.Hemisphere, "L", "R"); err != nil {
 				return err
 			}
-			if err := checkRange(key+".x_mm", e.X_mm, 0, 10, " mm (IT sheet)"); err != nil {
+			sheet := topography.Sheets[c.Perturbation.Stage] // the perturbed stage's sheet
+			unit := fmt.Sprintf(" mm (%s sheet)", sheet.Area)
+			if err := checkRange(key+".x_mm", e.X_mm, 0, sheet.Width_mm, unit); err != nil {
 				return err
 			}
-			if err := checkRange(key+".y_mm", e.Y_mm, 0, 10, " mm (IT sheet)"); err != nil {
+			if err := checkRange(key+".y_mm", e.Y_mm, 0, sheet.Height_mm, unit); err != nil {
 				return err
 			}
 		}
