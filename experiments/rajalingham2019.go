@@ -137,6 +137,7 @@ type Rajalingham2019Result struct {
 	UnitDPrime []float64
 	Model      *vision.Model
 	Seed       uint64
+	Kind       string // the perturbation's kind, for messages
 	Notes      []string
 }
 
@@ -153,7 +154,7 @@ func RunRajalingham2019(c *Config, m *vision.Model, pool []vision.Stimulus, prog
 	if progress == nil {
 		progress = func(int, int, string) {}
 	}
-	res := &Rajalingham2019Result{Categories: c.Task.Categories, Model: m, Seed: c.Seed}
+	res := &Rajalingham2019Result{Categories: c.Task.Categories, Model: m, Seed: c.Seed, Kind: c.Perturbation.Kind}
 	byCat := make([][]vision.Stimulus, len(c.Task.Categories))
 	for _, s := range pool {
 		if k := slices.Index(c.Task.Categories, s.Category); k >= 0 && (s.Role == "caltech_heldout" || s.Dataset == "folder") {
@@ -475,7 +476,7 @@ func FitExpDecay(x, y []float64) (a, lambda float64) {
 // Print writes the terminal summary.
 func (r *Rajalingham2019Result) Print(w io.Writer) {
 	s := r.Summary()
-	fmt.Fprintf(w, "Rajalingham & DiCarlo 2019 — %d tasks over %d categories, control d′ %.2f, %d muscimol sites\n", s.Tasks, len(s.Categories), s.ControlDPrime, s.Sites)
+	fmt.Fprintf(w, "Rajalingham & DiCarlo 2019 — %d tasks over %d categories, control d′ %.2f, %d %s sites\n", s.Tasks, len(s.Categories), s.ControlDPrime, s.Sites, r.Kind)
 	fmt.Fprintf(w, "  Δd′ global %+.3f ± %.3f, contra %+.3f ± %.3f, ipsi %+.3f ± %.3f (monkeys %+.2f, %+.2f, %+.2f)\n",
 		s.DeltaGlobal[0], s.DeltaGlobal[1], s.DeltaContra[0], s.DeltaContra[1], s.DeltaIpsi[0], s.DeltaIpsi[1], r.Monkey.Global[0], r.Monkey.Contra[0], r.Monkey.Ipsi[0])
 	fmt.Fprintf(w, "  similarity vs distance: r = %.3f (p = %s), fit %.2f·exp(−d/%.1f mm) (monkeys 0.92·exp(−d/5.7 mm))\n",
