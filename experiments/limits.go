@@ -3,6 +3,7 @@ package experiments
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/microstim/microstim/topography"
@@ -21,64 +22,85 @@ const (
 	MaxMemory_GB    = 16     // estimated peak memory of one run
 )
 
-// Workload is a run's estimated size. The memory is dominated by the
-// perturbed IT responses held per site (two perturbation variants for the
-// Afraz 2006 gain-cap sensitivity); the time adds the network's forward
-// passes, the simulated choices and the psychometric fits. The costs are
-// measured on 2 cores of the development machine (see Costs); estimates are
-// good to about a factor of two.
+// Workload is a run's estimated size. Time adds the network's forward
+// passes, the logistic readout fits, the readouts of perturbed responses,
+// the simulated choices and the psychometric fits; memory adds to a base
+// (model, stimulus pool, forward graph) what the run keeps per site — for
+// Afraz 2006 the readout probabilities of every site, image and decoder —
+// and one perturbed response set per core. The costs (Costs) were measured
+// on 2 cores; estimates are good to about a factor of two (checked for the
+// shipped Afraz 2006 config by TestWorkloadOfShippedConfig).
 type Workload struct {
-	Sites          int     // perturbed sites (per sweep point: sites × replicates)
-	ImagesPerSite  int     // images whose perturbed IT responses are held per site
-	ITUnits        int     // units of the perturbed stage's model
-	Trials         float64 // simulated choices
-	Fits           float64 // psychometric fits, bootstraps included
-	ForwardImages  int     // images run through the network
-	Memory_GB      float64 // estimated peak resident memory
-	Time_s         float64 // estimated time on 2 cores
-	SweepPoints    int     // 1 unless the config sweeps
-	MemoryIsPerRun bool    // hardware sweeps hold one point per core at a time
+	Sites         int     // perturbed sites (per sweep point: per replicate)
+	ImagesPerSite int     // test images whose perturbed responses are read out per site
+	ITUnits       int     // units of the model's IT
+	ForwardImages int     // images run through the network
+	ReadoutFits   int     // logistic readouts fitted
+	Readouts      float64 // readouts of a perturbed response (site × image × decoder)
+	Trials        float64 // simulated choices
+	Fits          float64 // psychometric fits, bootstraps included
+	Memory_GB     float64 // estimated peak resident memory
+	Setup_s       float64 // the network's passes and the readout fits, once per run
+	Point_s       float64 // the perturbed readouts, choices and fits of one sweep point
+	Time_s        float64 // estimated time on 2 cores: Setup_s + SweepPoints × Point_s
+	SweepPoints   int     // 1 unless the config sweeps
 }
 
-// Costs are the per-operation costs behind Workload, measured on 2 cores
-// (go test -bench on the development machine, 2026-11-29).
+// Costs are the per-operation costs behind Workload (wall time on 2 cores),
+// from a CPU profile of configs/afraz2006.toml on the default model
+// (2026-11-29: 14 s, 0.81 GB) and checked against the other shipped
+// benchmarks' run times (1.3–2 s each).
 var Costs = struct {
-	Forward_s, Trial_s, Fit_s, Base_GB float64
-}{Forward_s: 1.0 / 130, Trial_s: 20e-9, Fit_s: 3e-4, Base_GB: 0.5}
+	Forward_s     float64 // per image through the network
+	ReadoutFit_s  float64 // per logistic readout fit on 500 images of 4,096 IT units
+	ReadoutUnit_s float64 // per IT unit of one perturbed readout
+	Trial_s       float64 // per simulated choice
+	Fit_s         float64 // per psychometric fit
+	Base_GB       float64 // model, stimulus pool and forward graph
+}{Forward_s: 1.0 / 350, ReadoutFit_s: 1.3, ReadoutUnit_s: 1.4e-9, Trial_s: 20e-9, Fit_s: 5e-6, Base_GB: 0.8}
 
 // Workload estimates the run of c on a model with itUnits IT units.
 func (c *Config) Workload(itUnits int) Workload {
-	w := Workload{ITUnits: itUnits, SweepPoints: 1, Sites: c.siteCount()}
+	w := Workload{ITUnits: itUnits, SweepPoints: 1, Sites: c.siteCount(), ReadoutFits: 1}
 	t := c.Task
-	variants := 1.0
+	decoders, kept := 1.0, 0.0 // readouts per perturbed response; bytes kept per site and image
+	fitImages := 500.0         // images the readout is fitted on (about)
 	switch c.Protocol {
 	case "afraz2006", "hardware":
 		w.ImagesPerSite = 2 * t.TestImages * len(t.SignalLevels_pct)
-		w.Fits = float64(w.Sites) * (2 + 2*float64(t.BootstrapReps) + 20) // + 10 sensitivity rows × 2 fits
-		variants = 2
+		w.Fits = float64(w.Sites) * (2 + 2*float64(t.BootstrapReps))
+		if c.Protocol == "afraz2006" { // the sensitivity analysis: 5 decoders × 2 gain caps
+			w.ReadoutFits, decoders = len(sensitivityC), 2*float64(len(sensitivityC))
+			if !slices.Contains(sensitivityC, t.DecoderC) {
+				w.ReadoutFits++
+			}
+			w.Fits += float64(w.Sites) * 2 * decoders
+			kept = 2 * 8 * decoders // two class probabilities per readout
+		}
 	case "afraz2015":
-		w.ImagesPerSite = 2 * 2 * t.TestImages // faces × gender, both hemifields
+		w.ImagesPerSite, fitImages = 2*2*t.TestImages, 100 // faces × gender, both hemifields
 	case "rajalingham2019":
-		w.ImagesPerSite = 2 * len(t.Categories) * t.TestImages
+		w.ImagesPerSite, fitImages = 2*len(t.Categories)*t.TestImages, 15*float64(len(t.Categories))
 	case "moeller2017":
-		w.ImagesPerSite = 200 // the face photos of the pool
+		w.ImagesPerSite, w.ReadoutFits, fitImages = 200, 0, 0 // the face photos of the pool; no readout
 	}
-	w.ForwardImages = 1000 + w.ImagesPerSite // selectivity and decoder sets, then the test images
+	// The face-selectivity set (452 images), the readout's images, the test images.
+	w.ForwardImages = 452 + int(fitImages) + w.ImagesPerSite
+	w.Readouts = float64(w.Sites) * float64(w.ImagesPerSite) * decoders
 	w.Trials = 2 * float64(w.Sites) * float64(w.ImagesPerSite) * float64(max(t.TrialsPerImage, 1))
 	if c.Protocol == "moeller2017" {
 		w.Trials = 4 * float64(w.Sites) * float64(t.TrialsPerCond)
 	}
-	held := float64(w.Sites) * float64(w.ImagesPerSite) * float64(itUnits) * 4 * variants
 	if c.Protocol == "hardware" {
 		reps := float64(c.Placement.NPlacements * c.Placement.NSeeds)
-		w.Trials *= reps
-		w.Fits = reps * float64(w.Sites) * 2
-		w.MemoryIsPerRun = true
-		held = 2 * float64(w.ImagesPerSite) * float64(itUnits) * 4 // one replicate per core
+		w.Trials, w.Readouts = w.Trials*reps, w.Readouts*reps
+		w.Fits = reps * 2
 	}
-	w.Memory_GB = Costs.Base_GB + held/1e9
-	w.Time_s = float64(w.ForwardImages)*Costs.Forward_s + w.Trials*Costs.Trial_s + w.Fits*Costs.Fit_s +
-		float64(w.Sites)*float64(w.ImagesPerSite)*float64(itUnits)*1e-9 // perturbing the held responses
+	perCore := float64(w.ImagesPerSite) * float64(itUnits) * 4 // one perturbed response set
+	w.Memory_GB = Costs.Base_GB + (float64(w.Sites)*float64(w.ImagesPerSite)*kept+2*perCore)/1e9
+	w.Setup_s = float64(w.ForwardImages)*Costs.Forward_s + float64(w.ReadoutFits)*Costs.ReadoutFit_s*float64(itUnits)/4096*fitImages/500
+	w.Point_s = w.Readouts*float64(itUnits)*Costs.ReadoutUnit_s + w.Trials*Costs.Trial_s + w.Fits*Costs.Fit_s
+	w.Time_s = w.Setup_s + w.Point_s
 	return w
 }
 
@@ -108,21 +130,22 @@ func (c *Config) siteCount() int {
 		if c.Protocol == "moeller2017" {
 			return 2 * hemis // the patch centre and a control site outside
 		}
-		if c.Protocol == "hardware" && c.Device != nil {
-			return max(1, c.Device.NElectrodes, len(c.Device.Contacts))
+		if c.Protocol == "hardware" {
+			return 1 // one placement of the device at a time: its contacts act together
 		}
 		return hemis
 	}
 	return 0
 }
 
-// String describes the estimate, e.g. "about 1.5 GB and 40 s on 2 cores".
+// String describes the estimate, e.g. "about 0.8 GB and 14 s on 2 cores"
+// (for a sweep, the time of all its points).
 func (w Workload) String() string {
-	per := ""
+	pts := ""
 	if w.SweepPoints > 1 {
-		per = fmt.Sprintf(" per sweep point, %d points", w.SweepPoints)
+		pts = fmt.Sprintf(" (%d sweep points)", w.SweepPoints)
 	}
-	return fmt.Sprintf("about %.1f GB and %s on 2 cores%s", w.Memory_GB, duration(w.Time_s*float64(w.SweepPoints)), per)
+	return fmt.Sprintf("about %.1f GB and %s on 2 cores%s", w.Memory_GB, duration(w.Time_s), pts)
 }
 
 func duration(s float64) string {
@@ -189,5 +212,6 @@ func (c *Config) Estimate() Workload {
 			w.SweepPoints *= len(a.Values)
 		}
 	}
+	w.Time_s = w.Setup_s + float64(w.SweepPoints)*w.Point_s
 	return w
 }

@@ -43,6 +43,14 @@ func writeTinyModel(t *testing.T, dir, name string, seed uint64) string {
 	return path
 }
 
+// tinyDir makes a test folder holding tiny.mstw, the model the tiny
+// configs below name.
+func tinyDir(t *testing.T) string {
+	t.Helper()
+	dir := tinyDir(t)
+	return dir
+}
+
 // tinyAfraz is a two-site Afraz 2006 run on tiny.mstw (relative to the
 // config's folder).
 func tinyAfraz(seed int) string {
@@ -196,8 +204,7 @@ func TestRunRerunKilledAtEveryStep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs experiments")
 	}
-	dir := t.TempDir()
-	writeTinyModel(t, dir, "tiny.mstw", 3)
+	dir := tinyDir(t)
 	cfg := filepath.Join(dir, "exp.toml")
 	refA, out := filepath.Join(dir, "refA"), filepath.Join(dir, "out")
 	os.WriteFile(cfg, []byte(tinyAfraz(2)), 0o644)
@@ -258,8 +265,7 @@ func TestSweepEditedConfigRefused(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs sweeps")
 	}
-	dir := t.TempDir()
-	writeTinyModel(t, dir, "tiny.mstw", 3)
+	dir := tinyDir(t)
 	cfg, out := filepath.Join(dir, "tiny.toml"), filepath.Join(dir, "X")
 	os.WriteFile(cfg, []byte(tinySweep("50")), 0o644)
 	if err := runSweep([]string{cfg, "--out", out, "--quiet"}); err != nil {
@@ -311,8 +317,7 @@ func TestSweepStubPointRecomputed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs sweeps")
 	}
-	dir := t.TempDir()
-	writeTinyModel(t, dir, "tiny.mstw", 3)
+	dir := tinyDir(t)
 	cfg, out, ref := filepath.Join(dir, "tiny.toml"), filepath.Join(dir, "X"), filepath.Join(dir, "ref")
 	os.WriteFile(cfg, []byte(tinySweep("50")), 0o644)
 	if err := runSweep([]string{cfg, "--out", ref, "--quiet"}); err != nil {
@@ -367,8 +372,7 @@ func TestSweepKilledAtEveryStep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs sweeps")
 	}
-	dir := t.TempDir()
-	writeTinyModel(t, dir, "tiny.mstw", 3)
+	dir := tinyDir(t)
 	cfg, out, ref := filepath.Join(dir, "tiny.toml"), filepath.Join(dir, "X"), filepath.Join(dir, "ref")
 	os.WriteFile(cfg, []byte(tinySweep("50")), 0o644)
 	if err := runSweep([]string{cfg, "--out", ref, "--quiet"}); err != nil {
@@ -399,8 +403,7 @@ func TestMergeKilledAtEveryStep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs sweeps")
 	}
-	dir := t.TempDir()
-	writeTinyModel(t, dir, "tiny.mstw", 3)
+	dir := tinyDir(t)
 	cfg, out := filepath.Join(dir, "tiny.toml"), filepath.Join(dir, "merged")
 	shards := func(current, name string) []string {
 		os.WriteFile(cfg, []byte(tinySweep(current)), 0o644)
@@ -473,8 +476,7 @@ func TestModelMapAtomic(t *testing.T) {
 // is refused before any work, with an error naming the folder (not a
 // temporary file), and failing commands leave no folder behind.
 func TestUnwritableOutFoundFirst(t *testing.T) {
-	dir := t.TempDir()
-	writeTinyModel(t, dir, "tiny.mstw", 3)
+	dir := tinyDir(t)
 	cfg, sweepCfg := filepath.Join(dir, "exp.toml"), filepath.Join(dir, "tiny.toml")
 	os.WriteFile(cfg, []byte(tinyAfraz(1)), 0o644)
 	os.WriteFile(sweepCfg, []byte(tinySweep("50")), 0o644)
