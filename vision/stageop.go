@@ -43,7 +43,8 @@ type stageState struct {
 	col, pre           []float32
 	arg                []int32 // per output element: the pre index of its window's max, −1 when ReLU zeroes it
 	dpre               []float32
-	run, gradRun       int // forward runs, and the run whose dpre is computed
+	run, gradRun       int  // forward runs, and the run whose dpre is computed
+	keep               bool // a backward pass exists: keep col between passes
 }
 
 // applyStageOp adds the fused stage to the graph; inputGrad says whether
@@ -119,8 +120,15 @@ func (op *stageOp) forward(x, w, bias, out []float32) {
 	st := op.st
 	k, n := op.k, st.b*st.h*st.w
 	rows := st.cin * k * k
-	st.col = grow(st.col, rows*n)
-	st.pre = grow(st.pre, st.cout*n)
+	if st.keep { // the backward pass needs col
+		st.col, st.pre = grow(st.col, rows*n), grow(st.pre, st.cout*n)
+	} else { // forward only: borrow the large buffers for this pass
+		col, pre := getScratch(rows*n), getScratch(st.cout*n)
+		defer putScratch(col)
+		defer putScratch(pre)
+		st.col, st.pre = *col, *pre
+		defer func() { st.col, st.pre = nil, nil }()
+	}
 	st.arg = growInt32(st.arg, len(out))
 	im2col(st, k, x)
 	gemm.Sgemm(blas.NoTrans, blas.NoTrans, st.cout, n, rows, 1, w, rows, st.col, n, 0, st.pre, n)
@@ -200,6 +208,7 @@ func (op *stageOp) DiffWRT(int) []bool { return []bool{op.inputGrad, true, true}
 
 // SymDiff returns the gradient nodes for x (nil without inputGrad), w and b.
 func (op *stageOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	op.st.keep = true
 	ret := G.Nodes{nil}
 	for wrt := 0; wrt < 3; wrt++ {
 		if wrt == 0 && !op.inputGrad {
