@@ -47,7 +47,8 @@ func writeTinyModel(t *testing.T, dir, name string, seed uint64) string {
 // configs below name.
 func tinyDir(t *testing.T) string {
 	t.Helper()
-	dir := tinyDir(t)
+	dir := t.TempDir()
+	writeTinyModel(t, dir, "tiny.mstw", 3)
 	return dir
 }
 
