@@ -47,28 +47,7 @@ const Background = 0.5
 // Afraz et al. 2015 and the lateralised objects of Rajalingham & DiCarlo
 // 2019, scaled into one half of the model's 64×64 input.
 func PlaceInHemifield(img *vision.Gray, side Side, scale float64) *vision.Gray {
-	out := &vision.Gray{W: img.W, H: img.H, Pix: make([]float32, img.W*img.H)}
-	for i := range out.Pix {
-		out.Pix[i] = Background
-	}
-	s := int(math.Round(float64(img.W) * scale))
-	half := img.W / 2
-	if s > half {
-		s = half
-	}
-	if s < 1 {
-		return out
-	}
-	small := img.Resize(s, s)
-	x0 := (half - s) / 2
-	if side == RightField {
-		x0 += half
-	}
-	y0 := (img.H - s) / 2
-	for y := 0; y < s; y++ {
-		copy(out.Pix[(y0+y)*out.W+x0:(y0+y)*out.W+x0+s], small.Pix[y*s:(y+1)*s])
-	}
-	return out
+	return img.InHemifield(side == RightField, scale, Background)
 }
 
 // faceSelectivity measures IT face selectivity on the held-out

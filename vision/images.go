@@ -190,3 +190,28 @@ func Split(items []Item, def float64, fracs map[string]float64) (train, heldout 
 	sort.Slice(heldout, func(i, j int) bool { return heldout[i].Rel < heldout[j].Rel })
 	return train, heldout
 }
+
+// InHemifield returns a frame of g's size filled with bg, with g shrunk by
+// scale (side fraction, at most one half) and centred in the left (or, if
+// right, the right) half of the frame, vertically centred: how the
+// hemifield tasks show an image (Afraz et al. 2015; Rajalingham & DiCarlo
+// 2019), and how training shows a fraction of its images.
+func (g *Gray) InHemifield(right bool, scale float64, bg float32) *Gray {
+	out := &Gray{W: g.W, H: g.H, Pix: make([]float32, g.W*g.H)}
+	for i := range out.Pix {
+		out.Pix[i] = bg
+	}
+	s := min(int(math.Round(float64(g.W)*scale)), g.W/2)
+	if s < 1 {
+		return out
+	}
+	small := g.Resize(s, s)
+	x0, y0 := (g.W/2-s)/2, (g.H-s)/2
+	if right {
+		x0 += g.W / 2
+	}
+	for y := 0; y < s; y++ {
+		copy(out.Pix[(y0+y)*out.W+x0:(y0+y)*out.W+x0+s], small.Pix[y*s:(y+1)*s])
+	}
+	return out
+}

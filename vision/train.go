@@ -52,6 +52,25 @@ type TrainConfig struct {
 	// auxiliary face-detection loss of weight FaceWeight (none when empty).
 	FaceClasses []string `json:"face_classes,omitempty"`
 	FaceWeight  float64  `json:"face_weight,omitempty"`
+	// InputPx is the input side in pixels (0: 64, the v0.1 models).
+	InputPx int `json:"input_px,omitempty"`
+	// HemifieldFrac is the fraction of training images shown at half
+	// scale in one half of a grey frame, as the hemifield tasks show them.
+	HemifieldFrac float64 `json:"hemifield_frac,omitempty"`
+	// Views is the number of augmented views of each training image: each
+	// showing picks one of them, so a teacher's embeddings of all views can
+	// be computed once (0: a fresh random view every time).
+	Views int `json:"views,omitempty"`
+	// Distil, when set, adds a distillation loss towards a teacher.
+	Distil *DistilConfig `json:"distil,omitempty"`
+}
+
+// Input returns the input side in pixels.
+func (c TrainConfig) Input() int {
+	if c.InputPx == 0 {
+		return 64
+	}
+	return c.InputPx
 }
 
 // DefaultTrainConfig returns the default model's training configuration,
@@ -227,6 +246,7 @@ type EpochRecord struct {
 	Loss         float64 `json:"loss"`
 	TaskLoss     float64 `json:"task_loss"`
 	SpatialLoss  float64 `json:"spatial_loss_it"`
+	DistilLoss   float64 `json:"distil_loss,omitempty"`
 	TrainTop1    float64 `json:"train_top1"`
 	HeldoutTop1  float64 `json:"heldout_top1"`
 	Seconds      float64 `json:"seconds"`
@@ -235,6 +255,7 @@ type EpochRecord struct {
 
 // TrainRecord is saved beside the weights.
 type TrainRecord struct {
+	Recipe    string        `json:"recipe,omitempty"` // the named recipe the config came from
 	Config    TrainConfig   `json:"config"`
 	Classes   []string      `json:"classes"`
 	FilesHash string        `json:"files_sha256"`
@@ -253,8 +274,9 @@ type checkpoint struct {
 	T       int // Adam steps taken
 	Epoch   int // next epoch
 	Step    int // next step within the epoch
-	Sums    [5]float64
+	Sums    [6]float64
 	Record  TrainRecord
+	Distil  [][]float32 // distillation projection (training only)
 }
 
 // Trainer trains a model on a dataset with checkpoints.
@@ -269,11 +291,13 @@ type Trainer struct {
 	StopAfter time.Duration // stop (after a checkpoint) when exceeded; 0 for none
 
 	m, v       [][]float32
+	distil     []NamedTensor // training-only distillation projection
+	teacher    []float32     // unit-norm teacher embeddings by (sample, view)
 	t          int
 	stopAtStep int // stop (with a checkpoint) after this many steps; for tests
 	epoch      int
 	step       int
-	sums       [5]float64 // loss, task, sl, correct, count within the epoch
+	sums       [6]float64 // loss, task, sl, correct, count, distillation within the epoch
 }
 
 // BLAS names the matrix-product kernel or BLAS in use (set at init by
@@ -284,6 +308,7 @@ var BLAS = "gonum-native"
 // optimisation of every stage's channel offsets on sine-grating responses.
 func NewTrainer(cfg TrainConfig, ds *Dataset, dir string) (*Trainer, error) {
 	a := DefaultArch(ds.Classes)
+	a.Input = cfg.Input()
 	a.LocalIT = cfg.LocalIT
 	a.FaceHead = len(cfg.FaceClasses) > 0 && cfg.FaceWeight > 0
 	return newTrainer(cfg, a, ds, dir)
@@ -314,7 +339,10 @@ func newTrainer(cfg TrainConfig, a Arch, ds *Dataset, dir string) (*Trainer, err
 		}
 		tr.Record.SwapsKept = kept
 	}
-	for _, nt := range m.Params.Named() {
+	if cfg.Distil != nil {
+		tr.distil = newDistilParams(a, cfg)
+	}
+	for _, nt := range tr.trainables() {
 		n := len(Data(nt.T))
 		tr.m = append(tr.m, make([]float32, n))
 		tr.v = append(tr.v, make([]float32, n))
@@ -410,6 +438,9 @@ func channelCorr(resp [][]float32, l *topography.Layout) []float64 {
 // trainGraph is the training graph for one batch size.
 type trainGraph struct {
 	x, y, gy, fy *G.Node
+	ty           *G.Node   // unit-norm teacher embeddings, nil without distillation
+	distil       []*G.Node // w_distil, b_distil
+	dlV          G.Value   // distillation loss
 	n            *nodes
 	sl           [4][2]*slNode
 	cost, task   *G.Node
@@ -471,6 +502,9 @@ func (tr *Trainer) buildGraph() (*trainGraph, error) {
 		}
 		t.cost = G.Must(G.Add(t.cost, G.Must(G.HadamardProd(fx, G.NewConstant(float32(tr.Cfg.FaceWeight), G.WithName("face_w"))))))
 	}
+	if err := tr.addDistillation(g, t, flatIT); err != nil {
+		return nil, err
+	}
 	for s := 0; s < 4; s++ {
 		if tr.Cfg.Alpha[s] == 0 {
 			continue
@@ -502,10 +536,11 @@ func (tr *Trainer) buildGraph() (*trainGraph, error) {
 		}
 	}
 	G.Read(t.cost, &t.costV)
-	if _, err := G.Grad(t.cost, t.n.learnables()...); err != nil {
+	learn := append(t.n.learnables(), t.distil...)
+	if _, err := G.Grad(t.cost, learn...); err != nil {
 		return nil, fmt.Errorf("vision: gradient: %w", err)
 	}
-	t.vm = G.NewTapeMachine(g, G.BindDualValues(t.n.learnables()...))
+	t.vm = G.NewTapeMachine(g, G.BindDualValues(learn...))
 	return t, nil
 }
 
@@ -531,25 +566,24 @@ func (tr *Trainer) epochItems() []int {
 // batch fills the inputs of step (epoch e, step s) deterministically.
 func (tr *Trainer) batch(t *trainGraph, e, s int, perm []int) ([]int, error) {
 	a := tr.Model.Arch
-	bs, in, side := tr.Cfg.Batch, a.Input, tr.Cfg.TrainSide
+	bs, in := tr.Cfg.Batch, a.Input
 	r := rand.New(rand.NewPCG(tr.Cfg.Seed, uint64(e)<<32|uint64(s)))
 	x := make([]float32, bs*in*in)
 	y := make([]float32, bs*len(a.Classes))
 	gy := make([]float32, bs*2)
 	fy := make([]float32, bs*2)
 	labels := make([]int, bs)
+	views := make([]int, bs)
 	for b := 0; b < bs; b++ {
-		smp := tr.Data.Train[perm[s*bs+b]]
-		ox, oy := r.IntN(side-in+1), r.IntN(side-in+1)
-		flip := r.IntN(2) == 1
-		for yy := 0; yy < in; yy++ {
-			for xx := 0; xx < in; xx++ {
-				sx := ox + xx
-				if flip {
-					sx = ox + in - 1 - xx
-				}
-				x[b*in*in+yy*in+xx] = (smp.Img.Pix[(oy+yy)*side+sx] - PixelMean) / PixelStd
-			}
+		idx := perm[s*bs+b]
+		smp := tr.Data.Train[idx]
+		vr := r
+		if tr.Cfg.Views > 0 {
+			views[b] = r.IntN(tr.Cfg.Views)
+			vr = tr.viewRand(idx, views[b])
+		}
+		for i, v := range tr.view(smp.Img, vr).Pix {
+			x[b*in*in+i] = (v - PixelMean) / PixelStd
 		}
 		y[b*len(a.Classes)+smp.Class] = 1
 		labels[b] = smp.Class
@@ -560,6 +594,11 @@ func (tr *Trainer) batch(t *trainGraph, e, s int, perm []int) ([]int, error) {
 			fy[b*2+1] = 1
 		} else {
 			fy[b*2] = 1
+		}
+	}
+	if t.ty != nil {
+		if err := tr.setTeacherTargets(t, perm[s*bs:(s+1)*bs], views); err != nil {
+			return nil, err
 		}
 	}
 	if err := G.Let(t.x, tensor.New(tensor.WithShape(bs, 1, in, in), tensor.WithBacking(x))); err != nil {
@@ -592,6 +631,39 @@ func (tr *Trainer) batch(t *trainGraph, e, s int, perm []int) ([]int, error) {
 	return labels, nil
 }
 
+// viewRand is the generator of view v of training sample idx.
+func (tr *Trainer) viewRand(idx, v int) *rand.Rand {
+	return rand.New(rand.NewPCG(tr.Cfg.Seed^0x76696577, uint64(idx)<<16|uint64(v)))
+}
+
+// view draws one augmented training view of img (TrainSide square) with
+// r: a random Input-side crop, flipped horizontally with probability ½,
+// and with probability HemifieldFrac shrunk to half scale into the left or
+// right half of a grey frame.
+func (tr *Trainer) view(img *Gray, r *rand.Rand) *Gray {
+	in, side := tr.Model.Arch.Input, tr.Cfg.TrainSide
+	ox, oy := r.IntN(side-in+1), r.IntN(side-in+1)
+	flip := r.IntN(2) == 1
+	out := &Gray{W: in, H: in, Pix: make([]float32, in*in)}
+	for yy := 0; yy < in; yy++ {
+		for xx := 0; xx < in; xx++ {
+			sx := ox + xx
+			if flip {
+				sx = ox + in - 1 - xx
+			}
+			out.Pix[yy*in+xx] = img.Pix[(oy+yy)*side+sx]
+		}
+	}
+	if tr.Cfg.HemifieldFrac > 0 && r.Float64() < tr.Cfg.HemifieldFrac {
+		out = out.InHemifield(r.IntN(2) == 1, 0.5, HemifieldBackground)
+	}
+	return out
+}
+
+// HemifieldBackground is the grey level around an image shown in one
+// hemifield (mid-grey, as in the experiments).
+const HemifieldBackground = 0.5
+
 // permutation returns epoch e's sample order.
 func (tr *Trainer) permutation(e int) []int {
 	r := rand.New(rand.NewPCG(tr.Cfg.Seed, 0x7065726d<<8|uint64(e)))
@@ -612,10 +684,10 @@ func (tr *Trainer) adam(t *trainGraph) error {
 	const b1, b2, eps = 0.9, 0.999, 1e-8
 	c1 := 1 - math.Pow(b1, float64(tr.t))
 	c2 := 1 - math.Pow(b2, float64(tr.t))
-	named := tr.Model.Params.Named()
+	named := tr.trainables()
 	grads := make([][]float32, len(named))
 	var norm2 float64
-	for k, nd := range t.n.learnables() {
+	for k, nd := range append(t.n.learnables(), t.distil...) {
 		gv, err := nd.Grad()
 		if err != nil {
 			return fmt.Errorf("vision: no gradient for %s: %w", nd.Name(), err)
@@ -637,14 +709,16 @@ func (tr *Trainer) adam(t *trainGraph) error {
 		if strings.HasPrefix(named[k].Name, "w_") {
 			decay = float32(lr * tr.Cfg.WeightDecay)
 		}
-		for i := range w {
-			gi := g[i] * scale
-			m[i] = b1*m[i] + (1-b1)*gi
-			v[i] = b2*v[i] + (1-b2)*gi*gi
-			mh := float64(m[i]) / c1
-			vh := float64(v[i]) / c2
-			w[i] -= float32(lr*mh/(math.Sqrt(vh)+eps)) + decay*w[i]
-		}
+		parallelRange(len(w), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				gi := g[i] * scale
+				m[i] = b1*m[i] + (1-b1)*gi
+				v[i] = b2*v[i] + (1-b2)*gi*gi
+				mh := float64(m[i]) / c1
+				vh := float64(v[i]) / c2
+				w[i] -= float32(lr*mh/(math.Sqrt(vh)+eps)) + decay*w[i]
+			}
+		})
 		// gorgonia accumulates gradients across runs of the tape machine
 		// (its own solvers zero them after each step), so clear them here.
 		clear(g)
@@ -657,6 +731,9 @@ func (tr *Trainer) adam(t *trainGraph) error {
 // weights and record into Dir.
 func (tr *Trainer) Run() error {
 	if err := os.MkdirAll(tr.Dir, 0o755); err != nil {
+		return err
+	}
+	if err := tr.prepareTeacher(); err != nil {
 		return err
 	}
 	t, err := tr.buildGraph()
@@ -689,6 +766,9 @@ func (tr *Trainer) Run() error {
 			tr.sums[1] += float64(t.taskV.Data().(float32))
 			if t.slV != nil {
 				tr.sums[2] += float64(t.slV.Data().(float32))
+			}
+			if t.dlV != nil {
+				tr.sums[5] += float64(t.dlV.Data().(float32))
 			}
 			lg := t.logitsV.Data().([]float32)
 			nc := len(tr.Model.Arch.Classes)
@@ -728,13 +808,13 @@ func (tr *Trainer) Run() error {
 		steps := float64(spe)
 		secs := time.Since(epochStart).Seconds()
 		tr.Record.Epochs = append(tr.Record.Epochs, EpochRecord{Epoch: tr.epoch + 1, Loss: tr.sums[0] / steps,
-			TaskLoss: tr.sums[1] / steps, SpatialLoss: tr.sums[2] / steps, TrainTop1: tr.sums[3] / tr.sums[4],
+			TaskLoss: tr.sums[1] / steps, SpatialLoss: tr.sums[2] / steps, DistilLoss: tr.sums[5] / steps, TrainTop1: tr.sums[3] / tr.sums[4],
 			HeldoutTop1: top1, Seconds: secs, ImagesPerSec: tr.sums[4] / secs})
-		bar.log(fmt.Sprintf("epoch %d: loss %.4f task %.4f SL(IT) %.4f train top-1 %.3f held-out top-1 %.3f (%.0f s)",
-			tr.epoch+1, tr.sums[0]/steps, tr.sums[1]/steps, tr.sums[2]/steps, tr.sums[3]/tr.sums[4], top1, secs))
+		bar.log(fmt.Sprintf("epoch %d: loss %.4f task %.4f SL(IT) %.4f distil %.4f train top-1 %.3f held-out top-1 %.3f (%.0f s)",
+			tr.epoch+1, tr.sums[0]/steps, tr.sums[1]/steps, tr.sums[2]/steps, tr.sums[5]/steps, tr.sums[3]/tr.sums[4], top1, secs))
 		tr.epoch++
 		tr.step = 0
-		tr.sums = [5]float64{}
+		tr.sums = [6]float64{}
 		if err := tr.saveCheckpoint(); err != nil {
 			return err
 		}
@@ -797,6 +877,9 @@ func (tr *Trainer) saveCheckpoint() error {
 	}
 	var b bytes.Buffer
 	ck := checkpoint{Weights: w, M: tr.m, V: tr.v, T: tr.t, Epoch: tr.epoch, Step: tr.step, Sums: tr.sums, Record: tr.Record}
+	for _, d := range tr.distil {
+		ck.Distil = append(ck.Distil, Data(d.T))
+	}
 	if err := gob.NewEncoder(&b).Encode(&ck); err != nil {
 		return err
 	}
@@ -833,6 +916,43 @@ func ResumeTrainer(cfg TrainConfig, ds *Dataset, dir string) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Trainer{Cfg: cfg, Data: ds, Model: m, Record: ck.Record, Dir: dir, CkptEvery: 3 * time.Minute,
-		m: ck.M, v: ck.V, t: ck.T, epoch: ck.Epoch, step: ck.Step, sums: ck.Sums}, nil
+	tr := &Trainer{Cfg: cfg, Data: ds, Model: m, Record: ck.Record, Dir: dir, CkptEvery: 3 * time.Minute,
+		m: ck.M, v: ck.V, t: ck.T, epoch: ck.Epoch, step: ck.Step, sums: ck.Sums}
+	if cfg.Distil != nil {
+		tr.distil = newDistilParams(m.Arch, cfg)
+		if len(ck.Distil) != len(tr.distil) {
+			return nil, fmt.Errorf("resume: checkpoint %s has %d distillation tensors, want %d", path, len(ck.Distil), len(tr.distil))
+		}
+		for i, d := range tr.distil {
+			if len(ck.Distil[i]) != len(Data(d.T)) {
+				return nil, fmt.Errorf("resume: checkpoint %s: %s has %d values, want %d", path, d.Name, len(ck.Distil[i]), len(Data(d.T)))
+			}
+			copy(Data(d.T), ck.Distil[i])
+		}
+	}
+	if len(tr.m) != len(tr.trainables()) {
+		return nil, fmt.Errorf("resume: checkpoint %s has optimiser state for %d tensors, want %d", path, len(tr.m), len(tr.trainables()))
+	}
+	return tr, nil
+}
+
+// parallelRange calls f on GOMAXPROCS contiguous parts of [0, n) at once
+// (one call when n is small). Each index is visited once, so elementwise
+// updates are the same however the range is split.
+func parallelRange(n int, f func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if n < 1<<16 || workers < 2 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for k := 0; k < workers; k++ {
+		lo, hi := n*k/workers, n*(k+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(lo, hi)
+		}()
+	}
+	wg.Wait()
 }

@@ -1,0 +1,55 @@
+package vision
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+)
+
+// DefaultRecipe names the recipe of the embedded default model.
+const DefaultRecipe = "v1"
+
+// recipes are the named training recipes; each takes the data root (the
+// folder holding caltech101/, floc/ and labels/, beside ../models/).
+var recipes = map[string]func(dataRoot string) TrainConfig{
+	// v1 is the v0.1 default: 64 px, 4 × 4 IT positions.
+	"v1": DefaultTrainConfig,
+	// v2a is model v2 with v1's losses: 128 px (8 × 8 IT positions), a
+	// 144-px training side (v1's 72/64 ratio), 30 % of the training images
+	// at half scale in one hemifield, 4 fixed views per image, and
+	// neighbourhoods of 1,280 IT units for the spatial loss (≈ 16 mm² at
+	// 82 units/mm², v1's disc of 320 units at 20 units/mm²).
+	"v2a": recipeV2A,
+	// v2b is v2a with distillation from MobileNet v2 (weight 1).
+	"v2b": func(dataRoot string) TrainConfig {
+		c := recipeV2A(dataRoot)
+		c.Distil = MobileNetV2Distil(filepath.Join(dataRoot, "..", "models", "mobilenet_v2", "mobilenet_v2_1.0_224_quant.tflite"))
+		return c
+	},
+}
+
+// Recipe returns the named training recipe with data under dataRoot.
+func Recipe(name, dataRoot string) (TrainConfig, error) {
+	f, ok := recipes[name]
+	if !ok {
+		return TrainConfig{}, fmt.Errorf("vision: unknown recipe %q (want one of %v)", name, RecipeNames())
+	}
+	return f(dataRoot), nil
+}
+
+// RecipeNames lists the recipes, sorted.
+func RecipeNames() []string {
+	var out []string
+	for k := range recipes {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func recipeV2A(dataRoot string) TrainConfig {
+	c := DefaultTrainConfig(dataRoot)
+	c.InputPx, c.TrainSide, c.HemifieldFrac, c.Views, c.Neighbours = 128, 144, 0.3, 4, 1280
+	c.Epochs = 16
+	return c
+}
