@@ -33,7 +33,7 @@ func afraz2006Defaults() Config {
 		Protocol: "afraz2006", Seed: 1,
 		Stimuli: StimuliConfig{Set: "embedded"},
 		Task: TaskConfig{SignalLevels_pct: []float64{-80, -50, -40, -25, -15, 0, 15, 25, 40, 50, 80},
-			TestImages: 16, TrialsPerImage: 10, DecoderC: 1e-3, Lapse: 0, BootstrapReps: 500},
+			TestImages: 16, TrialsPerImage: 10, DecoderC: 1e-3, Lapse: 0, BootstrapReps: 500, Readout: ReadoutFixed},
 		Perturbation: PerturbationConfig{Kind: "microstim", Stage: "IT", SpreadLaw: "exp_kumaravelu2022",
 			Current_uA: 50, Frequency_Hz: 200, PulseWidth_us: 200, Train_ms: 50, GainMode: "multiplicative",
 			Expression: 1, OptoMode: "suppression"},

@@ -27,6 +27,12 @@ func init() {
 	}
 }
 
+// Afraz2015ControlAccuracy_pct is the monkeys' gender-discrimination
+// accuracy without perturbation: 85.9 % correct, contralateral and
+// ipsilateral trials alike (Afraz et al. 2015, Fig. 3A, laser off), the
+// target of a calibrated readout.
+const Afraz2015ControlAccuracy_pct = 85.9
+
 // afraz2015Defaults follows literature.md section 3: male/female faces
 // shown left or right of fixation, ArchT photosuppression with ~12 mW
 // total fibre output at 17 face sites (d′ > 1) and 23 other sites (40
@@ -37,7 +43,8 @@ func afraz2015Defaults() Config {
 	return Config{
 		Protocol: "afraz2015", Seed: 1,
 		Stimuli: StimuliConfig{Set: "embedded"},
-		Task:    TaskConfig{TestImages: 24, TrialsPerImage: 10, DecoderC: 1e-3, ImageScale: 0.5},
+		Task: TaskConfig{TestImages: 24, TrialsPerImage: 10, DecoderC: 1e-3, ImageScale: 0.5, Readout: ReadoutFixed,
+			ControlAccuracy_pct: Afraz2015ControlAccuracy_pct},
 		Perturbation: PerturbationConfig{Kind: "optogenetic", Stage: "IT", SpreadLaw: "exp_kumaravelu2022",
 			Current_uA: 50, Frequency_Hz: 200, PulseWidth_us: 200, Train_ms: 200, GainMode: "multiplicative",
 			Power_mW: 12, Expression: 1, OptoMode: "suppression", Volume_uL: 1},
@@ -84,6 +91,7 @@ type Afraz2015Result struct {
 	NFaceSites int
 	UnitDPrime []float64
 	DecoderAcc float64 // expected % correct of the frozen decoder, unperturbed test items
+	DecoderC   float64 // the readout's C (configured, or calibrated)
 	Monkey     *Afraz2015Data
 	Notes      []string
 	Model      *vision.Model
@@ -140,9 +148,14 @@ func RunAfraz2015(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 	if err != nil {
 		return nil, err
 	}
-	dec, err := sim.FitLogistic(to64(fitAct.Stages[3]), fitLab, 2, c.Task.DecoderC)
+	rf, err := fitReadout(c.Task, to64(fitAct.Stages[3]), fitLab, 2, c.Seed)
 	if err != nil {
 		return nil, err
+	}
+	dec := rf.Decoder
+	res.DecoderC = rf.C
+	if n := rf.note(); n != "" {
+		res.Notes = append(res.Notes, n)
 	}
 	var imgs []*vision.Gray
 	for _, s := range test {
@@ -351,6 +364,7 @@ type Afraz2015Summary struct {
 	Protocol        string      `json:"protocol"`
 	Kind            string      `json:"perturbation"`
 	DecoderAccuracy float64     `json:"decoder_accuracy_unperturbed_pct"`
+	DecoderC        float64     `json:"decoder_C"`
 	TrialsPer       int         `json:"trials_per_site_field_condition"`
 	NFaceSites      int         `json:"n_face_sites"`
 	NOtherSites     int         `json:"n_other_sites"`
@@ -365,7 +379,7 @@ type Afraz2015Summary struct {
 
 // Summary collects the result's numbers.
 func (r *Afraz2015Result) Summary() Afraz2015Summary {
-	s := Afraz2015Summary{Protocol: "afraz2015", Kind: r.Kind, DecoderAccuracy: r.DecoderAcc, TrialsPer: r.TrialsPer,
+	s := Afraz2015Summary{Protocol: "afraz2015", Kind: r.Kind, DecoderAccuracy: r.DecoderAcc, DecoderC: r.DecoderC, TrialsPer: r.TrialsPer,
 		NFaceSites: r.NFaceSites, NOtherSites: len(r.Sites) - r.NFaceSites, DeltaCorr: r.deltaCorrelation(), Criteria: r.Criteria(), Notes: r.Notes}
 	mean := func(sel bool, f int, pert bool) float64 {
 		face, other := r.split(func(x Afraz2015Site) float64 {

@@ -57,6 +57,7 @@ type Scorecard struct {
 	Criteria   []Criterion    `json:"criteria"`
 	Passed     int            `json:"passed"`
 	MeanScore  float64        `json:"mean_score"`
+	Readout    string         `json:"readout"` // ReadoutFixed or ReadoutCalibrated
 }
 
 // Add records a finished benchmark: its criteria in the registry's order
@@ -129,7 +130,9 @@ th{background:#f3f3f3} td:nth-child(2),td:nth-child(3),td:nth-child(7){text-alig
 <h1>Perturbation benchmark scorecard</h1>
 <p>The nine criteria of the Brain-Score perturbation benchmarks (Schrimpf, McGrath, Margalit &amp; DiCarlo 2024; literature.md 1.5),
 each decided as the published benchmark defines it, with a quantitative score in [0, 1]. No benchmark is fitted: one model, one set
-of spread laws and one readout (logistic regression, C = 1e-3, fitted on unperturbed images, then frozen) serve them all.</p>
+of spread laws and one readout serve them all: {{if eq .Readout "calibrated"}}logistic regression whose C is calibrated on unperturbed
+trials to the monkeys' control accuracy where the paper gives it (Afraz 2015: 85.9 %), Brain-Score's C = 1e-3 elsewhere{{else}}logistic
+regression with Brain-Score's C = 1e-3{{end}}, fitted on unperturbed images, then frozen.</p>
 <p>Model <code>{{.Manifest.Model}}</code> (SHA-256 <code>{{.Manifest.ModelSHA256}}</code>), microstim {{.Manifest.Version}}, BLAS {{.Manifest.BLAS}}.
 <b>{{.Passed}} of {{len .Criteria}}</b> criteria pass; mean score {{f .MeanScore}}.</p>
 <table><tr><th>#</th><th>criterion</th><th>measure</th><th>model [95 % CI]</th><th>p</th><th>monkeys</th><th>verdict</th><th>score</th></tr>

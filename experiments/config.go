@@ -87,13 +87,18 @@ type TaskConfig struct {
 	TestImages       int       `toml:"test_images_per_class"`
 	TrialsPerImage   int       `toml:"trials_per_image"`
 	DecoderC         float64   `toml:"decoder_C"` // inverse L2 strength of the logistic readout
-	Lapse            float64   `toml:"lapse_rate"`
-	BootstrapReps    int       `toml:"bootstrap_reps"`
-	ImageScale       float64   `toml:"image_scale"`          // image side as a fraction of the frame, shown in one hemifield
-	TrialsPerCond    int       `toml:"trials_per_condition"` // same/different: trials per condition (same or different × stimulation)
-	StimulatedCue    string    `toml:"stimulated_cue"`       // same/different: "second" or "both"
-	DistanceMetric   string    `toml:"distance_metric"`      // same/different: "l1" or "correlation"
-	Categories       []string  `toml:"categories"`           // object discrimination: categories, every pair a task
+	// Readout is "fixed" (decoder_C as given) or "calibrated": C is set so
+	// the readout's unperturbed cross-validated expected accuracy matches
+	// control_accuracy_pct, the monkeys' control performance.
+	Readout             string   `toml:"readout"`
+	ControlAccuracy_pct float64  `toml:"control_accuracy_pct"`
+	Lapse               float64  `toml:"lapse_rate"`
+	BootstrapReps       int      `toml:"bootstrap_reps"`
+	ImageScale          float64  `toml:"image_scale"`          // image side as a fraction of the frame, shown in one hemifield
+	TrialsPerCond       int      `toml:"trials_per_condition"` // same/different: trials per condition (same or different × stimulation)
+	StimulatedCue       string   `toml:"stimulated_cue"`       // same/different: "second" or "both"
+	DistanceMetric      string   `toml:"distance_metric"`      // same/different: "l1" or "correlation"
+	Categories          []string `toml:"categories"`           // object discrimination: categories, every pair a task
 }
 
 // PerturbationConfig describes the intervention.

@@ -103,6 +103,14 @@ func defaultModelPins(info *ModelInfo) []expected {
 		{"max_site_dprime", info.MaxSiteDPrime, 1.8083678079385113, tol},
 		{"corr_near_minus_far", info.CorrNearMinusFar, 0.2883687132369576, tol},
 		{"rsa_monkey_it_spearman", info.RSAMonkeyITSpearman, 0.23867001105919464, tol},
+		{"input_px", float64(info.InputPx), 64, 0},
+		{"it_positions rows", float64(info.ITPositions[0]), 4, 0},
+		{"it_positions cols", float64(info.ITPositions[1]), 4, 0},
+		{"hemifield_gender_decoding_accuracy", info.HemifieldGender, 0.7226027397260274, tol},
+		{"ipsi_contra_response_ratio", info.IpsiContraRatio, 0.9993638534040943, tol},
+		{"face_dprime_peak L", info.FaceDPrimePeak["L"], 0.944188090160237, tol},
+		{"face_dprime_peak R", info.FaceDPrimePeak["R"], 0.6819911807322336, tol},
+		{"site_dprime median", info.SiteDPrimeQuantiles["median"], -0.19972610578681238, tol},
 	}
 }
 

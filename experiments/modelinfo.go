@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"sort"
 	"strconv"
+
+	"gonum.org/v1/gonum/stat"
 
 	"github.com/microstim/microstim/sim"
 	"github.com/microstim/microstim/topography"
@@ -46,32 +49,42 @@ type CorrPoint struct {
 
 // ModelInfo is the characterisation printed by "microstim model info".
 type ModelInfo struct {
-	WeightsSHA256         string             `json:"weights_sha256"`
-	Architecture          string             `json:"architecture"`
-	Meta                  map[string]string  `json:"meta"`
-	ITUnits               int                `json:"it_units"`
-	ITSheet_mm            [2]float64         `json:"it_sheet_mm"`
-	ITSheetSource         string             `json:"it_sheet_source"`
-	HeldoutTop1           float64            `json:"heldout_top1"`
-	HeldoutImages         int                `json:"heldout_images"`
-	FaceDecodingAccuracy  float64            `json:"face_decoding_accuracy"`
-	FaceDecodingBalanced  float64            `json:"face_decoding_balanced_accuracy"`
-	FaceImages            int                `json:"face_images"`
-	NonFaceImages         int                `json:"nonface_images"`
-	FaceSelectiveFraction float64            `json:"face_selective_fraction"`
-	MaxUnitDPrime         float64            `json:"max_unit_dprime"`
-	MaxSmoothedDPrime     [2]float64         `json:"max_smoothed_dprime"` // [L, R]
-	NullThreshold         [2]float64         `json:"patch_null_p95"`      // [L, R]
-	FacePatches           []PatchInfo        `json:"face_patches"`
-	SitesDPrimeGT1        int                `json:"sites_dprime_gt1"`
-	SitesTotal            int                `json:"sites_total"`
-	MaxSiteDPrime         float64            `json:"max_site_dprime"`
-	CorrVsDistance        []CorrPoint        `json:"corr_vs_distance"`
-	CorrNear              float64            `json:"corr_near_lt1mm"`
-	CorrFar               float64            `json:"corr_far_gt5mm"`
-	CorrNearMinusFar      float64            `json:"corr_near_minus_far"`
-	RSAMonkeyITSpearman   float64            `json:"rsa_monkey_it_spearman"`
-	Settings              map[string]float64 `json:"settings"`
+	WeightsSHA256         string            `json:"weights_sha256"`
+	Architecture          string            `json:"architecture"`
+	Meta                  map[string]string `json:"meta"`
+	ITUnits               int               `json:"it_units"`
+	ITSheet_mm            [2]float64        `json:"it_sheet_mm"`
+	ITSheetSource         string            `json:"it_sheet_source"`
+	HeldoutTop1           float64           `json:"heldout_top1"`
+	HeldoutImages         int               `json:"heldout_images"`
+	FaceDecodingAccuracy  float64           `json:"face_decoding_accuracy"`
+	FaceDecodingBalanced  float64           `json:"face_decoding_balanced_accuracy"`
+	FaceImages            int               `json:"face_images"`
+	NonFaceImages         int               `json:"nonface_images"`
+	FaceSelectiveFraction float64           `json:"face_selective_fraction"`
+	MaxUnitDPrime         float64           `json:"max_unit_dprime"`
+	MaxSmoothedDPrime     [2]float64        `json:"max_smoothed_dprime"` // [L, R]
+	NullThreshold         [2]float64        `json:"patch_null_p95"`      // [L, R]
+	FacePatches           []PatchInfo       `json:"face_patches"`
+	SitesDPrimeGT1        int               `json:"sites_dprime_gt1"`
+	SitesTotal            int               `json:"sites_total"`
+	MaxSiteDPrime         float64           `json:"max_site_dprime"`
+	CorrVsDistance        []CorrPoint       `json:"corr_vs_distance"`
+	CorrNear              float64           `json:"corr_near_lt1mm"`
+	CorrFar               float64           `json:"corr_far_gt5mm"`
+	CorrNearMinusFar      float64           `json:"corr_near_minus_far"`
+	RSAMonkeyITSpearman   float64           `json:"rsa_monkey_it_spearman"`
+	InputPx               int               `json:"input_px"`
+	ITPositions           [2]int            `json:"it_positions"` // retinotopic rows, columns
+	// HemifieldGender is the 5-fold cross-validated gender decoding of
+	// labelled faces shown at half scale in one hemifield, from the
+	// contralateral hemisphere's IT units (mean of the two fields).
+	HemifieldGender      float64            `json:"hemifield_gender_decoding_accuracy"`
+	HemifieldGenderFaces int                `json:"hemifield_gender_faces"`
+	IpsiContraRatio      float64            `json:"ipsi_contra_response_ratio"`
+	FaceDPrimePeak       map[string]float64 `json:"face_dprime_peak"` // smoothed face d′ peak by hemisphere
+	SiteDPrimeQuantiles  map[string]float64 `json:"site_dprime_quantiles"`
+	Settings             map[string]float64 `json:"settings"`
 
 	// Maps and unit d′ for figures (not in JSON).
 	Maps       [2]*topography.Map `json:"-"`
@@ -83,9 +96,11 @@ type ModelInfo struct {
 func Characterise(m *vision.Model, sha string, meta map[string]string, pool []vision.Stimulus, seed uint64) (*ModelInfo, error) {
 	it := m.IT()
 	info := &ModelInfo{WeightsSHA256: sha, Architecture: m.Arch.Describe(), Meta: meta, ITUnits: it.Units(),
+		InputPx: m.Arch.Input, ITPositions: [2]int{it.Rows, it.Cols},
 		ITSheet_mm: [2]float64{it.Sheet.Width_mm, it.Sheet.Height_mm}, ITSheetSource: it.Sheet.Source,
 		Settings: map[string]float64{"map_sigma_mm": MapSigma_mm, "map_step_mm": MapStep_mm, "null_permutations": NullPermutations,
-			"site_grid_mm": SiteGrid_mm, "site_radius_mm": SiteRadius_mm, "decoder_C": DecoderC, "unit_dprime_threshold": 1}}
+			"site_grid_mm": SiteGrid_mm, "site_radius_mm": SiteRadius_mm, "decoder_C": DecoderC, "unit_dprime_threshold": 1,
+			"hemifield_image_scale": HemifieldScale}}
 
 	// Categorisation on held-out Caltech images.
 	cal := vision.CaltechHeldout(pool)
@@ -141,12 +156,14 @@ func Characterise(m *vision.Model, sha string, meta map[string]string, pool []vi
 		info.Maps[h] = topography.Smooth(it, topography.Hemisphere(h), info.UnitDPrime, MapSigma_mm, MapStep_mm)
 		info.MaxSmoothedDPrime[h] = info.Maps[h].Max()
 	}
+	info.FaceDPrimePeak = map[string]float64{"L": info.MaxSmoothedDPrime[0], "R": info.MaxSmoothedDPrime[1]}
 	info.FacePatches = []PatchInfo{}
 	for _, p := range patches {
 		info.FacePatches = append(info.FacePatches, PatchInfo{p.Hemi.String(), p.Area_mm2, p.X_mm, p.Y_mm, p.MeanDPrime})
 	}
 	sites := topography.SiteDPrimes(it, resp, isFace, SiteGrid_mm, SiteRadius_mm)
 	info.SitesTotal = len(sites)
+	info.SiteDPrimeQuantiles = siteQuantiles(sites)
 	info.MaxSiteDPrime = math.Inf(-1)
 	for _, s := range sites {
 		if s.DPrime >= 1 {
@@ -168,6 +185,14 @@ func Characterise(m *vision.Model, sha string, meta map[string]string, pool []vi
 	info.CorrNear, _ = topography.MeanCorr(it, calResp, 0, 1, 200000, seed)
 	info.CorrFar, _ = topography.MeanCorr(it, calResp, 5, math.Inf(1), 200000, seed)
 	info.CorrNearMinusFar = info.CorrNear - info.CorrFar
+
+	// Lateralisation: ipsi/contra responses and hemifield gender decoding.
+	if info.IpsiContraRatio, err = ipsiContraRatio(m, cal); err != nil {
+		return nil, err
+	}
+	if info.HemifieldGender, info.HemifieldGenderFaces, err = hemifieldGender(m, pool, seed); err != nil {
+		return nil, err
+	}
 
 	// RSA against monkey IT on the Kiani 92 images.
 	info.RSAMonkeyITSpearman = math.NaN()
@@ -250,6 +275,121 @@ func to64(x [][]float32) [][]float64 {
 		for j, v := range r {
 			out[i][j] = float64(v)
 		}
+	}
+	return out
+}
+
+// HemifieldScale is the side of an image shown in one hemifield, as a
+// fraction of the frame: the parafoveal faces of Afraz et al. (2015) and
+// the lateralised objects of Rajalingham & DiCarlo (2019), as the configs
+// show them.
+const HemifieldScale = 0.5
+
+// ipsiContraRatio is the mean IT response to images shown in the
+// ipsilateral hemifield over the mean response to the same images in the
+// contralateral one, pooled over both hemispheres' units.
+func ipsiContraRatio(m *vision.Model, imgs []vision.Stimulus) (float64, error) {
+	var resp [2][][]float32 // by field shown
+	for _, side := range []Side{LeftField, RightField} {
+		placed := make([]*vision.Gray, len(imgs))
+		for i, s := range imgs {
+			placed[i] = PlaceInHemifield(s.Img, side, HemifieldScale)
+		}
+		act, err := m.Run(placed, [4]bool{false, false, false, true})
+		if err != nil {
+			return 0, err
+		}
+		resp[side] = act.Stages[3]
+	}
+	return lateralRatio(m.IT(), resp[LeftField], resp[RightField]), nil
+}
+
+// lateralRatio is Σ ipsilateral / Σ contralateral response over every
+// unit of layout l and every image, from the responses to images shown in
+// the left and in the right hemifield (NaN when contralateral responses
+// sum to zero).
+func lateralRatio(l *topography.Layout, left, right [][]float32) float64 {
+	var ipsi, contra float64
+	for h := topography.Left; h <= topography.Right; h++ {
+		c, i := left, right
+		if Contralateral(h) == RightField {
+			c, i = right, left
+		}
+		for _, u := range l.UnitsOf(h) {
+			for k := range c {
+				contra += float64(c[k][u])
+				ipsi += float64(i[k][u])
+			}
+		}
+	}
+	if contra == 0 {
+		return math.NaN()
+	}
+	return ipsi / contra
+}
+
+// hemifieldGender decodes the gender of the pool's labelled faces shown at
+// HemifieldScale in one hemifield from the contralateral hemisphere's IT
+// units (5-fold CV logistic, C = DecoderC), averaged over the two fields.
+func hemifieldGender(m *vision.Model, pool []vision.Stimulus, seed uint64) (acc float64, n int, err error) {
+	var faces []vision.Stimulus
+	var labels []int
+	for _, s := range pool {
+		if s.Face && (s.Gender == "male" || s.Gender == "female") {
+			faces = append(faces, s)
+			labels = append(labels, b2i(s.Gender == "female"))
+		}
+	}
+	if len(faces) < 10 {
+		return math.NaN(), len(faces), nil
+	}
+	it := m.IT()
+	for _, side := range []Side{LeftField, RightField} {
+		placed := make([]*vision.Gray, len(faces))
+		for i, s := range faces {
+			placed[i] = PlaceInHemifield(s.Img, side, HemifieldScale)
+		}
+		act, err := m.Run(placed, [4]bool{false, false, false, true})
+		if err != nil {
+			return 0, 0, err
+		}
+		var h topography.Hemisphere = topography.Left
+		if Contralateral(topography.Left) != side {
+			h = topography.Right
+		}
+		units := it.UnitsOf(h)
+		x := make([][]float64, len(faces))
+		for i, r := range act.Stages[3] {
+			x[i] = make([]float64, len(units))
+			for k, u := range units {
+				x[i][k] = float64(r[u])
+			}
+		}
+		a, err := sim.CrossValidate(x, labels, 2, DecoderC, 5, seed)
+		if err != nil {
+			return 0, 0, err
+		}
+		acc += a / 2
+	}
+	return acc, len(faces), nil
+}
+
+// siteQuantiles summarises the distribution of site d′.
+func siteQuantiles(sites []topography.Site) map[string]float64 {
+	v := make([]float64, len(sites))
+	for i, s := range sites {
+		v[i] = s.DPrime
+	}
+	sort.Float64s(v)
+	out := map[string]float64{}
+	if len(v) == 0 {
+		return out
+	}
+	for _, q := range []struct {
+		name string
+		p    float64
+	}{{"min", 0}, {"p10", 0.1}, {"p25", 0.25}, {"median", 0.5}, {"p75", 0.75}, {"p90", 0.9}, {"max", 1}} {
+		out[q.name] = stat.Quantile(q.p, stat.Empirical, v, nil)
 	}
 	return out
 }

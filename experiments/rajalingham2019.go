@@ -39,7 +39,7 @@ func rajalingham2019Defaults() Config {
 	return Config{
 		Protocol: "rajalingham2019", Seed: 1,
 		Stimuli: StimuliConfig{Set: "embedded"},
-		Task: TaskConfig{TestImages: 8, TrialsPerImage: 10, DecoderC: 1e-3, ImageScale: 0.5,
+		Task: TaskConfig{TestImages: 8, TrialsPerImage: 10, DecoderC: 1e-3, ImageScale: 0.5, Readout: ReadoutFixed,
 			Categories: []string{"airplanes", "Motorbikes", "watch", "Leopards", "bonsai", "car_side", "ketch", "chandelier"}},
 		Perturbation: PerturbationConfig{Kind: "muscimol", Stage: "IT", SpreadLaw: "exp_kumaravelu2022",
 			Current_uA: 50, Frequency_Hz: 200, PulseWidth_us: 200, Train_ms: 200, GainMode: "multiplicative",
@@ -137,7 +137,8 @@ type Rajalingham2019Result struct {
 	UnitDPrime []float64
 	Model      *vision.Model
 	Seed       uint64
-	Kind       string // the perturbation's kind, for messages
+	Kind       string  // the perturbation's kind, for messages
+	DecoderC   float64 // the readout's C (configured, or calibrated)
 	Notes      []string
 }
 
@@ -192,9 +193,14 @@ func RunRajalingham2019(c *Config, m *vision.Model, pool []vision.Stimulus, prog
 	if err != nil {
 		return nil, err
 	}
-	dec, err := sim.FitLogistic(to64(fitAct.Stages[3]), fitLab, len(byCat), c.Task.DecoderC)
+	rf, err := fitReadout(c.Task, to64(fitAct.Stages[3]), fitLab, len(byCat), c.Seed)
 	if err != nil {
 		return nil, err
+	}
+	dec := rf.Decoder
+	res.DecoderC = rf.C
+	if n := rf.note(); n != "" {
+		res.Notes = append(res.Notes, n)
 	}
 	progress(1, 4, "choosing sites")
 	fs, err := measureFaceSelectivity(c, m, pool)
@@ -400,6 +406,7 @@ type Rajalingham2019Summary struct {
 	Categories       []string    `json:"categories"`
 	Tasks            int         `json:"tasks"`
 	ControlDPrime    float64     `json:"mean_control_dprime"`
+	DecoderC         float64     `json:"decoder_C"`
 	Sites            int         `json:"sites"`
 	DeltaGlobal      [2]float64  `json:"delta_dprime_global_mean_sem"`
 	DeltaContra      [2]float64  `json:"delta_dprime_contra_mean_sem"`
@@ -424,7 +431,7 @@ func (r *Rajalingham2019Result) Summary() Rajalingham2019Summary {
 		}
 	}
 	a, l := FitExpDecay(d, s)
-	return Rajalingham2019Summary{Protocol: "rajalingham2019", Categories: r.Categories, Tasks: len(r.Tasks), ControlDPrime: cd, Sites: len(r.Sites),
+	return Rajalingham2019Summary{Protocol: "rajalingham2019", Categories: r.Categories, Tasks: len(r.Tasks), ControlDPrime: cd, DecoderC: r.DecoderC, Sites: len(r.Sites),
 		DeltaGlobal: ms(global), DeltaContra: ms(contra), DeltaIpsi: ms(ipsi), SimilarityVsDist: r.similarityCorrelation(),
 		ExpFitAmplitude: a, ExpFitLength_mm: l, Pairs: r.Pairs, Criteria: r.Criteria(), Notes: r.Notes}
 }

@@ -106,6 +106,9 @@ func (c *Config) Validate() error {
 // validateAfraz2006Task checks the noisy face-detection task keys.
 func validateAfraz2006Task(c *Config) error {
 	t := c.Task
+	if t.Readout == ReadoutCalibrated {
+		return field("task.readout", t.Readout, "afraz2006 reports a psychometric curve, not a control accuracy to calibrate to: use readout = \"fixed\"")
+	}
 	if len(t.SignalLevels_pct) < 2 {
 		return field("task.signal_levels_pct", t.SignalLevels_pct, "want at least 2 levels in [-100, 100] %")
 	}
@@ -132,7 +135,23 @@ func validateTrials(t TaskConfig) error {
 	if err := checkRange("task.lapse_rate", t.Lapse, 0, 0.5, ""); err != nil {
 		return err
 	}
+	if err := validateReadout(t); err != nil {
+		return err
+	}
 	return checkRange("task.bootstrap_reps", float64(t.BootstrapReps), 0, 100000, "")
+}
+
+// validateReadout checks the readout mode and, for a calibrated readout,
+// the control performance it is calibrated to.
+func validateReadout(t TaskConfig) error {
+	if err := oneOf("task.readout", t.Readout, ReadoutFixed, ReadoutCalibrated); err != nil {
+		return err
+	}
+	if t.Readout == ReadoutCalibrated {
+		return checkRange("task.control_accuracy_pct", t.ControlAccuracy_pct, 50.5, 100,
+			" % (the monkeys' % correct on unperturbed trials, above chance; needed by readout = \"calibrated\")")
+	}
+	return nil
 }
 
 // validatePerturbation builds the sim model, mapping its parameter errors to

@@ -329,8 +329,25 @@ func CrossValidate(x [][]float64, y []int, classes int, C float64, k int, seed u
 // CrossValidatePredict returns each sample's prediction by the decoder fitted
 // on the other folds of a k-fold stratified split.
 func CrossValidatePredict(x [][]float64, y []int, classes int, C float64, k int, seed uint64) ([]int, error) {
+	pred := make([]int, len(y))
+	err := crossValidate(x, y, classes, C, k, seed, func(i int, m *Logistic) { pred[i] = m.Predict(x[i]) })
+	return pred, err
+}
+
+// CrossValidateExpected is the k-fold cross-validated expected accuracy:
+// the mean probability a held-out sample's decoder gives its true class,
+// the % correct of choices drawn from the decoder's probabilities.
+func CrossValidateExpected(x [][]float64, y []int, classes int, C float64, k int, seed uint64) (float64, error) {
+	var sum float64
+	err := crossValidate(x, y, classes, C, k, seed, func(i int, m *Logistic) { sum += m.Probabilities(x[i])[y[i]] })
+	return sum / float64(len(y)), err
+}
+
+// crossValidate fits a decoder per fold (stratified, shuffled with seed)
+// and calls held for each held-out sample with its fold's decoder.
+func crossValidate(x [][]float64, y []int, classes int, C float64, k int, seed uint64, held func(i int, m *Logistic)) error {
 	if k < 2 {
-		return nil, fmt.Errorf("sim: cross-validation with %d folds, want ≥ 2", k)
+		return fmt.Errorf("sim: cross-validation with %d folds, want ≥ 2", k)
 	}
 	fold := make([]int, len(y))
 	r := rand.New(rand.NewPCG(seed, 0x6376))
@@ -346,7 +363,6 @@ func CrossValidatePredict(x [][]float64, y []int, classes int, C float64, k int,
 			fold[i] = j % k
 		}
 	}
-	pred := make([]int, len(y))
 	for f := 0; f < k; f++ {
 		var xt [][]float64
 		var yt []int
@@ -358,13 +374,13 @@ func CrossValidatePredict(x [][]float64, y []int, classes int, C float64, k int,
 		}
 		m, err := FitLogistic(xt, yt, classes, C)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for i := range x {
 			if fold[i] == f {
-				pred[i] = m.Predict(x[i])
+				held(i, m)
 			}
 		}
 	}
-	return pred, nil
+	return nil
 }

@@ -27,7 +27,7 @@ type Stimulus struct {
 	Role     string // "caltech_heldout", "floc_adult", "floc_body" or "kiani92"
 	Gender   string // apparent gender of a face, "male" or "female" ("" when unlabelled)
 	Identity string // person shown, for Caltech faces ("" when unlabelled)
-	Img      *Gray  // 64×64
+	Img      *Gray  // square, at the pool's side (AtSide resamples)
 }
 
 var (
@@ -179,8 +179,9 @@ func Images(st []Stimulus) []*Gray {
 
 // FolderStimuli reads a user's folder of category folders as a stimulus
 // pool: categories whose name starts with "face" (any case) are faces, the
-// rest non-faces. Images are converted to grayscale and resized to 64×64.
-func FolderStimuli(dir string) ([]Stimulus, error) {
+// rest non-faces. Images are converted to grayscale and resized to
+// side×side.
+func FolderStimuli(dir string, side int) ([]Stimulus, error) {
 	items, err := ListFolder(dir)
 	if err != nil {
 		return nil, err
@@ -196,7 +197,31 @@ func FolderStimuli(dir string) ([]Stimulus, error) {
 		if face {
 			role = "folder_face"
 		}
-		out[i] = Stimulus{File: it.Rel, Dataset: "folder", Source: it.Path, Category: it.Category, Face: face, Role: role, Img: g.SquareResize(64)}
+		out[i] = Stimulus{File: it.Rel, Dataset: "folder", Source: it.Path, Category: it.Category, Face: face, Role: role, Img: g.SquareResize(side)}
 	}
 	return out, nil
+}
+
+// AtSide returns pool with every image at side×side: the same slice when
+// all already are, otherwise copies resampled by area averaging (exact
+// block means when side divides the pool's side).
+func AtSide(pool []Stimulus, side int) []Stimulus {
+	same := true
+	for _, s := range pool {
+		if s.Img.W != side || s.Img.H != side {
+			same = false
+			break
+		}
+	}
+	if same {
+		return pool
+	}
+	out := make([]Stimulus, len(pool))
+	for i, s := range pool {
+		out[i] = s
+		if s.Img.W != side || s.Img.H != side {
+			out[i].Img = s.Img.SquareResize(side)
+		}
+	}
+	return out
 }

@@ -51,7 +51,7 @@ func TestFolderStimuli(t *testing.T) {
 			f.Close()
 		}
 	}
-	pool, err := FolderStimuli(dir)
+	pool, err := FolderStimuli(dir, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestFolderStimuli(t *testing.T) {
 	if pool[0].Img.W != 64 || pool[0].Img.H != 64 {
 		t.Errorf("folder image resized to %d×%d", pool[0].Img.W, pool[0].Img.H)
 	}
-	if _, err := FolderStimuli(filepath.Join(dir, "none")); err == nil {
+	if _, err := FolderStimuli(filepath.Join(dir, "none"), 64); err == nil {
 		t.Error("missing folder accepted")
 	}
 }

@@ -22,11 +22,15 @@ func runBench(args []string) error {
 	only := fs.String("only", "", "run one benchmark: "+strings.Join(experiments.BenchmarkNames(), ", "))
 	weights := fs.String("weights", "", "weight file (default: the embedded model)")
 	quiet := fs.Bool("quiet", false, "no progress lines")
+	readout := fs.String("readout", "both", "scorecards: \"both\" (Brain-Score's fixed C = 1e-3, and a readout calibrated to the monkeys' control accuracy, in calibrated/) or \"fixed\"")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
+	}
+	if *readout != "both" && *readout != "fixed" {
+		return fmt.Errorf("bench --readout %q: want both or fixed", *readout)
 	}
 	list := experiments.Benchmarks
 	if *only != "" {
@@ -49,8 +53,10 @@ func runBench(args []string) error {
 	if modelName == "" {
 		modelName = vision.DefaultModelName
 	}
-	sc := &experiments.Scorecard{Manifest: experiments.Manifest{Program: "microstim", Version: Version, ModelSHA256: sha, Model: modelName,
-		BLAS: vision.BLAS, GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0)}}
+	man := experiments.Manifest{Program: "microstim", Version: Version, ModelSHA256: sha, Model: modelName,
+		BLAS: vision.BLAS, GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	sc := &experiments.Scorecard{Manifest: man, Readout: experiments.ReadoutFixed}
+	cal := &experiments.Scorecard{Manifest: man, Readout: experiments.ReadoutCalibrated}
 	start := time.Now()
 	for _, b := range list {
 		data, err := configs.Read(b.Config)
@@ -63,26 +69,55 @@ func runBench(args []string) error {
 			return err
 		}
 		c.Model.Weights = *weights
-		pool, err := loadPool(c)
+		pool, err := loadPool(c, m.Arch.Input)
 		if err != nil {
 			return err
 		}
-		if !*quiet {
-			fmt.Fprintf(os.Stderr, "[%s] %s …\n", time.Since(start).Round(time.Second), b.Name)
+		run := func(c *experiments.Config, sub, label string) (experiments.BenchmarkRun, []experiments.Criterion, error) {
+			if !*quiet {
+				fmt.Fprintf(os.Stderr, "[%s] %s%s …\n", time.Since(start).Round(time.Second), b.Name, label)
+			}
+			t0 := time.Now()
+			res, err := experiments.Run(c, m, pool, nil, os.Stderr)
+			if err != nil {
+				return experiments.BenchmarkRun{}, nil, fmt.Errorf("%s%s: %w", b.Name, label, err)
+			}
+			if err := os.MkdirAll(filepath.Join(dir.Path, sub), 0o755); err != nil {
+				return experiments.BenchmarkRun{}, nil, err
+			}
+			if err := res.Write(filepath.Join(dir.Path, sub), c, manifest(c, file, sha)); err != nil {
+				return experiments.BenchmarkRun{}, nil, err
+			}
+			return experiments.BenchmarkRun{Name: b.Name, Dir: sub, Seconds: time.Since(t0).Seconds(), Figures: experiments.FiguresOf(b.Name)}, res.Criteria(), nil
 		}
-		t0 := time.Now()
-		res, err := experiments.Run(c, m, pool, nil, os.Stderr)
+		br, crit, err := run(c, b.Name, "")
 		if err != nil {
-			return fmt.Errorf("%s: %w", b.Name, err)
-		}
-		sub := filepath.Join(dir.Path, b.Name)
-		if err := os.MkdirAll(sub, 0o755); err != nil {
 			return err
 		}
-		if err := res.Write(sub, c, manifest(c, file, sha)); err != nil {
+		sc.Add(b, br, crit)
+		if *readout == "fixed" {
+			continue
+		}
+		if !experiments.Calibratable(c) { // the same run serves both scorecards
+			br.Dir = filepath.Join("..", b.Name)
+			cal.Add(b, br, crit)
+			continue
+		}
+		c.Task.Readout = experiments.ReadoutCalibrated
+		br, crit, err = run(c, filepath.Join("calibrated", b.Name), " (calibrated readout)")
+		if err != nil {
 			return err
 		}
-		sc.Add(b, experiments.BenchmarkRun{Name: b.Name, Dir: b.Name, Seconds: time.Since(t0).Seconds(), Figures: experiments.FiguresOf(b.Name)}, res.Criteria())
+		br.Dir = b.Name
+		cal.Add(b, br, crit)
+	}
+	if *readout == "both" {
+		if err := os.MkdirAll(filepath.Join(dir.Path, "calibrated"), 0o755); err != nil {
+			return err
+		}
+		if err := cal.Write(filepath.Join(dir.Path, "calibrated")); err != nil {
+			return err
+		}
 	}
 	if err := sc.Write(dir.Path); err != nil {
 		return err
@@ -90,7 +125,12 @@ func runBench(args []string) error {
 	if err := dir.Commit(); err != nil {
 		return err
 	}
+	fmt.Println("readout: fixed, C = 1e-3 (Brain-Score)")
 	sc.Print(os.Stdout)
-	fmt.Printf("wrote %s (open report.html) in %s\n", *out, time.Since(start).Round(time.Second))
+	if *readout == "both" {
+		fmt.Println("\nreadout: calibrated to the monkeys' control accuracy where the paper gives it (Afraz 2015: 85.9 %); fixed elsewhere")
+		cal.Print(os.Stdout)
+	}
+	fmt.Printf("wrote %s (open report.html; calibrated/report.html for the calibrated readout) in %s\n", *out, time.Since(start).Round(time.Second))
 	return nil
 }

@@ -84,6 +84,39 @@ func TestBenchCommand(t *testing.T) {
 	if !strings.Contains(string(js), `"Moeller2017.experiment1-same_decrease_different_increase"`) {
 		t.Errorf("scorecard.json lacks the Moeller criterion:\n%s", js)
 	}
+	// Moeller has no logistic readout: the calibrated scorecard reuses the run.
+	cal, _ := os.ReadFile(filepath.Join(dir, "calibrated", "scorecard.json"))
+	if !strings.Contains(string(cal), `"readout": "calibrated"`) || !strings.Contains(string(cal), `"dir": "../moeller2017"`) {
+		t.Errorf("calibrated scorecard does not point at the shared Moeller run:\n%s", cal)
+	}
+}
+
+// The calibrated scorecard reruns Afraz 2015 with C calibrated to the
+// monkeys' 85.9 % control accuracy, on unperturbed trials, and says so.
+func TestBenchCalibratedReadout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a benchmark twice")
+	}
+	dir := t.TempDir()
+	if err := runBench([]string{"--only", "afraz2015_muscimol", "--out", dir, "--quiet"}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(rel string) string {
+		b, err := os.ReadFile(filepath.Join(dir, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if cfg := read("calibrated/afraz2015_muscimol/config.resolved.toml"); !strings.Contains(cfg, `readout = "calibrated"`) {
+		t.Errorf("calibrated run's resolved config:\n%s", cfg)
+	}
+	if cfg := read("afraz2015_muscimol/config.resolved.toml"); !strings.Contains(cfg, `readout = "fixed"`) {
+		t.Errorf("fixed run's resolved config:\n%s", cfg)
+	}
+	if sum := read("calibrated/afraz2015_muscimol/summary.json"); !strings.Contains(sum, "readout calibrated: C = ") || !strings.Contains(sum, "monkeys' control 85.9 %") {
+		t.Errorf("calibrated summary does not report the calibration:\n%s", sum)
+	}
 }
 
 // Every shipped config validates.

@@ -32,16 +32,23 @@ func runModel(args []string) error {
 	return fmt.Errorf("model: unknown subcommand %q (want info or map)", args[0])
 }
 
-// characterise loads a model and measures it on the shipped pool.
-func characterise(weights string, seed uint64) (*experiments.ModelInfo, *vision.Model, error) {
+// characterise loads a model and measures it on the shipped pool (or the
+// pool in folder poolDir, as "microstim stimuli" writes one).
+func characterise(weights, poolDir string, seed uint64) (*experiments.ModelInfo, *vision.Model, error) {
 	m, meta, sha, err := vision.LoadModel(weights)
 	if err != nil {
 		return nil, nil, err
 	}
-	pool, err := vision.Stimuli()
+	var pool []vision.Stimulus
+	if poolDir != "" {
+		pool, err = vision.LoadStimuli(os.DirFS(poolDir))
+	} else {
+		pool, err = vision.Stimuli()
+	}
 	if err != nil {
 		return nil, nil, err
 	}
+	pool = vision.AtSide(pool, m.Arch.Input)
 	info, err := experiments.Characterise(m, sha, meta, pool, seed)
 	return info, m, err
 }
@@ -51,10 +58,11 @@ func runModelInfo(args []string) error {
 	weights := fs.String("weights", "", "weight file (default: the embedded default model)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	seed := fs.Uint64("seed", 1, "seed for the shuffle null, pair sampling and decoder folds")
+	poolDir := fs.String("pool", "", "stimulus pool folder with manifest.csv, as \"microstim stimuli\" writes it (default: the shipped pool)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	info, _, err := characterise(*weights, *seed)
+	info, _, err := characterise(*weights, *poolDir, *seed)
 	if err != nil {
 		return err
 	}
@@ -87,6 +95,12 @@ func runModelInfo(args []string) error {
 	fmt.Fprintf(w, "Afraz sites d′ ≥ 1\t%d of %d (0.5 mm grid, units within 0.5 mm pooled); max %.2f\n", info.SitesDPrimeGT1, info.SitesTotal, info.MaxSiteDPrime)
 	fmt.Fprintf(w, "response correlation\t%.3f (< 1 mm) − %.3f (> 5 mm) = %.3f\n", info.CorrNear, info.CorrFar, info.CorrNearMinusFar)
 	fmt.Fprintf(w, "RSA vs monkey IT\t%.3f (Spearman, Kiani 92 images)\n", info.RSAMonkeyITSpearman)
+	fmt.Fprintf(w, "input, IT positions\t%d px, %d × %d\n", info.InputPx, info.ITPositions[0], info.ITPositions[1])
+	fmt.Fprintf(w, "hemifield gender decoding\t%.3f (%d labelled faces at scale %g in one hemifield, contralateral IT, 5-fold CV)\n",
+		info.HemifieldGender, info.HemifieldGenderFaces, experiments.HemifieldScale)
+	fmt.Fprintf(w, "ipsi/contra response\t%.3f (held-out Caltech images at scale %g)\n", info.IpsiContraRatio, experiments.HemifieldScale)
+	q := info.SiteDPrimeQuantiles
+	fmt.Fprintf(w, "site d′ distribution\tmin %.2f, p10 %.2f, median %.2f, p90 %.2f, max %.2f\n", q["min"], q["p10"], q["median"], q["p90"], q["max"])
 	return w.Flush()
 }
 
@@ -111,7 +125,7 @@ func runModelMap(args []string) error {
 	var series []plots.Series
 	manifest := map[string]any{"program": "microstim", "version": Version, "command": append([]string{"model", "map"}, args...), "seed": *seed}
 	for k, wf := range files {
-		info, _, err := characterise(wf, *seed)
+		info, _, err := characterise(wf, "", *seed)
 		if err != nil {
 			return err
 		}

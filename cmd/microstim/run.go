@@ -122,14 +122,15 @@ func loadModelAndPool(c *experiments.Config) (*vision.Model, string, []vision.St
 	if err != nil {
 		return nil, "", nil, err
 	}
-	pool, err := loadPool(c)
+	pool, err := loadPool(c, m.Arch.Input)
 	return m, sha, pool, err
 }
 
-// loadPool returns the stimulus pool a config asks for.
-func loadPool(c *experiments.Config) ([]vision.Stimulus, error) {
+// loadPool returns the stimulus pool a config asks for, at side px.
+func loadPool(c *experiments.Config, side int) ([]vision.Stimulus, error) {
 	if c.Stimuli.Set == "folder" {
-		return vision.FolderStimuli(c.Stimuli.Folder)
+		return vision.FolderStimuli(c.Stimuli.Folder, side)
 	}
-	return vision.Stimuli()
+	pool, err := vision.Stimuli()
+	return vision.AtSide(pool, side), err
 }

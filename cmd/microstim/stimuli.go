@@ -20,6 +20,7 @@ func runStimuli(args []string) error {
 	fs := flag.NewFlagSet("stimuli", flag.ContinueOnError)
 	dataRoot := fs.String("data-root", "../shared/data", "folder with caltech101/, floc/ and kiani92/")
 	out := fs.String("out", "vision/stimuli", "output folder")
+	side := fs.Int("side", 64, "image side in px (the model's input)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,7 +72,7 @@ func runStimuli(args []string) error {
 			if f, ok := cfg.CropFrac[it.Category]; ok {
 				g = g.CropCentre(f)
 			}
-			g = g.SquareResize(64)
+			g = g.SquareResize(*side)
 			dataset, role, face := "caltech101", "caltech_heldout", "0"
 			if isFloc {
 				dataset, role = "floc", "floc_"+it.Category
@@ -102,7 +103,7 @@ func runStimuli(args []string) error {
 		if err != nil {
 			return err
 		}
-		g = g.SquareResize(64)
+		g = g.SquareResize(*side)
 		cat := strings.ReplaceAll(r[2], " ", "_")
 		rel := filepath.Join("kiani92", cat, pngName(filepath.Base(r[1])))
 		if err := write(g, rel); err != nil {
