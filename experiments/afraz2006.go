@@ -198,7 +198,7 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 	decoders := map[float64]*sim.Logistic{}
 	for _, C := range append([]float64{c.Task.DecoderC}, sensitivityC...) {
 		if decoders[C] == nil {
-			if decoders[C], err = sim.FitLogistic(fitX, fitLab, 2, C); err != nil {
+			if decoders[C], err = fitLogistic(m, fitX, fitLab, 2, C); err != nil {
 				return nil, err
 			}
 		}

@@ -148,7 +148,7 @@ func RunAfraz2015(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 	if err != nil {
 		return nil, err
 	}
-	rf, err := fitReadout(c.Task, to64(fitAct.Stages[3]), fitLab, 2, c.Seed)
+	rf, err := fitReadout(m, c.Task, to64(fitAct.Stages[3]), fitLab, 2, c.Seed)
 	if err != nil {
 		return nil, err
 	}

@@ -205,7 +205,7 @@ func newHardwareTask(c *Config, m *vision.Model, pool []vision.Stimulus) (*hardw
 	if err != nil {
 		return nil, err
 	}
-	dec, err := sim.FitLogistic(to64(fitAct.Stages[3]), fitLab, 2, c.Task.DecoderC)
+	dec, err := fitLogistic(m, to64(fitAct.Stages[3]), fitLab, 2, c.Task.DecoderC)
 	if err != nil {
 		return nil, err
 	}

@@ -193,7 +193,7 @@ func RunRajalingham2019(c *Config, m *vision.Model, pool []vision.Stimulus, prog
 	if err != nil {
 		return nil, err
 	}
-	rf, err := fitReadout(c.Task, to64(fitAct.Stages[3]), fitLab, len(byCat), c.Seed)
+	rf, err := fitReadout(m, c.Task, to64(fitAct.Stages[3]), fitLab, len(byCat), c.Seed)
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,16 @@
 package experiments
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/gob"
+	"encoding/hex"
 	"fmt"
+	"math"
 
 	"github.com/microstim/microstim/sim"
+	"github.com/microstim/microstim/vision"
 )
 
 // Readout modes (task.readout).
@@ -24,7 +31,7 @@ type ReadoutFit struct {
 // with labels y. A calibrated readout first sets C with sim.CalibrateC
 // (5-fold cross-validation on these unperturbed samples only) to the
 // task's control accuracy.
-func fitReadout(t TaskConfig, x [][]float64, y []int, classes int, seed uint64) (*ReadoutFit, error) {
+func fitReadout(m *vision.Model, t TaskConfig, x [][]float64, y []int, classes int, seed uint64) (*ReadoutFit, error) {
 	fit := &ReadoutFit{C: t.DecoderC}
 	if t.Readout == ReadoutCalibrated {
 		cal, err := sim.CalibrateC(x, y, classes, t.ControlAccuracy_pct/100, 5, seed)
@@ -33,7 +40,7 @@ func fitReadout(t TaskConfig, x [][]float64, y []int, classes int, seed uint64) 
 		}
 		fit.C, fit.Calibration = cal.C, cal
 	}
-	dec, err := sim.FitLogistic(x, y, classes, fit.C)
+	dec, err := fitLogistic(m, x, y, classes, fit.C)
 	if err != nil {
 		return nil, err
 	}
@@ -54,4 +61,50 @@ func (f *ReadoutFit) note() string {
 // with a logistic readout and a control accuracy to match.
 func Calibratable(c *Config) bool {
 	return (c.Protocol == "afraz2015" || c.Protocol == "rajalingham2019") && c.Task.ControlAccuracy_pct > 0
+}
+
+// blobStore is the byte store of an activation cache (actcache.Cache).
+type blobStore interface {
+	LoadBlob(key string) ([]byte, bool)
+	StoreBlob(key string, data []byte) error
+}
+
+// fitLogistic is sim.FitLogistic, kept in the model's activation cache
+// when it has one: the key covers every input of the fit, so a hit is the
+// decoder the fit would return.
+func fitLogistic(m *vision.Model, x [][]float64, y []int, classes int, C float64) (*sim.Logistic, error) {
+	bs, ok := m.Store().(blobStore)
+	if !ok {
+		return sim.FitLogistic(x, y, classes, C)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "logistic v1\nclasses %d\nC %x\nn %d\n", classes, math.Float64bits(C), len(y))
+	var b [8]byte
+	for i, row := range x {
+		binary.LittleEndian.PutUint64(b[:], uint64(y[i]))
+		h.Write(b[:])
+		binary.LittleEndian.PutUint64(b[:], uint64(len(row)))
+		h.Write(b[:])
+		buf := make([]byte, 8*len(row))
+		for j, v := range row {
+			binary.LittleEndian.PutUint64(buf[8*j:], math.Float64bits(v))
+		}
+		h.Write(buf)
+	}
+	key := hex.EncodeToString(h.Sum(nil))
+	if data, ok := bs.LoadBlob(key); ok {
+		var dec sim.Logistic
+		if gob.NewDecoder(bytes.NewReader(data)).Decode(&dec) == nil {
+			return &dec, nil
+		}
+	}
+	dec, err := sim.FitLogistic(x, y, classes, C)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(dec); err != nil {
+		return nil, err
+	}
+	return dec, bs.StoreBlob(key, buf.Bytes())
 }

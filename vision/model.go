@@ -26,7 +26,27 @@ type Model struct {
 	// released once built, so building one per run grows without bound.
 	fwdMu   sync.Mutex
 	fwdFree map[int][]*forward
+
+	store    ActivationStore // consulted by Run when set (UseStore)
+	storeSHA string
 }
+
+// ActivationStore caches the results of Model.Run by a content key
+// (package actcache implements it on disk).
+type ActivationStore interface {
+	// Key identifies a run: the model's SHA-256, the stages kept, the
+	// stage the input enters after (−1: images) and the input values.
+	Key(modelSHA string, keep [4]bool, from int, input []float32, n int) string
+	Load(key string) (*Activations, bool)
+	Store(key string, a *Activations) error
+}
+
+// UseStore makes Run look its results up in s (and store them there),
+// keyed by modelSHA, the model file's SHA-256; nil turns the store off.
+func (m *Model) UseStore(s ActivationStore, modelSHA string) { m.store, m.storeSHA = s, modelSHA }
+
+// Store returns the store set by UseStore (nil when none).
+func (m *Model) Store() ActivationStore { return m.store }
 
 // getForward returns an idle forward machine for runs from stage from.
 func (m *Model) getForward(bs, from int) (*forward, error) {
@@ -166,7 +186,21 @@ func (m *Model) Run(imgs []*Gray, keep [4]bool) (*Activations, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.run(-1, x, len(imgs), keep)
+	if m.store == nil {
+		return m.run(-1, x, len(imgs), keep)
+	}
+	key := m.store.Key(m.storeSHA, keep, -1, x, len(imgs))
+	if a, ok := m.store.Load(key); ok {
+		return a, nil
+	}
+	a, err := m.run(-1, x, len(imgs), keep)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.store.Store(key, a); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // RunFrom continues the network from the output of stage from (0–3 for

@@ -22,6 +22,7 @@ func runBench(args []string) error {
 	only := fs.String("only", "", "run one benchmark: "+strings.Join(experiments.BenchmarkNames(), ", "))
 	weights := fs.String("weights", "", "weight file (default: the embedded model)")
 	quiet := fs.Bool("quiet", false, "no progress lines")
+	noCache := noCacheFlag(fs)
 	readout := fs.String("readout", "both", "scorecards: \"both\" (Brain-Score's fixed C = 1e-3, and a readout calibrated to the monkeys' control accuracy, in calibrated/) or \"fixed\"")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -49,6 +50,7 @@ func runBench(args []string) error {
 	if err != nil {
 		return err
 	}
+	useCache(m, sha, *noCache)
 	modelName := *weights
 	if modelName == "" {
 		modelName = vision.DefaultModelName

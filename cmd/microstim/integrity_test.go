@@ -337,7 +337,7 @@ func TestSweepStubPointRecomputed(t *testing.T) {
 		}
 		os.WriteFile(filepath.Join(out, "points", "00000"+strconv.Itoa(k)+".json"), p, 0o644)
 	}
-	m, sha, pool, err := loadModelAndPool(mustConfig(t, cfg))
+	m, sha, pool, err := loadModelAndPool(mustConfig(t, cfg), true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -147,3 +147,15 @@ func TestRunBenchmarkConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestMain keeps the tests' activation cache in a temporary folder.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "microstim-cache-*")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("MICROSTIM_CACHE_DIR", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}

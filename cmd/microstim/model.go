@@ -39,6 +39,7 @@ func characterise(weights, poolDir string, seed uint64) (*experiments.ModelInfo,
 	if err != nil {
 		return nil, nil, err
 	}
+	useCache(m, sha, false)
 	var pool []vision.Stimulus
 	if poolDir != "" {
 		pool, err = vision.LoadStimuli(os.DirFS(poolDir))

@@ -40,6 +40,7 @@ func runRun(args []string) error {
 	out := fs.String("out", "", "output folder (default: results/<config name>)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	force := fs.Bool("force", false, "hardware sweeps: clear an output folder that holds another sweep plan (see microstim sweep -h)")
+	noCache := noCacheFlag(fs)
 	// accept flags after the file too
 	var file string
 	for len(args) > 0 {
@@ -73,6 +74,9 @@ func runRun(args []string) error {
 		if *force {
 			sargs = append(sargs, "--force")
 		}
+		if *noCache {
+			sargs = append(sargs, "--no-cache")
+		}
 		return runSweep(sargs)
 	}
 	if *out == "" {
@@ -83,7 +87,7 @@ func runRun(args []string) error {
 		return err
 	}
 	defer dir.Abort()
-	m, sha, pool, err := loadModelAndPool(c)
+	m, sha, pool, err := loadModelAndPool(c, *noCache)
 	if err != nil {
 		return err
 	}
@@ -117,11 +121,12 @@ func manifest(c *experiments.Config, file, sha string) experiments.Manifest {
 
 // loadModelAndPool loads the config's model (with its SHA-256) and
 // stimulus pool.
-func loadModelAndPool(c *experiments.Config) (*vision.Model, string, []vision.Stimulus, error) {
+func loadModelAndPool(c *experiments.Config, noCache bool) (*vision.Model, string, []vision.Stimulus, error) {
 	m, _, sha, err := vision.LoadModel(c.Model.Weights)
 	if err != nil {
 		return nil, "", nil, err
 	}
+	useCache(m, sha, noCache)
 	pool, err := loadPool(c, m.Arch.Input)
 	return m, sha, pool, err
 }

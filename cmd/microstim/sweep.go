@@ -50,6 +50,7 @@ func runSweep(args []string) error {
 	shard := fs.String("shard", "", "run only shard i of n (\"i/n\"); combine the shards with microstim merge")
 	quiet := fs.Bool("quiet", false, "no progress")
 	force := fs.Bool("force", false, "clear an output folder that holds another sweep plan (or another result) and start again")
+	noCache := noCacheFlag(fs)
 	file, err := parseWithFile(fs, args)
 	if err != nil {
 		return err
@@ -68,7 +69,7 @@ func runSweep(args []string) error {
 	if *out == "" {
 		*out = filepath.Join("results", strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)))
 	}
-	m, sha, pool, err := loadModelAndPool(c)
+	m, sha, pool, err := loadModelAndPool(c, *noCache)
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func runMerge(args []string) error {
 		return err
 	}
 	defer dir.Abort()
-	m, sha, pool, err := loadModelAndPool(c)
+	m, sha, pool, err := loadModelAndPool(c, true)
 	if err != nil {
 		return err
 	}
