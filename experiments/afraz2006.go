@@ -24,7 +24,7 @@ func init() {
 	}
 }
 
-// afraz2006Defaults follows literature.md section 2: signal levels ±15–80 %
+// afraz2006Defaults follows docs/references.md#afraz2006: signal levels ±15–80 %
 // and 0, 16 face and 16 non-face test images per level, 50 µA at 200 Hz
 // (0.2 ms per phase, 50 ms trains), 31 sites with neighbourhood d′ > 1 and 55
 // others, selectivity within 0.5 mm, and Brain-Score's readout C = 1e-3.

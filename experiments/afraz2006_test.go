@@ -118,7 +118,7 @@ func TestScorecardMetric(t *testing.T) {
 }
 
 func TestPearsonPValue(t *testing.T) {
-	// r = 0.55 with n = 86 gives t = 6.04 (literature.md: t = 6.1), p ≈ 4e-8.
+	// r = 0.55 with n = 86 gives t = 6.04 (docs/references.md#afraz2006: t = 6.1), p ≈ 4e-8.
 	x := make([]float64, 86)
 	y := make([]float64, 86)
 	r := rand.New(rand.NewPCG(5, 5))

@@ -33,7 +33,7 @@ func init() {
 // target of a calibrated readout.
 const Afraz2015ControlAccuracy_pct = 85.9
 
-// afraz2015Defaults follows literature.md section 3: male/female faces
+// afraz2015Defaults follows docs/references.md#afraz2015: male/female faces
 // shown left or right of fixation, ArchT photosuppression with ~12 mW
 // total fibre output at 17 face sites (d′ > 1) and 23 other sites (40
 // sessions), 1 µL muscimol as the alternative intervention, and the
@@ -275,7 +275,7 @@ func meanCI(x []float64) (float64, [2]float64) {
 }
 
 // Criteria returns benchmarks 2–4 (optogenetics) or 5 (muscimol) of
-// literature.md 1.5.
+// docs/references.md#schrimpf2024.
 func (r *Afraz2015Result) Criteria() []Criterion {
 	k := r.Monkey
 	switch r.Kind {

@@ -14,7 +14,7 @@ import (
 )
 
 // Benchmark is a registered benchmark: an experiment file of configs/ and
-// the criteria of literature.md 1.5 it decides.
+// the criteria of docs/references.md#schrimpf2024 it decides.
 type Benchmark struct {
 	Name     string   // e.g. "afraz2015_optogenetics"
 	Config   string   // file in configs/
@@ -22,7 +22,7 @@ type Benchmark struct {
 }
 
 // Benchmarks is the registry run by `microstim bench`, in the order of
-// the nine criteria of Schrimpf et al. 2024 (literature.md 1.5).
+// the nine criteria of Schrimpf et al. 2024 (docs/references.md#schrimpf2024).
 var Benchmarks = []Benchmark{
 	{"afraz2006", "afraz2006.toml", []string{"Afraz2006-shift_significant"}},
 	{"afraz2015_optogenetics", "afraz2015_optogenetics.toml", []string{"Afraz2015.optogenetics-contra_accuracy_significant",
@@ -128,7 +128,7 @@ th{background:#f3f3f3} td:nth-child(2),td:nth-child(3),td:nth-child(7){text-alig
 .pass{color:#0a6e2a;font-weight:bold} .fail{color:#a31515;font-weight:bold} img{max-width:100%;border:1px solid #eee;margin:.5em 0}
 </style></head><body>
 <h1>Perturbation benchmark scorecard</h1>
-<p>The nine criteria of the Brain-Score perturbation benchmarks (Schrimpf, McGrath, Margalit &amp; DiCarlo 2024; literature.md 1.5),
+<p>The nine criteria of the Brain-Score perturbation benchmarks (Schrimpf, McGrath, Margalit &amp; DiCarlo 2024; microstim docs/references.md#schrimpf2024),
 each decided as the published benchmark defines it, with a quantitative score in [0, 1]. No benchmark is fitted: one model, one set
 of spread laws and one readout serve them all: {{if eq .Readout "calibrated"}}logistic regression whose C is calibrated on unperturbed
 trials to the monkeys' control accuracy where the paper gives it (Afraz 2015: 85.9 %), Brain-Score's C = 1e-3 elsewhere{{else}}logistic

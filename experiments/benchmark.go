@@ -10,7 +10,7 @@ import (
 
 // Criterion is one qualitative benchmark criterion with the model's value,
 // the monkeys' value, the verdict as the published benchmark defines it
-// (literature.md section 1.5) and a quantitative score in [0, 1].
+// (docs/references.md#schrimpf2024) and a quantitative score in [0, 1].
 type Criterion struct {
 	ID        string     `json:"id"`        // Brain-Score registry id, e.g. "Afraz2006-shift_significant"
 	Benchmark string     `json:"benchmark"` // protocol that measures it

@@ -213,6 +213,12 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		}
 		return nil, &ConfigError{File: name, Line: lines[k], Key: k, Allowed: "unknown key (see configs/README.md for the schema)"}
 	}
+	if err := checkApplicable(&c, md, lines); err != nil {
+		var ce *ConfigError
+		errors.As(err, &ce)
+		ce.File = name
+		return nil, ce
+	}
 	if n, ok := head.Seed.(int64); ok && n < 0 { // the decoder wraps a negative seed into uint64
 		return nil, &ConfigError{File: name, Line: lines["seed"], Key: "seed", Value: fmt.Sprint(n), Allowed: fmt.Sprintf("allowed range [0, %d]", math.MaxInt64)}
 	}

@@ -27,7 +27,7 @@ func init() {
 	}
 }
 
-// moeller2017Defaults follows literature.md section 4: same/different face
+// moeller2017Defaults follows docs/references.md#moeller2017: same/different face
 // identity, 300 µA at 150 Hz (0.2 ms pulses, 200 ms trains) at the centre
 // of the strongest face patch (the model's "AM"), a control site outside
 // the face patches (every grid site within 2 mm below d′ 0.85, as in the
@@ -314,7 +314,7 @@ func (r *Moeller2017Result) monkeyPooled(location string) SameDifferentCounts {
 	return p
 }
 
-// Criteria returns benchmark 6 of literature.md 1.5, decided on the trials
+// Criteria returns benchmark 6 of docs/references.md#schrimpf2024, decided on the trials
 // pooled over the patch-centre sites.
 func (r *Moeller2017Result) Criteria() []Criterion {
 	p, n := r.pooled("patch centre")

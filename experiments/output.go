@@ -11,6 +11,7 @@ import (
 	"math"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -99,12 +100,47 @@ type Manifest struct {
 
 // ResolvedTOML renders the fully resolved config (defaults filled in).
 func (c *Config) ResolvedTOML() ([]byte, error) {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Resolved configuration: every key, with defaults filled in.\n")
-	if err := toml.NewEncoder(&b).Encode(c); err != nil {
+	var enc bytes.Buffer
+	if err := toml.NewEncoder(&enc).Encode(c); err != nil {
 		return nil, err
 	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Resolved configuration: every key that applies, with defaults filled in.\n")
+	b.Write(dropInapplicable(c, enc.Bytes()))
 	return b.Bytes(), nil
+}
+
+// dropInapplicable removes the [task] and [perturbation] lines of keys
+// that the protocol or the perturbation kind does not read.
+func dropInapplicable(c *Config, text []byte) []byte {
+	var out bytes.Buffer
+	table := ""
+	for _, line := range strings.SplitAfter(string(text), "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "[") {
+			table = strings.Trim(t, "[]")
+		}
+		if k, _, ok := strings.Cut(t, " = "); ok && !applies(c, table, k) {
+			continue
+		}
+		out.WriteString(line)
+	}
+	return out.Bytes()
+}
+
+// applies reports whether key of table is read by c's protocol and kind.
+func applies(c *Config, table, key string) bool {
+	switch table {
+	case "task":
+		if keys, ok := taskKeys[c.Protocol]; ok {
+			return slices.Contains(keys, key)
+		}
+	case "perturbation":
+		if keys, ok := perturbationKeys[c.Perturbation.Kind]; ok {
+			return key == "kind" || key == "stage" || slices.Contains(keys, key)
+		}
+	}
+	return true
 }
 
 // ConfigHash is the SHA-256 of the resolved configuration.
@@ -216,7 +252,7 @@ func jsonTree(v reflect.Value) any {
 	return v.Interface()
 }
 
-// Criteria returns benchmark 1 of literature.md 1.5.
+// Criteria returns benchmark 1 of docs/references.md#schrimpf2024.
 func (r *Afraz2006Result) Criteria() []Criterion {
 	s := r.Score()
 	return []Criterion{{

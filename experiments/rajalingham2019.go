@@ -29,7 +29,7 @@ func init() {
 	}
 }
 
-// rajalingham2019Defaults follows literature.md section 5: binary object
+// rajalingham2019Defaults follows docs/references.md#rajalingham2019: binary object
 // discrimination (O2 d′ per task) between categories the model knows,
 // objects shown in one hemifield, 1 µL muscimol at 10 random sites per
 // hemisphere, the shared readout (C = 1e-3). The categories are the 8
@@ -354,7 +354,7 @@ func (r *Rajalingham2019Result) similarityCorrelation() Correlation {
 	return Pearson(d, s, 2000, r.Seed)
 }
 
-// Criteria returns benchmarks 7–9 of literature.md 1.5.
+// Criteria returns benchmarks 7–9 of docs/references.md#schrimpf2024.
 func (r *Rajalingham2019Result) Criteria() []Criterion {
 	k := r.Monkey
 	contra, ipsi, global := r.siteMeans()

@@ -23,7 +23,7 @@ func TestSpreadLawsPublishedValues(t *testing.T) {
 		}
 	}
 	if got := (SqrtTehovnik{}).Radius_mm(50); !near(got, 0.272, 0.0005) {
-		t.Errorf("Tehovnik r(50 µA, K = 675) = %.4f mm, want 0.272 (literature.md 7.1: 0.27 mm)", got)
+		t.Errorf("Tehovnik r(50 µA, K = 675) = %.4f mm, want 0.272 (docs/references.md#tehovnik2007: 0.27 mm)", got)
 	}
 	if got := (SqrtTehovnik{K_uA_per_mm2: 1292}).Radius_mm(50); !near(got, 0.197, 0.001) {
 		t.Errorf("Tehovnik r(50 µA, K = 1292) = %.4f mm, want 0.20", got)
@@ -34,7 +34,7 @@ func TestSpreadLawsPublishedValues(t *testing.T) {
 }
 
 // The optogenetic (12 mW) and muscimol (1 µL) profiles against
-// literature.md section 1.3: opto fully silences within 1.08 mm, 50 % at
+// docs/references.md#schrimpf2024: opto fully silences within 1.08 mm, 50 % at
 // 1.22 mm and 10 % at 1.50 mm; muscimol silences 90 % at 0.50 mm, 50 % at
 // 1.27 mm and 10 % at 2.32 mm.
 func TestOptoAndMuscimolProfiles(t *testing.T) {

@@ -51,6 +51,7 @@ func init() {
 		{"slurm", "write a Slurm job-array script for a sweep", runSlurm},
 		{"model", "inspect a model: \"model info\" or \"model map\"", runModel},
 		{"stimuli", "rebuild the shipped held-out stimulus pool from ../shared/data (developers)", runStimuli},
+		{"gallery", "rebuild docs/figures/ and the README's generated tables from scratch (developers)", runGallery},
 		{"version", "print the program version", func([]string) error { fmt.Println(Version); return nil }},
 	}
 }
