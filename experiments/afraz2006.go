@@ -3,8 +3,10 @@ package experiments
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/microstim/microstim/sim"
 	"github.com/microstim/microstim/topography"
@@ -203,6 +205,11 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 			}
 		}
 	}
+	Cs := slices.Sorted(maps.Keys(decoders))
+	readouts := make([]*sim.Readout, len(Cs))
+	for j, C := range Cs {
+		readouts[j] = eng.NewReadout(decoders[C])
+	}
 	// Each site is perturbed once per gain-cap variant and only the
 	// readouts' class probabilities are kept (probs[cap][C][site]), not the
 	// perturbed IT itself.
@@ -218,13 +225,15 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 			return nil, err
 		}
 		byC := map[float64][][][]float64{}
-		for C := range decoders {
+		for _, C := range Cs {
 			byC[C] = make([][][]float64, len(chosen))
 		}
 		err = sim.ParallelFor(len(chosen), func(i int) error {
-			it, err := eng.Perturb(pert, []sim.Site{{Hemi: chosen[i].Hemi, X_mm: chosen[i].X_mm, Y_mm: chosen[i].Y_mm}})
-			for C, dec := range decoders {
-				byC[C][i] = classProbs(dec, it)
+			ps, err := eng.PerturbedProbabilities(pert, []sim.Site{{Hemi: chosen[i].Hemi, X_mm: chosen[i].X_mm, Y_mm: chosen[i].Y_mm}}, readouts)
+			for j, C := range Cs {
+				if err == nil {
+					byC[C][i] = ps[j]
+				}
 			}
 			return err
 		})

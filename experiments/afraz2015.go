@@ -194,6 +194,7 @@ func RunAfraz2015(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 		return nil, err
 	}
 	ctrlP := classProbs(dec, eng.IT)
+	readout := eng.NewReadout(dec)
 	for i, it := range res.Items {
 		res.DecoderAcc += 100 * ctrlP[i][b2i(it.Female)] / float64(len(res.Items))
 	}
@@ -207,11 +208,10 @@ func RunAfraz2015(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 	res.Sites = make([]Afraz2015Site, len(chosen))
 	err = sim.ParallelFor(len(chosen), func(s int) error {
 		site := chosen[s]
-		it, err := eng.Perturb(pert, []sim.Site{{Hemi: site.Hemi, X_mm: site.X_mm, Y_mm: site.Y_mm}})
+		stimP, err := perturbedProbs(eng, readout, pert, []sim.Site{{Hemi: site.Hemi, X_mm: site.X_mm, Y_mm: site.Y_mm}})
 		if err != nil {
 			return err
 		}
-		stimP := classProbs(dec, it)
 		kc := sim.SimulateChoices(ctrlP, c.Task.TrialsPerImage, c.Task.Lapse, c.Seed+uint64(2*s))
 		ks := sim.SimulateChoices(stimP, c.Task.TrialsPerImage, c.Task.Lapse, c.Seed+uint64(2*s+1))
 		r := Afraz2015Site{SelectedSite: site}

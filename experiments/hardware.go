@@ -181,6 +181,7 @@ type hardwareTask struct {
 	trialsPerLv []int
 	eng         *sim.Engine
 	dec         *sim.Logistic
+	readout     *sim.Readout // dec on the unperturbed IT, for sparse perturbed readouts
 	ctrlP       [][]float64
 	aim         sim.Site
 	aimDPrime   float64
@@ -217,6 +218,7 @@ func newHardwareTask(c *Config, m *vision.Model, pool []vision.Stimulus) (*hardw
 		return nil, err
 	}
 	t.dec = dec
+	t.readout = t.eng.NewReadout(dec)
 	t.ctrlP = classProbs(dec, t.eng.IT)
 	// Aim point.
 	h, err := topography.ParseHemisphere(c.Placement.Hemisphere)
@@ -265,11 +267,10 @@ func (t *hardwareTask) replicate(c *Config, pert sim.Perturbation, dev sim.Devic
 	if len(sites) == 0 {
 		return out, dropped, nil
 	}
-	it, err := t.eng.Perturb(pert, sites)
+	stimP, err := perturbedProbs(t.eng, t.readout, pert, sites)
 	if err != nil {
 		return nil, dropped, err
 	}
-	stimP := classProbs(t.dec, it)
 	kc := sim.SimulateChoices(t.ctrlP, c.Task.TrialsPerImage, c.Task.Lapse, seed*2)
 	ks := sim.SimulateChoices(stimP, c.Task.TrialsPerImage, c.Task.Lapse, seed*2+1)
 	var correct, faceOnNon [2]float64

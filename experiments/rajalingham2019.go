@@ -226,6 +226,7 @@ func RunRajalingham2019(c *Config, m *vision.Model, pool []vision.Stimulus, prog
 		return nil, err
 	}
 	ctrlP := classProbs(dec, eng.IT)
+	readout := eng.NewReadout(dec)
 	res.ControlD = make([]float64, len(res.Tasks))
 	for t, task := range res.Tasks {
 		res.ControlD[t] = res.expectedDPrime(ctrlP, task)
@@ -234,11 +235,10 @@ func RunRajalingham2019(c *Config, m *vision.Model, pool []vision.Stimulus, prog
 	res.Sites = make([]InactivationSite, len(chosen))
 	err = sim.ParallelFor(len(chosen), func(s int) error {
 		site := chosen[s]
-		it, err := eng.Perturb(pert, []sim.Site{{Hemi: site.Hemi, X_mm: site.X_mm, Y_mm: site.Y_mm}})
+		stimP, err := perturbedProbs(eng, readout, pert, []sim.Site{{Hemi: site.Hemi, X_mm: site.X_mm, Y_mm: site.Y_mm}})
 		if err != nil {
 			return err
 		}
-		stimP := classProbs(dec, it)
 		contra := Contralateral(site.Hemi)
 		out := InactivationSite{SelectedSite: site}
 		ctrl := res.sessionDPrimes(ctrlP, c.Task.TrialsPerImage, c.Task.Lapse, c.Seed+uint64(2*s))

@@ -108,3 +108,13 @@ func fitLogistic(m *vision.Model, x [][]float64, y []int, classes int, C float64
 	}
 	return dec, bs.StoreBlob(key, buf.Bytes())
 }
+
+// perturbedProbs is r's class probabilities per image under pert at sites,
+// from the units the perturbation changes (sim.Engine.PerturbedProbabilities).
+func perturbedProbs(eng *sim.Engine, r *sim.Readout, pert sim.Perturbation, sites []sim.Site) ([][]float64, error) {
+	ps, err := eng.PerturbedProbabilities(pert, sites, []*sim.Readout{r})
+	if err != nil {
+		return nil, err
+	}
+	return ps[0], nil
+}

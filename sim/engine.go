@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/microstim/microstim/topography"
 	"github.com/microstim/microstim/vision"
@@ -16,6 +17,9 @@ type Engine struct {
 	Base  [][]float32 // unperturbed activity of Stage, [image][unit]
 	IT    [][]float32 // unperturbed IT activity
 	Ref   []float64   // each unit's mean unperturbed activity of Stage
+
+	colOnce sync.Once
+	cols    [][]float32 // IT by unit, for sparse readouts
 }
 
 // NewEngine runs the network once on imgs and caches the activity of stage

@@ -108,7 +108,7 @@ func TestParallelSitesDeterministic(t *testing.T) {
 
 // benchmarkSetup builds the Afraz-sized workload: 400 images, 86 sites on
 // IT, a two-class linear readout.
-func benchmarkSetup(b *testing.B) (*vision.Model, []*vision.Gray, []Site, *Logistic) {
+func benchmarkSetup(b testing.TB) (*vision.Model, []*vision.Gray, []Site, *Logistic) {
 	m := testModel(b)
 	imgs := randomImages(400, 5)
 	r := rand.New(rand.NewPCG(9, 9))
@@ -179,4 +179,78 @@ func BenchmarkPerturbedTrialsRerun(b *testing.B) {
 		readout(dec, eff.Apply(act.Stages[3]))
 	}
 	b.ReportMetric(float64(b.N*len(imgs))/b.Elapsed().Seconds(), "trials/s")
+}
+
+// Perturbed readouts from the changed units only equal the full readout of
+// the perturbed IT to rounding (1e-12), for every kind of perturbation,
+// and an identity perturbation leaves the probabilities unchanged.
+func TestPerturbedProbabilitiesSparse(t *testing.T) {
+	m, imgs, sites, dec := benchmarkSetup(t)
+	e, err := NewEngine(m, 3, imgs[:40])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec.B[0], dec.W[0][3] = 0.3, 0.05
+	r := e.NewReadout(dec)
+	for _, p := range []Perturbation{
+		Microstim{Law: ExpKumaravelu2022{}, Current_uA: 50, Frequency_Hz: 200, Mode: Multiplicative},
+		Optogenetic{Power_mW: 12, Expression: 1, Mode: Suppression},
+		Muscimol{Volume_uL: 1},
+		Lesion{Radius_mm: 1},
+	} {
+		got, err := e.PerturbedProbabilities(p, sites[:2], []*Readout{r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err := e.Perturb(p, sites[:2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := make([]float64, len(it[0]))
+		worst := 0.0
+		for i, row := range it {
+			for k, v := range row {
+				x[k] = float64(v)
+			}
+			want := dec.Probabilities(x)
+			for c := range want {
+				worst = math.Max(worst, math.Abs(got[0][i][c]-want[c]))
+			}
+		}
+		if worst > 1e-12 {
+			t.Errorf("%s: sparse readout differs from the full readout by %g", p.Name(), worst)
+		}
+	}
+	base := r.Probabilities()
+	x := make([]float64, len(e.IT[0]))
+	for k, v := range e.IT[5] {
+		x[k] = float64(v)
+	}
+	if want := dec.Probabilities(x); math.Abs(base[5][1]-want[1]) > 1e-15 {
+		t.Errorf("unperturbed readout %v, want %v", base[5], want)
+	}
+}
+
+// BenchmarkPerturbedTrialsSparse: the sites × images of
+// BenchmarkPerturbedTrialsCached read out from the changed units only
+// (trials/s reported).
+func BenchmarkPerturbedTrialsSparse(b *testing.B) {
+	m, imgs, sites, dec := benchmarkSetup(b)
+	e, err := NewEngine(m, 3, imgs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := e.NewReadout(dec)
+	p := Microstim{Law: ExpKumaravelu2022{}, Current_uA: 50, Frequency_Hz: 200, Mode: Multiplicative}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		err := ParallelFor(len(sites), func(s int) error {
+			_, err := e.PerturbedProbabilities(p, sites[s:s+1], []*Readout{r})
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(sites)*len(imgs))/b.Elapsed().Seconds(), "trials/s")
 }
