@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"github.com/microstim/microstim/stats"
 	"io"
 	"maps"
 	"math"
@@ -124,7 +125,7 @@ type Afraz2006Result struct {
 	NFaceSites  int
 	Candidates  []topography.Site
 	UnitDPrime  []float64 // IT unit face d′ on the noise-free selectivity set
-	Corr        Correlation
+	Corr        stats.Correlation
 	MeanFace    [2]float64 // mean, SEM
 	MeanOther   [2]float64
 	Monkey      MonkeySummary
@@ -136,7 +137,7 @@ type Afraz2006Result struct {
 
 // MonkeySummary is the digitised monkey result.
 type MonkeySummary struct {
-	Corr      Correlation
+	Corr      stats.Correlation
 	MeanFace  [2]float64
 	MeanOther [2]float64
 	Sites     []SiteShift
@@ -363,7 +364,7 @@ func levelCounts(counts [][]int, items []TaskItem, idx map[float64]int) []int {
 	return k
 }
 
-func summarise(sites []SiteResult, seed uint64) (Correlation, [2]float64, [2]float64) {
+func summarise(sites []SiteResult, seed uint64) (stats.Correlation, [2]float64, [2]float64) {
 	var d, s, face, other []float64
 	for _, r := range sites {
 		if math.IsNaN(r.Shift_pct) {
@@ -377,9 +378,9 @@ func summarise(sites []SiteResult, seed uint64) (Correlation, [2]float64, [2]flo
 			other = append(other, r.Shift_pct)
 		}
 	}
-	mf, sf := MeanSEM(face)
-	mo, so := MeanSEM(other)
-	return Pearson(d, s, 2000, seed), [2]float64{mf, sf}, [2]float64{mo, so}
+	mf, sf := stats.MeanSEM(face)
+	mo, so := stats.MeanSEM(other)
+	return stats.Pearson(d, s, 2000, seed), [2]float64{mf, sf}, [2]float64{mo, so}
 }
 
 func summariseMonkey(sites []SiteShift, seed uint64) MonkeySummary {
@@ -393,9 +394,9 @@ func summariseMonkey(sites []SiteShift, seed uint64) MonkeySummary {
 			other = append(other, x.Shift_pct)
 		}
 	}
-	mf, sf := MeanSEM(face)
-	mo, so := MeanSEM(other)
-	return MonkeySummary{Corr: Pearson(d, s, 2000, seed), MeanFace: [2]float64{mf, sf}, MeanOther: [2]float64{mo, so}, Sites: sites}
+	mf, sf := stats.MeanSEM(face)
+	mo, so := stats.MeanSEM(other)
+	return MonkeySummary{Corr: stats.Pearson(d, s, 2000, seed), MeanFace: [2]float64{mf, sf}, MeanOther: [2]float64{mo, so}, Sites: sites}
 }
 
 // chooseSites applies the config's site rule.

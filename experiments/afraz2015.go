@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"github.com/microstim/microstim/stats"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -266,11 +267,11 @@ func (r *Afraz2015Result) split(v func(Afraz2015Site) float64) (face, other []fl
 
 // meanCI is the mean with a t-based 95 % CI.
 func meanCI(x []float64) (float64, [2]float64) {
-	m, sem := MeanSEM(x)
+	m, sem := stats.MeanSEM(x)
 	if len(x) < 2 {
 		return m, nan2
 	}
-	q := tQuantile975(float64(len(x) - 1))
+	q := stats.TQuantile975(float64(len(x) - 1))
 	return m, [2]float64{m - q*sem, m + q*sem}
 }
 
@@ -286,9 +287,9 @@ func (r *Afraz2015Result) Criteria() []Criterion {
 			ctrl, _ := r.split(func(s Afraz2015Site) float64 { return s.Control[f] })
 			pert, _ := r.split(func(s Afraz2015Site) float64 { return s.Perturbed[f] })
 			m, ci := meanCI(face)
-			t := OneSampleT(face)
-			mc, _ := MeanSEM(ctrl)
-			mp, _ := MeanSEM(pert)
+			t := stats.OneSampleT(face)
+			mc, _ := stats.MeanSEM(ctrl)
+			mp, _ := stats.MeanSEM(pert)
 			no, laser := k.ContraNoLaser, k.ContraLaser
 			if f == 1 {
 				no, laser = k.IpsiNoLaser, k.IpsiLaser
@@ -320,7 +321,7 @@ func (r *Afraz2015Result) Criteria() []Criterion {
 		for _, s := range k.Sites {
 			kd, ks = append(kd, s.DPrime), append(ks, s.Shift_pct)
 		}
-		kc := Pearson(kd, ks, 0, r.Seed)
+		kc := stats.Pearson(kd, ks, 0, r.Seed)
 		cr := Criterion{ID: "Afraz2015.optogenetics-delta_accuracy_correlated", Benchmark: "afraz2015",
 			Measure: fmt.Sprintf("r(Δ%% correct contra, site face d′), all sites (n = %d)", corr.N), Model: corr.R, ModelCI: [2]float64{corr.CILo, corr.CIHi},
 			ModelP: corr.P, Monkey: kc.R, MonkeyErr: math.NaN(), Source: fmt.Sprintf("Afraz et al. 2015 Fig. 3C, digitised (n = %d; paper r = −0.46)", kc.N),
@@ -332,8 +333,8 @@ func (r *Afraz2015Result) Criteria() []Criterion {
 	case "muscimol":
 		face, other := r.split(func(s Afraz2015Site) float64 { return s.Delta[0] - s.Delta[1] })
 		m, ci := meanCI(face)
-		mo, _ := MeanSEM(other)
-		t := WelchT(face, other)
+		mo, _ := stats.MeanSEM(other)
+		t := stats.WelchT(face, other)
 		cr := Criterion{ID: "Afraz2015.muscimol-delta_accuracy_significant", Benchmark: "afraz2015",
 			Measure: fmt.Sprintf("contra − ipsi Δ%% correct, face sites (n = %d; other sites %+.2f, n = %d)", len(face), mo, len(other)),
 			Unit:    "percentage points", Model: m, ModelCI: ci, ModelP: t.P, Monkey: k.MuscimolFace, MonkeyErr: math.NaN(),
@@ -351,30 +352,30 @@ func (r *Afraz2015Result) Criteria() []Criterion {
 
 // deltaCorrelation is Pearson's r of the contralateral Δ% correct against
 // site d′ over all sites.
-func (r *Afraz2015Result) deltaCorrelation() Correlation {
+func (r *Afraz2015Result) deltaCorrelation() stats.Correlation {
 	var d, v []float64
 	for _, s := range r.Sites {
 		d, v = append(d, s.DPrime), append(v, s.Delta[0])
 	}
-	return Pearson(d, v, 2000, r.Seed)
+	return stats.Pearson(d, v, 2000, r.Seed)
 }
 
 // Afraz2015Summary is summary.json.
 type Afraz2015Summary struct {
-	Protocol        string      `json:"protocol"`
-	Kind            string      `json:"perturbation"`
-	DecoderAccuracy float64     `json:"decoder_accuracy_unperturbed_pct"`
-	DecoderC        float64     `json:"decoder_C"`
-	TrialsPer       int         `json:"trials_per_site_field_condition"`
-	NFaceSites      int         `json:"n_face_sites"`
-	NOtherSites     int         `json:"n_other_sites"`
-	FaceContra      [2]float64  `json:"face_sites_contra_pct_control_perturbed"`
-	FaceIpsi        [2]float64  `json:"face_sites_ipsi_pct_control_perturbed"`
-	OtherContra     [2]float64  `json:"other_sites_contra_pct_control_perturbed"`
-	OtherIpsi       [2]float64  `json:"other_sites_ipsi_pct_control_perturbed"`
-	DeltaCorr       Correlation `json:"r_delta_contra_dprime"`
-	Criteria        []Criterion `json:"criteria"`
-	Notes           []string    `json:"notes"`
+	Protocol        string            `json:"protocol"`
+	Kind            string            `json:"perturbation"`
+	DecoderAccuracy float64           `json:"decoder_accuracy_unperturbed_pct"`
+	DecoderC        float64           `json:"decoder_C"`
+	TrialsPer       int               `json:"trials_per_site_field_condition"`
+	NFaceSites      int               `json:"n_face_sites"`
+	NOtherSites     int               `json:"n_other_sites"`
+	FaceContra      [2]float64        `json:"face_sites_contra_pct_control_perturbed"`
+	FaceIpsi        [2]float64        `json:"face_sites_ipsi_pct_control_perturbed"`
+	OtherContra     [2]float64        `json:"other_sites_contra_pct_control_perturbed"`
+	OtherIpsi       [2]float64        `json:"other_sites_ipsi_pct_control_perturbed"`
+	DeltaCorr       stats.Correlation `json:"r_delta_contra_dprime"`
+	Criteria        []Criterion       `json:"criteria"`
+	Notes           []string          `json:"notes"`
 }
 
 // Summary collects the result's numbers.
@@ -392,7 +393,7 @@ func (r *Afraz2015Result) Summary() Afraz2015Summary {
 		if sel {
 			v = face
 		}
-		m, _ := MeanSEM(v)
+		m, _ := stats.MeanSEM(v)
 		return m
 	}
 	s.FaceContra = [2]float64{mean(true, 0, false), mean(true, 0, true)}

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"encoding/json"
+	"github.com/microstim/microstim/stats"
 	"math"
 	"strings"
 	"testing"
@@ -161,22 +162,6 @@ func TestO2DPrime(t *testing.T) {
 	near(t, "d′(100/100, 0/100)", O2DPrime(100, 100, 0, 100), 2*2.5758293035489004, 1e-9)
 }
 
-func TestTTests(t *testing.T) {
-	one := OneSampleT([]float64{1, 2, 3, 4, 5})
-	near(t, "one-sample t", one.T, 3/math.Sqrt(0.5), 1e-12)
-	near(t, "one-sample p (scipy 0.013236)", one.P, 0.0132356, 1e-6)
-	// equal n and variances: Welch's t is Student's, df = 8; t = −2 → p = 0.0805
-	w := WelchT([]float64{1, 2, 3, 4, 5}, []float64{3, 4, 5, 6, 7})
-	near(t, "Welch t", w.T, -2, 1e-12)
-	near(t, "Welch df", w.DF, 8, 1e-12)
-	near(t, "Welch p", w.P, 0.0805162, 1e-6)
-	p := PairedT([]float64{2, 4, 6}, []float64{1, 2, 3})
-	near(t, "paired t = one-sample t of the differences", p.T, OneSampleT([]float64{1, 2, 3}).T, 1e-12)
-	z, pz := TwoProportionZ(60, 100, 40, 100)
-	near(t, "z", z, 0.2/math.Sqrt(0.25*0.02), 1e-12)
-	near(t, "p(z)", pz, 0.0046777, 1e-6)
-}
-
 // The exponential fit recovers its parameters and reproduces the
 // published fit of Rajalingham & DiCarlo's Fig. 6A bins (0.92·e^(−d/5.7 mm)).
 func TestFitExpDecay(t *testing.T) {
@@ -245,7 +230,7 @@ func TestReportedData(t *testing.T) {
 	for _, s := range a.Sites {
 		d, v = append(d, s.DPrime), append(v, s.Shift_pct)
 	}
-	near(t, "Fig. 3C r (packagers: −0.472 from the dots)", Pearson(d, v, 0, 0).R, -0.47, 0.01)
+	near(t, "Fig. 3C r (packagers: −0.472 from the dots)", stats.Pearson(d, v, 0, 0).R, -0.47, 0.01)
 	near(t, "muscimol face sites, mean of monkeys", a.MuscimolFace, (-4.4-8.1)/2, 0.05)
 	mo, err := Moeller2017Monkey()
 	if err != nil {

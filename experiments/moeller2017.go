@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"github.com/microstim/microstim/stats"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -322,8 +323,8 @@ func (r *Moeller2017Result) Criteria() []Criterion {
 		return nil
 	}
 	s, ss, d, ds := p.Accuracies()
-	_, pSame := TwoProportionZ(p.SameCorrectStim, p.N, p.SameCorrect, p.N)
-	_, pDiff := TwoProportionZ(p.DifferentCorrectStim, p.N, p.DifferentCorrect, p.N)
+	_, pSame := stats.TwoProportionZ(p.SameCorrectStim, p.N, p.SameCorrect, p.N)
+	_, pDiff := stats.TwoProportionZ(p.DifferentCorrectStim, p.N, p.DifferentCorrect, p.N)
 	k := r.monkeyPooled("within_facepatch")
 	ks, kss, kd, kds := k.Accuracies()
 	score := (DifferenceOfFractions(RetainedFraction(ss, s, 50), RetainedFraction(kss, ks, 50)) +
@@ -380,8 +381,8 @@ func (r *Moeller2017Result) Summary() Moeller2017Summary {
 	s := Moeller2017Summary{Protocol: "moeller2017", Faces: r.Faces, Identities: r.Identities, Readout: r.Decoder.Curve, Criteria: r.Criteria(), Notes: r.Notes}
 	for _, x := range r.Sites {
 		a, b, c, d := x.Accuracies()
-		_, p1 := TwoProportionZ(x.SameCorrectStim, x.N, x.SameCorrect, x.N)
-		_, p2 := TwoProportionZ(x.DifferentCorrectStim, x.N, x.DifferentCorrect, x.N)
+		_, p1 := stats.TwoProportionZ(x.SameCorrectStim, x.N, x.SameCorrect, x.N)
+		_, p2 := stats.TwoProportionZ(x.DifferentCorrectStim, x.N, x.DifferentCorrect, x.N)
 		s.Sites = append(s.Sites, moellerSiteJSON{Role: x.Role, Hemisphere: x.Hemi.String(), X_mm: x.X_mm, Y_mm: x.Y_mm, DPrime: x.DPrime,
 			Trials: x.N, Same_pct: a, SameStim_pct: b, Diff_pct: c, DiffStim_pct: d, PSame: p1, PDifferent: p2})
 	}

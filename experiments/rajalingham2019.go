@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"github.com/microstim/microstim/stats"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -260,7 +261,7 @@ func RunRajalingham2019(c *Config, m *vision.Model, pool []vision.Stimulus, prog
 			if a.Hemi != b.Hemi {
 				continue
 			}
-			sim := Pearson(a.Pattern(), b.Pattern(), 0, 0).R
+			sim := stats.Pearson(a.Pattern(), b.Pattern(), 0, 0).R
 			res.Pairs = append(res.Pairs, SitePair{math.Hypot(a.X_mm-b.X_mm, a.Y_mm-b.Y_mm), sim})
 		}
 	}
@@ -344,14 +345,14 @@ func (r *Rajalingham2019Result) siteMeans() (contra, ipsi, global []float64) {
 
 // similarityCorrelation is r(similarity, distance) over same-hemisphere
 // site pairs.
-func (r *Rajalingham2019Result) similarityCorrelation() Correlation {
+func (r *Rajalingham2019Result) similarityCorrelation() stats.Correlation {
 	var d, s []float64
 	for _, p := range r.Pairs {
 		if !math.IsNaN(p.Similarity) {
 			d, s = append(d, p.Distance_mm), append(s, p.Similarity)
 		}
 	}
-	return Pearson(d, s, 2000, r.Seed)
+	return stats.Pearson(d, s, 2000, r.Seed)
 }
 
 // Criteria returns benchmarks 7–9 of docs/references.md#schrimpf2024.
@@ -359,7 +360,7 @@ func (r *Rajalingham2019Result) Criteria() []Criterion {
 	k := r.Monkey
 	contra, ipsi, global := r.siteMeans()
 	mg, cig := meanCI(global)
-	tg := OneSampleT(global)
+	tg := stats.OneSampleT(global)
 	src := "Rajalingham & DiCarlo 2019 Fig. 3B (25 injections)"
 	c7 := Criterion{ID: "Rajalingham2019-global_deficits_significant", Benchmark: "rajalingham2019",
 		Measure: fmt.Sprintf("mean Δd′ over tasks and both fields (n = %d sites)", len(global)), Unit: "d′",
@@ -374,9 +375,9 @@ func (r *Rajalingham2019Result) Criteria() []Criterion {
 		d[i] = contra[i] - ipsi[i]
 	}
 	md, cid := meanCI(d)
-	tl := PairedT(contra, ipsi)
-	mc, _ := MeanSEM(contra)
-	mi, _ := MeanSEM(ipsi)
+	tl := stats.PairedT(contra, ipsi)
+	mc, _ := stats.MeanSEM(contra)
+	mi, _ := stats.MeanSEM(ipsi)
 	kd := k.Contra[0] - k.Ipsi[0]
 	c8 := Criterion{ID: "Rajalingham2019-lateral_deficit_difference", Benchmark: "rajalingham2019",
 		Measure: fmt.Sprintf("contra − ipsi Δd′ (contra %+.3f, ipsi %+.3f; n = %d sites)", mc, mi, len(d)), Unit: "d′",
@@ -388,7 +389,7 @@ func (r *Rajalingham2019Result) Criteria() []Criterion {
 	c8.Verdict = verdictText(c8.Pass, c8.Rule)
 
 	sc := r.similarityCorrelation()
-	kc := Pearson(k.Distance_mm, k.Similarity, 0, 0)
+	kc := stats.Pearson(k.Distance_mm, k.Similarity, 0, 0)
 	c9 := Criterion{ID: "Rajalingham2019-spatial_correlation_significant", Benchmark: "rajalingham2019",
 		Measure: fmt.Sprintf("r(deficit-pattern similarity, site distance), %d same-hemisphere site pairs", sc.N),
 		Model:   sc.R, ModelCI: [2]float64{sc.CILo, sc.CIHi}, ModelP: sc.P, Monkey: kc.R, MonkeyErr: math.NaN(),
@@ -402,28 +403,28 @@ func (r *Rajalingham2019Result) Criteria() []Criterion {
 
 // Rajalingham2019Summary is summary.json.
 type Rajalingham2019Summary struct {
-	Protocol         string      `json:"protocol"`
-	Categories       []string    `json:"categories"`
-	Tasks            int         `json:"tasks"`
-	ControlDPrime    float64     `json:"mean_control_dprime"`
-	DecoderC         float64     `json:"decoder_C"`
-	Sites            int         `json:"sites"`
-	DeltaGlobal      [2]float64  `json:"delta_dprime_global_mean_sem"`
-	DeltaContra      [2]float64  `json:"delta_dprime_contra_mean_sem"`
-	DeltaIpsi        [2]float64  `json:"delta_dprime_ipsi_mean_sem"`
-	SimilarityVsDist Correlation `json:"r_similarity_distance"`
-	ExpFitAmplitude  float64     `json:"similarity_exp_fit_amplitude"`
-	ExpFitLength_mm  float64     `json:"similarity_exp_fit_length_mm"`
-	Pairs            []SitePair  `json:"site_pairs"`
-	Criteria         []Criterion `json:"criteria"`
-	Notes            []string    `json:"notes"`
+	Protocol         string            `json:"protocol"`
+	Categories       []string          `json:"categories"`
+	Tasks            int               `json:"tasks"`
+	ControlDPrime    float64           `json:"mean_control_dprime"`
+	DecoderC         float64           `json:"decoder_C"`
+	Sites            int               `json:"sites"`
+	DeltaGlobal      [2]float64        `json:"delta_dprime_global_mean_sem"`
+	DeltaContra      [2]float64        `json:"delta_dprime_contra_mean_sem"`
+	DeltaIpsi        [2]float64        `json:"delta_dprime_ipsi_mean_sem"`
+	SimilarityVsDist stats.Correlation `json:"r_similarity_distance"`
+	ExpFitAmplitude  float64           `json:"similarity_exp_fit_amplitude"`
+	ExpFitLength_mm  float64           `json:"similarity_exp_fit_length_mm"`
+	Pairs            []SitePair        `json:"site_pairs"`
+	Criteria         []Criterion       `json:"criteria"`
+	Notes            []string          `json:"notes"`
 }
 
 // Summary collects the result's numbers.
 func (r *Rajalingham2019Result) Summary() Rajalingham2019Summary {
 	contra, ipsi, global := r.siteMeans()
-	ms := func(x []float64) [2]float64 { m, s := MeanSEM(x); return [2]float64{m, s} }
-	cd, _ := MeanSEM(r.ControlD)
+	ms := func(x []float64) [2]float64 { m, s := stats.MeanSEM(x); return [2]float64{m, s} }
+	cd, _ := stats.MeanSEM(r.ControlD)
 	var d, s []float64
 	for _, p := range r.Pairs {
 		if !math.IsNaN(p.Similarity) {

@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/microstim/microstim/stats"
 	"io"
 	"io/fs"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -716,35 +716,10 @@ func runPoint(base *Config, plan SweepPlan, task *hardwareTask, k int) (PointRes
 	p.OffSheet = off
 	for mi, mt := range Metrics {
 		v := vals[mt.Name]
-		mean, lo, hi := bootstrapMean(v, c.Task.BootstrapReps, c.Seed+uint64(mi))
+		mean, lo, hi := stats.BootstrapMean(v, c.Task.BootstrapReps, c.Seed+uint64(mi))
 		p.Metrics = append(p.Metrics, MetricResult{Name: mt.Name, Mean: mean, CILo: lo, CIHi: hi, N: len(v)})
 	}
 	return p, nil
-}
-
-// bootstrapMean returns the mean of x and its percentile-bootstrap 95 % CI.
-func bootstrapMean(x []float64, reps int, seed uint64) (mean, lo, hi float64) {
-	if len(x) == 0 {
-		return math.NaN(), math.NaN(), math.NaN()
-	}
-	for _, v := range x {
-		mean += v / float64(len(x))
-	}
-	if reps == 0 || len(x) < 2 {
-		return mean, math.NaN(), math.NaN()
-	}
-	r := rand.New(rand.NewPCG(seed, 0x626f6f74))
-	ms := make([]float64, reps)
-	for b := range ms {
-		var s float64
-		for range x {
-			s += x[r.IntN(len(x))]
-		}
-		ms[b] = s / float64(len(x))
-	}
-	sort.Float64s(ms)
-	q := func(p float64) float64 { return ms[int(math.Min(float64(reps-1), math.Floor(p*float64(reps))))] }
-	return mean, q(0.025), q(0.975)
 }
 
 // Criteria: a sweep decides no benchmark criterion.

@@ -1,4 +1,4 @@
-package experiments
+package stats
 
 import (
 	"math"
@@ -38,20 +38,19 @@ func Pearson(x, y []float64, reps int, seed uint64) Correlation {
 		c.P = 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.CDF(-math.Abs(t))
 	}
 	if reps > 0 {
-		r := rand.New(rand.NewPCG(seed, 0x72))
 		bx, by := make([]float64, n), make([]float64, n)
 		var rs []float64
-		for k := 0; k < reps; k++ {
-			for i := range bx {
-				j := r.IntN(n)
+		for _, v := range Bootstrap(n, reps, seed, 0x72, func(idx []int) float64 {
+			for i, j := range idx {
 				bx[i], by[i] = x[j], y[j]
 			}
-			if v := stat.Correlation(bx, by, nil); !math.IsNaN(v) {
+			return stat.Correlation(bx, by, nil)
+		}) {
+			if !math.IsNaN(v) {
 				rs = append(rs, v)
 			}
 		}
 		if len(rs) > 0 {
-			sort.Float64s(rs)
 			c.CILo = stat.Quantile(0.025, stat.Empirical, rs, nil)
 			c.CIHi = stat.Quantile(0.975, stat.Empirical, rs, nil)
 		}
@@ -79,7 +78,7 @@ type TTest struct {
 	P  float64 `json:"p"`
 }
 
-func tTest(t, df float64) TTest {
+func tTestP(t, df float64) TTest {
 	if math.IsNaN(t) || df <= 0 {
 		return TTest{T: t, DF: df, P: math.NaN()}
 	}
@@ -100,10 +99,10 @@ func OneSampleT(x []float64) TTest {
 		case m == 0:
 			return TTest{T: 0, DF: float64(len(x) - 1), P: 1}
 		default:
-			return tTest(math.Copysign(math.Inf(1), m), float64(len(x)-1))
+			return tTestP(math.Copysign(math.Inf(1), m), float64(len(x)-1))
 		}
 	}
-	return tTest(m/sem, float64(len(x)-1))
+	return tTestP(m/sem, float64(len(x)-1))
 }
 
 // WelchT tests whether the means of a and b differ (unequal variances,
@@ -118,10 +117,10 @@ func WelchT(a, b []float64) TTest {
 		if d == 0 {
 			return TTest{T: 0, DF: float64(len(a) + len(b) - 2), P: 1}
 		}
-		return tTest(math.Copysign(math.Inf(1), d), float64(len(a)+len(b)-2))
+		return tTestP(math.Copysign(math.Inf(1), d), float64(len(a)+len(b)-2))
 	}
 	df := (va + vb) * (va + vb) / (va*va/float64(len(a)-1) + vb*vb/float64(len(b)-1))
-	return tTest(d/math.Sqrt(va+vb), df)
+	return tTestP(d/math.Sqrt(va+vb), df)
 }
 
 // PairedT tests whether the mean of a − b differs from 0.
@@ -152,8 +151,50 @@ func TwoProportionZ(k1, n1, k2, n2 int) (z, p float64) {
 	return z, 2 * distuv.UnitNormal.CDF(-math.Abs(z))
 }
 
-// tQuantile975 is the 97.5th percentile of Student's t with df degrees of
+// TQuantile975 is the 97.5th percentile of Student's t with df degrees of
 // freedom (the half-width factor of a 95 % CI).
-func tQuantile975(df float64) float64 {
+func TQuantile975(df float64) float64 {
 	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(0.975)
+}
+
+// Bootstrap draws reps percentile-bootstrap resamples of n items (each an
+// index list of n draws with replacement, from a PCG generator seeded with
+// seed and stream) and returns the statistic of each, sorted by
+// sort.Float64s (NaNs first). idx is reused between calls.
+func Bootstrap(n, reps int, seed, stream uint64, statistic func(idx []int) float64) []float64 {
+	r := rand.New(rand.NewPCG(seed, stream))
+	idx := make([]int, n)
+	out := make([]float64, 0, reps)
+	for k := 0; k < reps; k++ {
+		for i := range idx {
+			idx[i] = r.IntN(n)
+		}
+		out = append(out, statistic(idx))
+	}
+	sort.Float64s(out)
+	return out
+}
+
+// BootstrapMean returns the mean of x and the 2.5th and 97.5th
+// percentiles of reps bootstrap means (the ⌊p·reps⌋-th order statistic;
+// NaN CI for fewer than 2 values or no resamples).
+func BootstrapMean(x []float64, reps int, seed uint64) (mean, lo, hi float64) {
+	if len(x) == 0 {
+		return math.NaN(), math.NaN(), math.NaN()
+	}
+	for _, v := range x {
+		mean += v / float64(len(x))
+	}
+	if reps == 0 || len(x) < 2 {
+		return mean, math.NaN(), math.NaN()
+	}
+	ms := Bootstrap(len(x), reps, seed, 0x626f6f74, func(idx []int) float64 {
+		var s float64
+		for _, j := range idx {
+			s += x[j]
+		}
+		return s / float64(len(x))
+	})
+	q := func(p float64) float64 { return ms[int(math.Min(float64(reps-1), math.Floor(p*float64(reps))))] }
+	return mean, q(0.025), q(0.975)
 }
