@@ -77,18 +77,25 @@ func table(t *fb.Table, i int) (fb.Table, bool) {
 	return fb.Table{Bytes: t.Bytes, Pos: t.Indirect(o + t.Pos)}, true
 }
 
-// vector returns the start and length of the vector at field i.
-func vector(t *fb.Table, i int) (start fb.UOffsetT, n int) {
+// vector returns the start and length of the vector at field i, whose
+// elements are elem bytes each. A vector that runs past the end of the
+// file panics (Parse turns that into ErrFormat) before anything is
+// allocated for it.
+func vector(t *fb.Table, i, elem int) (start fb.UOffsetT, n int) {
 	o := fb.UOffsetT(t.Offset(field(i)))
 	if o == 0 {
 		return 0, 0
 	}
-	return t.Vector(o), t.VectorLen(o)
+	start, n = t.Vector(o), t.VectorLen(o)
+	if n < 0 || int64(start)+int64(n)*int64(elem) > int64(len(t.Bytes)) {
+		panic(fmt.Sprintf("vector of %d × %d bytes at %d runs past the end (%d bytes)", n, elem, start, len(t.Bytes)))
+	}
+	return start, n
 }
 
 // tables lists the tables of the vector at field i.
 func tables(t *fb.Table, i int) []fb.Table {
-	start, n := vector(t, i)
+	start, n := vector(t, i, 4)
 	out := make([]fb.Table, n)
 	for k := range out {
 		p := start + fb.UOffsetT(4*k)
@@ -98,7 +105,7 @@ func tables(t *fb.Table, i int) []fb.Table {
 }
 
 func ints(t *fb.Table, i int) []int {
-	start, n := vector(t, i)
+	start, n := vector(t, i, 4)
 	out := make([]int, n)
 	for k := range out {
 		out[k] = int(t.GetInt32(start + fb.UOffsetT(4*k)))
@@ -146,10 +153,10 @@ func Parse(data []byte) (m *Model, err error) {
 			}
 		}
 		if q, ok := table(&tt, 4); ok {
-			if start, n := vector(&q, 2); n > 0 {
+			if start, n := vector(&q, 2, 4); n > 0 {
 				t.Scale = q.GetFloat32(start)
 			}
-			if start, n := vector(&q, 3); n > 0 {
+			if start, n := vector(&q, 3, 8); n > 0 {
 				t.ZeroPoint = int32(q.GetInt64(start))
 			}
 		}

@@ -46,9 +46,14 @@ func NewNet(m *Model) (*Net, error) {
 	return n, nil
 }
 
+// elements is the product of shape's dimensions, or −1 when a dimension
+// is negative or the product exceeds 2³¹.
 func elements(shape []int) int {
 	n := 1
 	for _, d := range shape {
+		if d < 0 || d > 0 && n > (1<<31)/d {
+			return -1
+		}
 		n *= d
 	}
 	return n
@@ -56,6 +61,10 @@ func elements(shape []int) int {
 
 func dequantise(t Tensor) ([]float32, error) {
 	n := elements(t.Shape)
+	size := map[int]int{TypeUint8: 1, TypeInt32: 4, TypeFloat32: 4}[t.Type]
+	if n < 0 || size == 0 || n > len(t.Data)/size {
+		return nil, fmt.Errorf("shape %v of type %d does not fit its %d bytes", t.Shape, t.Type, len(t.Data))
+	}
 	out := make([]float32, n)
 	switch t.Type {
 	case TypeUint8:
