@@ -2,14 +2,13 @@ package experiments
 
 import (
 	"fmt"
-	"github.com/microstim/microstim/stats"
 	"io"
 	"maps"
 	"math"
-	"math/rand/v2"
 	"slices"
 
 	"github.com/microstim/microstim/sim"
+	"github.com/microstim/microstim/stats"
 	"github.com/microstim/microstim/topography"
 	"github.com/microstim/microstim/vision"
 )
@@ -44,54 +43,6 @@ func afraz2006Defaults() Config {
 			Grid_mm: 0.5, Hemisphere: "both"},
 		Compare: CompareConfig{Data: "afraz2006"},
 	}
-}
-
-// AddNoise returns a copy of img in which a fraction 1 − |signal|/100 of the
-// pixels, chosen without replacement, take uniformly distributed grey values
-// (Afraz et al. 2006; signal 0 is pure noise, ±100 the intact image).
-func AddNoise(img *vision.Gray, signal_pct float64, r *rand.Rand) *vision.Gray {
-	out := &vision.Gray{W: img.W, H: img.H, Pix: append([]float32(nil), img.Pix...)}
-	n := len(out.Pix)
-	k := int(math.Round((1 - math.Abs(signal_pct)/100) * float64(n)))
-	for _, i := range r.Perm(n)[:k] {
-		out.Pix[i] = r.Float32()
-	}
-	return out
-}
-
-// TaskItem is one test image at one signal level.
-type TaskItem struct {
-	Level  float64 // % signal: + face source, − non-face source, 0 pure noise
-	Face   bool    // source category
-	Source string  // stimulus file
-	Img    *vision.Gray
-}
-
-// SelectedSite is a stimulation site with its neighbourhood d′.
-type SelectedSite struct {
-	topography.Site
-	Selective bool
-}
-
-// SelectSites draws up to nSel sites with d′ > thr and nOther with d′ ≤ thr
-// from candidates, in a seeded random order. It returns fewer selective
-// sites when the model has fewer; the criterion is never relaxed.
-func SelectSites(candidates []topography.Site, nSel, nOther int, thr float64, hemi string, seed uint64) []SelectedSite {
-	r := rand.New(rand.NewPCG(seed, 0x73697465))
-	order := r.Perm(len(candidates))
-	var sel, other []SelectedSite
-	for _, i := range order {
-		c := candidates[i]
-		if hemi != "both" && c.Hemi.String() != hemi {
-			continue
-		}
-		if c.DPrime > thr && len(sel) < nSel {
-			sel = append(sel, SelectedSite{c, true})
-		} else if c.DPrime <= thr && len(other) < nOther {
-			other = append(other, SelectedSite{c, false})
-		}
-	}
-	return append(sel, other...)
 }
 
 // SiteResult is one site's outcome.
@@ -142,9 +93,6 @@ type MonkeySummary struct {
 	MeanOther [2]float64
 	Sites     []SiteShift
 }
-
-// Progress reports the steps of a long run.
-type Progress func(done, total int, what string)
 
 // RunAfraz2006 runs the protocol on model m with the stimulus pool.
 func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress, log io.Writer) (*Afraz2006Result, error) {
@@ -334,36 +282,6 @@ func sensitivityCaps(c *Config) []float64 {
 	return []float64{0, 2}
 }
 
-func taskImages(items []TaskItem) []*vision.Gray {
-	out := make([]*vision.Gray, len(items))
-	for i, it := range items {
-		out[i] = it.Img
-	}
-	return out
-}
-
-// classProbs returns the readout's class probabilities per item ([P(non-face), P(face)] for the face task).
-func classProbs(dec *sim.Logistic, it [][]float32) [][]float64 {
-	out := make([][]float64, len(it))
-	x := make([]float64, len(it[0]))
-	for i, r := range it {
-		for k, v := range r {
-			x[k] = float64(v)
-		}
-		out[i] = dec.Probabilities(x)
-	}
-	return out
-}
-
-// levelCounts sums "face" choices (class 1) per signal level.
-func levelCounts(counts [][]int, items []TaskItem, idx map[float64]int) []int {
-	k := make([]int, len(idx))
-	for i, it := range items {
-		k[idx[it.Level]] += counts[i][1]
-	}
-	return k
-}
-
 func summarise(sites []SiteResult, seed uint64) (stats.Correlation, [2]float64, [2]float64) {
 	var d, s, face, other []float64
 	for _, r := range sites {
@@ -397,149 +315,4 @@ func summariseMonkey(sites []SiteShift, seed uint64) MonkeySummary {
 	mf, sf := stats.MeanSEM(face)
 	mo, so := stats.MeanSEM(other)
 	return MonkeySummary{Corr: stats.Pearson(d, s, 2000, seed), MeanFace: [2]float64{mf, sf}, MeanOther: [2]float64{mo, so}, Sites: sites}
-}
-
-// chooseSites applies the config's site rule.
-func (c *Config) chooseSites(l *topography.Layout, resp [][]float64, isFace []bool, unitD []float64, cands []topography.Site) ([]SelectedSite, error) {
-	sc := c.Sites
-	want := func(h topography.Hemisphere) bool { return sc.Hemisphere == "both" || sc.Hemisphere == h.String() }
-	at := func(h topography.Hemisphere, x, y float64) SelectedSite {
-		d, n := topography.PointDPrime(l, resp, isFace, h, x, y, sc.Radius_mm)
-		return SelectedSite{topography.Site{Hemi: h, X_mm: x, Y_mm: y, DPrime: d, Units: n}, d > sc.DPrimeThreshold}
-	}
-	var out []SelectedSite
-	switch sc.Rule {
-	case "dprime_split":
-		return SelectSites(cands, sc.NSelective, sc.NOther, sc.DPrimeThreshold, sc.Hemisphere, c.Seed), nil
-	case "random":
-		r := rand.New(rand.NewPCG(c.Seed, 0x72616e64))
-		for h := topography.Left; h <= topography.Right; h++ {
-			if !want(h) {
-				continue
-			}
-			var hc []topography.Site
-			for _, s := range cands {
-				if s.Hemi == h {
-					hc = append(hc, s)
-				}
-			}
-			for k, i := range r.Perm(len(hc)) {
-				if k == sc.NPerHemisphere {
-					break
-				}
-				out = append(out, SelectedSite{hc[i], hc[i].DPrime > sc.DPrimeThreshold})
-			}
-		}
-	case "grid":
-		for _, s := range cands {
-			if want(s.Hemi) {
-				out = append(out, SelectedSite{s, s.DPrime > sc.DPrimeThreshold})
-			}
-		}
-	case "explicit":
-		for _, e := range sc.Explicit {
-			h, err := topography.ParseHemisphere(e.Hemisphere)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, at(h, e.X_mm, e.Y_mm))
-		}
-	case "face_patch_centre":
-		patches, _ := topography.FacePatches(l, unitD, MapSigma_mm, MapStep_mm, NullPermutations, c.Seed)
-		for h := topography.Left; h <= topography.Right; h++ {
-			if !want(h) {
-				continue
-			}
-			for _, p := range patches { // sorted by area: the first of a hemisphere is its largest
-				if p.Hemi == h {
-					out = append(out, at(h, p.X_mm, p.Y_mm))
-					break
-				}
-			}
-		}
-		if len(out) == 0 {
-			return nil, fmt.Errorf("sites.rule = \"face_patch_centre\": the model has no face patch above the shuffle null in hemisphere %s", sc.Hemisphere)
-		}
-	default:
-		return nil, fmt.Errorf("sites.rule = %q: not implemented", sc.Rule)
-	}
-	return out, nil
-}
-
-// faceTask is the noisy face-detection task of Afraz et al. 2006: the test
-// items at every signal level and the readout's fitting set.
-type faceTask struct {
-	Items           []TaskItem
-	FitImgs         []*vision.Gray
-	FitLab          []int             // 1 face, 0 non-face
-	Faces, NonFaces []vision.Stimulus // the face-selectivity set, in the task's seeded order
-}
-
-// newFaceTask draws test_images_per_class faces and non-faces for testing
-// (each with its own noise per level) and as many others, at every
-// non-zero level, to fit the readout.
-func newFaceTask(c *Config, pool []vision.Stimulus) (*faceTask, error) {
-	faces, nonfaces := vision.FaceSelectivitySet(pool)
-	r := rand.New(rand.NewPCG(c.Seed, 0x61667261))
-	r.Shuffle(len(faces), func(i, j int) { faces[i], faces[j] = faces[j], faces[i] })
-	r.Shuffle(len(nonfaces), func(i, j int) { nonfaces[i], nonfaces[j] = nonfaces[j], nonfaces[i] })
-	nt := c.Task.TestImages
-	if len(faces) < 2*nt || len(nonfaces) < 2*nt {
-		return nil, fmt.Errorf("%s: %d faces and %d non-faces: too few for %d test images per class and a decoder set", c.Protocol, len(faces), len(nonfaces), nt)
-	}
-	testF, fitF := faces[:nt], faces[nt:]
-	testN, fitN := nonfaces[:nt], nonfaces[nt:nt+len(fitF)]
-
-	// Test items: per level, the face (level > 0), non-face (level < 0) or
-	// both (level 0) test images with their own noise.
-	var items []TaskItem
-	for li, lv := range c.Task.SignalLevels_pct {
-		var src []vision.Stimulus
-		switch {
-		case lv > 0:
-			src = testF
-		case lv < 0:
-			src = testN
-		default:
-			src = append(append([]vision.Stimulus(nil), testF...), testN...)
-		}
-		for k, s := range src {
-			nr := rand.New(rand.NewPCG(c.Seed, uint64(li)<<20|uint64(k)))
-			items = append(items, TaskItem{Level: lv, Face: s.Face, Source: s.File, Img: AddNoise(s.Img, lv, nr)})
-		}
-	}
-	// Decoder set: the other images at every non-zero level, labelled by source.
-	var fitImgs []*vision.Gray
-	var fitLab []int
-	for li, lv := range c.Task.SignalLevels_pct {
-		if lv == 0 {
-			continue
-		}
-		for k, s := range append(append([]vision.Stimulus(nil), fitF...), fitN...) {
-			nr := rand.New(rand.NewPCG(c.Seed^0x5eed, uint64(li)<<20|uint64(k)))
-			fitImgs = append(fitImgs, AddNoise(s.Img, math.Abs(lv), nr))
-			lab := 0
-			if s.Face {
-				lab = 1
-			}
-			fitLab = append(fitLab, lab)
-		}
-	}
-	return &faceTask{Items: items, FitImgs: fitImgs, FitLab: fitLab, Faces: faces, NonFaces: nonfaces}, nil
-}
-
-// countSelective counts the selective sites chosen and, when the model
-// offers fewer than dprime_split asked for, says so (the criterion is never
-// relaxed).
-func (c *Config) countSelective(chosen []SelectedSite) (n int, note string) {
-	for _, s := range chosen {
-		if s.Selective {
-			n++
-		}
-	}
-	if c.Sites.Rule == "dprime_split" && n < c.Sites.NSelective {
-		note = fmt.Sprintf("the model offers only %d sites with neighbourhood d′ > %g (%d requested); all of them are used and the criterion is unchanged",
-			n, c.Sites.DPrimeThreshold, c.Sites.NSelective)
-	}
-	return n, note
 }

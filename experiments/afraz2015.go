@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
-	"github.com/microstim/microstim/stats"
 	"io"
 	"math"
-	"math/rand/v2"
 	"path/filepath"
 
 	"github.com/microstim/microstim/plots"
 	"github.com/microstim/microstim/sim"
+	"github.com/microstim/microstim/stats"
 	"github.com/microstim/microstim/vision"
 )
 
@@ -55,23 +54,7 @@ func afraz2015Defaults() Config {
 	}
 }
 
-// validateHemifield checks the keys of tasks shown in one hemifield.
-func validateHemifield(c *Config) error {
-	t := c.Task
-	if err := validateTrials(t); err != nil {
-		return err
-	}
-	return checkRange("task.image_scale", t.ImageScale, 0.1, 0.5, " (fraction of the frame side; ≤ 0.5 keeps the image in one hemifield)")
-}
-
 func validateAfraz2015Task(c *Config) error { return validateHemifield(c) }
-
-// GenderItem is one test presentation of the gender task.
-type GenderItem struct {
-	File   string
-	Female bool
-	Side   Side
-}
 
 // Afraz2015Site is one perturbed site: % correct without and with the
 // perturbation in the contralateral and ipsilateral visual field
@@ -98,31 +81,6 @@ type Afraz2015Result struct {
 	Model      *vision.Model
 	Seed       uint64
 	Threshold  float64
-}
-
-// genderSplit returns test and decoder-fit faces: nTest of each gender
-// for testing, the rest (balanced between genders) for fitting.
-func genderSplit(pool []vision.Stimulus, nTest int, seed uint64) (test, fit []vision.Stimulus, err error) {
-	var male, female []vision.Stimulus
-	for _, s := range pool {
-		switch s.Gender {
-		case "male":
-			male = append(male, s)
-		case "female":
-			female = append(female, s)
-		}
-	}
-	r := rand.New(rand.NewPCG(seed, 0x67656e64))
-	r.Shuffle(len(male), func(i, j int) { male[i], male[j] = male[j], male[i] })
-	r.Shuffle(len(female), func(i, j int) { female[i], female[j] = female[j], female[i] })
-	if len(male) < nTest+2 || len(female) < nTest+2 {
-		return nil, nil, fmt.Errorf("gender task: %d male and %d female labelled faces; test_images_per_class = %d needs %d of each",
-			len(male), len(female), nTest, nTest+2)
-	}
-	nFit := min(len(male), len(female)) - nTest
-	test = append(append(test, male[:nTest]...), female[:nTest]...)
-	fit = append(append(fit, male[nTest:nTest+nFit]...), female[nTest:nTest+nFit]...)
-	return test, fit, nil
 }
 
 // RunAfraz2015 runs the gender task with perturbations at face and other
@@ -246,13 +204,6 @@ func RunAfraz2015(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 	return res, nil
 }
 
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // split returns the per-site values of face sites and of other sites.
 func (r *Afraz2015Result) split(v func(Afraz2015Site) float64) (face, other []float64) {
 	for _, s := range r.Sites {
@@ -263,16 +214,6 @@ func (r *Afraz2015Result) split(v func(Afraz2015Site) float64) (face, other []fl
 		}
 	}
 	return face, other
-}
-
-// meanCI is the mean with a t-based 95 % CI.
-func meanCI(x []float64) (float64, [2]float64) {
-	m, sem := stats.MeanSEM(x)
-	if len(x) < 2 {
-		return m, nan2
-	}
-	q := stats.TQuantile975(float64(len(x) - 1))
-	return m, [2]float64{m - q*sem, m + q*sem}
 }
 
 // Criteria returns benchmarks 2–4 (optogenetics) or 5 (muscimol) of
@@ -286,7 +227,7 @@ func (r *Afraz2015Result) Criteria() []Criterion {
 			face, _ := r.split(func(s Afraz2015Site) float64 { return s.Delta[f] })
 			ctrl, _ := r.split(func(s Afraz2015Site) float64 { return s.Control[f] })
 			pert, _ := r.split(func(s Afraz2015Site) float64 { return s.Perturbed[f] })
-			m, ci := meanCI(face)
+			m, ci := stats.MeanCI(face)
 			t := stats.OneSampleT(face)
 			mc, _ := stats.MeanSEM(ctrl)
 			mp, _ := stats.MeanSEM(pert)
@@ -332,7 +273,7 @@ func (r *Afraz2015Result) Criteria() []Criterion {
 		return append(out, cr)
 	case "muscimol":
 		face, other := r.split(func(s Afraz2015Site) float64 { return s.Delta[0] - s.Delta[1] })
-		m, ci := meanCI(face)
+		m, ci := stats.MeanCI(face)
 		mo, _ := stats.MeanSEM(other)
 		t := stats.WelchT(face, other)
 		cr := Criterion{ID: "Afraz2015.muscimol-delta_accuracy_significant", Benchmark: "afraz2015",
@@ -415,17 +356,6 @@ func (r *Afraz2015Result) Print(w io.Writer) {
 	}
 }
 
-// printCriteria writes one line per criterion.
-func printCriteria(w io.Writer, cs []Criterion) {
-	for _, c := range cs {
-		v := "FAIL"
-		if c.Pass {
-			v = "PASS"
-		}
-		fmt.Fprintf(w, "  %s %s: model %.3g (p = %s), monkeys %.3g; score %.2f\n", v, c.ID, c.Model, pnum(c.ModelP), c.Monkey, c.Score)
-	}
-}
-
 // Write stores summary.json, sites.csv, the figures and report.html.
 func (r *Afraz2015Result) Write(dir string, c *Config, man Manifest) error {
 	files, err := runFiles(c, r.Summary(), man)
@@ -469,7 +399,7 @@ func (r *Afraz2015Result) figures(dir string, c *Config) ([]Figure, error) {
 				}
 				return x.Control[f]
 			})
-			_, ci := meanCI(face)
+			_, ci := stats.MeanCI(face)
 			lo, hi = append(lo, ci[0]), append(hi, ci[1])
 		}
 		return lo, hi

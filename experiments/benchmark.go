@@ -96,3 +96,27 @@ func verdictText(pass bool, rule string) string {
 }
 
 var nan2 = [2]float64{math.NaN(), math.NaN()}
+
+// Progress reports the steps of a long run.
+type Progress func(done, total int, what string)
+
+// printCriteria writes one line per criterion.
+func printCriteria(w io.Writer, cs []Criterion) {
+	for _, c := range cs {
+		v := "FAIL"
+		if c.Pass {
+			v = "PASS"
+		}
+		fmt.Fprintf(w, "  %s %s: model %.3g (p = %s), monkeys %.3g; score %.2f\n", v, c.ID, c.Model, pnum(c.ModelP), c.Monkey, c.Score)
+	}
+}
+
+func sign(x float64) int {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
+}

@@ -2,11 +2,11 @@ package experiments
 
 import (
 	"encoding/json"
-	"github.com/microstim/microstim/stats"
 	"math"
 	"strings"
 	"testing"
 
+	"github.com/microstim/microstim/stats"
 	"github.com/microstim/microstim/topography"
 	"github.com/microstim/microstim/vision"
 )

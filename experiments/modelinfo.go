@@ -268,17 +268,6 @@ func readMatrix(f fs.File) ([][]float64, error) {
 	return out, nil
 }
 
-func to64(x [][]float32) [][]float64 {
-	out := make([][]float64, len(x))
-	for i, r := range x {
-		out[i] = make([]float64, len(r))
-		for j, v := range r {
-			out[i][j] = float64(v)
-		}
-	}
-	return out
-}
-
 // HemifieldScale is the side of an image shown in one hemifield, as a
 // fraction of the frame: the parafoveal faces of Afraz et al. (2015) and
 // the lateralised objects of Rajalingham & DiCarlo (2019), as the configs

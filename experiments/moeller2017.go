@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"fmt"
-	"github.com/microstim/microstim/stats"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -11,7 +10,7 @@ import (
 
 	"github.com/microstim/microstim/plots"
 	"github.com/microstim/microstim/sim"
-	"github.com/microstim/microstim/topography"
+	"github.com/microstim/microstim/stats"
 	"github.com/microstim/microstim/vision"
 )
 
@@ -65,30 +64,6 @@ func validateMoeller2017Task(c *Config) error {
 		return err
 	}
 	return checkRange("sites.outside_radius_mm", c.Sites.Outside_mm, 0, 10, " mm")
-}
-
-// IdentityPair is one same/different trial type: two photos, of the same
-// person or not.
-type IdentityPair struct {
-	A, B int // indices into the face list
-	Same bool
-}
-
-// IdentityPairs returns every ordered pair of distinct photos of the same
-// identity and every ordered pair of photos of different identities.
-func IdentityPairs(ids []string) (same, different []IdentityPair) {
-	for a := range ids {
-		for b := range ids {
-			switch {
-			case a == b:
-			case ids[a] == ids[b]:
-				same = append(same, IdentityPair{a, b, true})
-			default:
-				different = append(different, IdentityPair{a, b, false})
-			}
-		}
-	}
-	return same, different
 }
 
 // SameDifferentSite is the outcome at one stimulation site: trials and
@@ -253,31 +228,6 @@ func RunMoeller2017(c *Config, m *vision.Model, pool []vision.Stimulus, progress
 	}
 	progress(3, 3, "done")
 	return res, nil
-}
-
-// outsideSite returns the grid site of ctr's hemisphere nearest to ctr
-// whose every grid neighbour within radius_mm has d′ below maxD.
-func outsideSite(cands []topography.Site, ctr SelectedSite, maxD, radius_mm float64) (SelectedSite, bool) {
-	best, bestD := -1, math.Inf(1)
-	for i, s := range cands {
-		if s.Hemi != ctr.Hemi {
-			continue
-		}
-		ok := true
-		for _, t := range cands {
-			if t.Hemi == s.Hemi && math.Hypot(t.X_mm-s.X_mm, t.Y_mm-s.Y_mm) <= radius_mm && !(t.DPrime < maxD) {
-				ok = false
-				break
-			}
-		}
-		if d := math.Hypot(s.X_mm-ctr.X_mm, s.Y_mm-ctr.Y_mm); ok && d < bestD {
-			best, bestD = i, d
-		}
-	}
-	if best < 0 {
-		return SelectedSite{}, false
-	}
-	return SelectedSite{cands[best], false}, true
 }
 
 // pooled sums the trials of the sites with role.

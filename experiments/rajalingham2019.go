@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
-	"github.com/microstim/microstim/stats"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -13,8 +12,8 @@ import (
 
 	"github.com/microstim/microstim/plots"
 	"github.com/microstim/microstim/sim"
+	"github.com/microstim/microstim/stats"
 	"github.com/microstim/microstim/vision"
-	"gonum.org/v1/gonum/stat/distuv"
 )
 
 func init() {
@@ -65,31 +64,6 @@ func validateRajalingham2019Task(c *Config) error {
 		seen[k] = true
 	}
 	return nil
-}
-
-// O2DPrime is the binary discrimination d′ of a task: z(hit rate) −
-// z(false-alarm rate), each rate clipped to [1/(2n), 1 − 1/(2n)] for n
-// trials (Rajalingham et al. 2018's O2 metric, from choice counts).
-func O2DPrime(hits, nTarget, falseAlarms, nDistractor int) float64 {
-	rate := func(k, n int) float64 {
-		lo := 1 / (2 * float64(n))
-		return math.Max(lo, math.Min(1-lo, float64(k)/float64(n)))
-	}
-	return distuv.UnitNormal.Quantile(rate(hits, nTarget)) - distuv.UnitNormal.Quantile(rate(falseAlarms, nDistractor))
-}
-
-// Task is one binary discrimination, category A against B.
-type Task struct{ A, B int }
-
-// AllPairs returns every unordered pair of n categories.
-func AllPairs(n int) []Task {
-	var out []Task
-	for a := 0; a < n; a++ {
-		for b := a + 1; b < n; b++ {
-			out = append(out, Task{a, b})
-		}
-	}
-	return out
 }
 
 // ObjectItem is one test presentation.
@@ -359,7 +333,7 @@ func (r *Rajalingham2019Result) similarityCorrelation() stats.Correlation {
 func (r *Rajalingham2019Result) Criteria() []Criterion {
 	k := r.Monkey
 	contra, ipsi, global := r.siteMeans()
-	mg, cig := meanCI(global)
+	mg, cig := stats.MeanCI(global)
 	tg := stats.OneSampleT(global)
 	src := "Rajalingham & DiCarlo 2019 Fig. 3B (25 injections)"
 	c7 := Criterion{ID: "Rajalingham2019-global_deficits_significant", Benchmark: "rajalingham2019",
@@ -374,7 +348,7 @@ func (r *Rajalingham2019Result) Criteria() []Criterion {
 	for i := range d {
 		d[i] = contra[i] - ipsi[i]
 	}
-	md, cid := meanCI(d)
+	md, cid := stats.MeanCI(d)
 	tl := stats.PairedT(contra, ipsi)
 	mc, _ := stats.MeanSEM(contra)
 	mi, _ := stats.MeanSEM(ipsi)
@@ -519,7 +493,7 @@ func (r *Rajalingham2019Result) Write(dir string, c *Config, man Manifest) error
 	var kx, ky, klo, khi []float64
 	k := r.Monkey
 	for i, v := range [][]float64{global, contra, ipsi} {
-		m, ci := meanCI(v)
+		m, ci := stats.MeanCI(v)
 		cx, cy, clo, chi = append(cx, float64(i)), append(cy, m), append(clo, ci[0]), append(chi, ci[1])
 		kv := [][2]float64{k.Global, k.Contra, k.Ipsi}[i]
 		kx, ky, klo, khi = append(kx, float64(i)+0.1), append(ky, kv[0]), append(klo, kv[0]-kv[1]), append(khi, kv[0]+kv[1])

@@ -118,3 +118,27 @@ func perturbedProbs(eng *sim.Engine, r *sim.Readout, pert sim.Perturbation, site
 	}
 	return ps[0], nil
 }
+
+// classProbs returns the readout's class probabilities per item ([P(non-face), P(face)] for the face task).
+func classProbs(dec *sim.Logistic, it [][]float32) [][]float64 {
+	out := make([][]float64, len(it))
+	x := make([]float64, len(it[0]))
+	for i, r := range it {
+		for k, v := range r {
+			x[k] = float64(v)
+		}
+		out[i] = dec.Probabilities(x)
+	}
+	return out
+}
+
+func to64(x [][]float32) [][]float64 {
+	out := make([][]float64, len(x))
+	for i, r := range x {
+		out[i] = make([]float64, len(r))
+		for j, v := range r {
+			out[i][j] = float64(v)
+		}
+	}
+	return out
+}

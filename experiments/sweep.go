@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/microstim/microstim/stats"
 	"io"
 	"io/fs"
 	"math"
@@ -20,6 +19,7 @@ import (
 	"github.com/microstim/microstim/plots"
 	"github.com/microstim/microstim/resultdir"
 	"github.com/microstim/microstim/sim"
+	"github.com/microstim/microstim/stats"
 	"github.com/microstim/microstim/vision"
 )
 

@@ -262,3 +262,12 @@ func (c *Config) validateSites() error {
 	}
 	return checkRange("sites.neighbourhood_radius_mm", s.Radius_mm, 0.05, 5, " mm")
 }
+
+// validateHemifield checks the keys of tasks shown in one hemifield.
+func validateHemifield(c *Config) error {
+	t := c.Task
+	if err := validateTrials(t); err != nil {
+		return err
+	}
+	return checkRange("task.image_scale", t.ImageScale, 0.1, 0.5, " (fraction of the frame side; ≤ 0.5 keeps the image in one hemifield)")
+}

@@ -198,3 +198,14 @@ func BootstrapMean(x []float64, reps int, seed uint64) (mean, lo, hi float64) {
 	q := func(p float64) float64 { return ms[int(math.Min(float64(reps-1), math.Floor(p*float64(reps))))] }
 	return mean, q(0.025), q(0.975)
 }
+
+// MeanCI is the mean of x with its t-based 95 % confidence interval
+// (NaN bounds for fewer than 2 values).
+func MeanCI(x []float64) (float64, [2]float64) {
+	m, sem := MeanSEM(x)
+	if len(x) < 2 {
+		return m, [2]float64{math.NaN(), math.NaN()}
+	}
+	q := TQuantile975(float64(len(x) - 1))
+	return m, [2]float64{m - q*sem, m + q*sem}
+}

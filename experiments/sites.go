@@ -1,0 +1,175 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/microstim/microstim/topography"
+	"github.com/microstim/microstim/vision"
+)
+
+// SelectedSite is a stimulation site with its neighbourhood d′.
+type SelectedSite struct {
+	topography.Site
+	Selective bool
+}
+
+// SelectSites draws up to nSel sites with d′ > thr and nOther with d′ ≤ thr
+// from candidates, in a seeded random order. It returns fewer selective
+// sites when the model has fewer; the criterion is never relaxed.
+func SelectSites(candidates []topography.Site, nSel, nOther int, thr float64, hemi string, seed uint64) []SelectedSite {
+	r := rand.New(rand.NewPCG(seed, 0x73697465))
+	order := r.Perm(len(candidates))
+	var sel, other []SelectedSite
+	for _, i := range order {
+		c := candidates[i]
+		if hemi != "both" && c.Hemi.String() != hemi {
+			continue
+		}
+		if c.DPrime > thr && len(sel) < nSel {
+			sel = append(sel, SelectedSite{c, true})
+		} else if c.DPrime <= thr && len(other) < nOther {
+			other = append(other, SelectedSite{c, false})
+		}
+	}
+	return append(sel, other...)
+}
+
+// chooseSites applies the config's site rule.
+func (c *Config) chooseSites(l *topography.Layout, resp [][]float64, isFace []bool, unitD []float64, cands []topography.Site) ([]SelectedSite, error) {
+	sc := c.Sites
+	want := func(h topography.Hemisphere) bool { return sc.Hemisphere == "both" || sc.Hemisphere == h.String() }
+	at := func(h topography.Hemisphere, x, y float64) SelectedSite {
+		d, n := topography.PointDPrime(l, resp, isFace, h, x, y, sc.Radius_mm)
+		return SelectedSite{topography.Site{Hemi: h, X_mm: x, Y_mm: y, DPrime: d, Units: n}, d > sc.DPrimeThreshold}
+	}
+	var out []SelectedSite
+	switch sc.Rule {
+	case "dprime_split":
+		return SelectSites(cands, sc.NSelective, sc.NOther, sc.DPrimeThreshold, sc.Hemisphere, c.Seed), nil
+	case "random":
+		r := rand.New(rand.NewPCG(c.Seed, 0x72616e64))
+		for h := topography.Left; h <= topography.Right; h++ {
+			if !want(h) {
+				continue
+			}
+			var hc []topography.Site
+			for _, s := range cands {
+				if s.Hemi == h {
+					hc = append(hc, s)
+				}
+			}
+			for k, i := range r.Perm(len(hc)) {
+				if k == sc.NPerHemisphere {
+					break
+				}
+				out = append(out, SelectedSite{hc[i], hc[i].DPrime > sc.DPrimeThreshold})
+			}
+		}
+	case "grid":
+		for _, s := range cands {
+			if want(s.Hemi) {
+				out = append(out, SelectedSite{s, s.DPrime > sc.DPrimeThreshold})
+			}
+		}
+	case "explicit":
+		for _, e := range sc.Explicit {
+			h, err := topography.ParseHemisphere(e.Hemisphere)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, at(h, e.X_mm, e.Y_mm))
+		}
+	case "face_patch_centre":
+		patches, _ := topography.FacePatches(l, unitD, MapSigma_mm, MapStep_mm, NullPermutations, c.Seed)
+		for h := topography.Left; h <= topography.Right; h++ {
+			if !want(h) {
+				continue
+			}
+			for _, p := range patches { // sorted by area: the first of a hemisphere is its largest
+				if p.Hemi == h {
+					out = append(out, at(h, p.X_mm, p.Y_mm))
+					break
+				}
+			}
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("sites.rule = \"face_patch_centre\": the model has no face patch above the shuffle null in hemisphere %s", sc.Hemisphere)
+		}
+	default:
+		return nil, fmt.Errorf("sites.rule = %q: not implemented", sc.Rule)
+	}
+	return out, nil
+}
+
+// countSelective counts the selective sites chosen and, when the model
+// offers fewer than dprime_split asked for, says so (the criterion is never
+// relaxed).
+func (c *Config) countSelective(chosen []SelectedSite) (n int, note string) {
+	for _, s := range chosen {
+		if s.Selective {
+			n++
+		}
+	}
+	if c.Sites.Rule == "dprime_split" && n < c.Sites.NSelective {
+		note = fmt.Sprintf("the model offers only %d sites with neighbourhood d′ > %g (%d requested); all of them are used and the criterion is unchanged",
+			n, c.Sites.DPrimeThreshold, c.Sites.NSelective)
+	}
+	return n, note
+}
+
+// outsideSite returns the grid site of ctr's hemisphere nearest to ctr
+// whose every grid neighbour within radius_mm has d′ below maxD.
+func outsideSite(cands []topography.Site, ctr SelectedSite, maxD, radius_mm float64) (SelectedSite, bool) {
+	best, bestD := -1, math.Inf(1)
+	for i, s := range cands {
+		if s.Hemi != ctr.Hemi {
+			continue
+		}
+		ok := true
+		for _, t := range cands {
+			if t.Hemi == s.Hemi && math.Hypot(t.X_mm-s.X_mm, t.Y_mm-s.Y_mm) <= radius_mm && !(t.DPrime < maxD) {
+				ok = false
+				break
+			}
+		}
+		if d := math.Hypot(s.X_mm-ctr.X_mm, s.Y_mm-ctr.Y_mm); ok && d < bestD {
+			best, bestD = i, d
+		}
+	}
+	if best < 0 {
+		return SelectedSite{}, false
+	}
+	return SelectedSite{cands[best], false}, true
+}
+
+// faceSelectivity measures IT face selectivity on the held-out
+// face-selectivity set: unit d′ and site d′ on the config's grid
+// (neighbourhood radius from the config), as Afraz et al. measured it.
+type faceSelectivity struct {
+	Resp       [][]float64
+	IsFace     []bool
+	UnitDPrime []float64
+	Candidates []topography.Site
+}
+
+func measureFaceSelectivity(c *Config, m *vision.Model, pool []vision.Stimulus) (*faceSelectivity, error) {
+	faces, nonfaces := vision.FaceSelectivitySet(pool)
+	if len(faces) < 2 || len(nonfaces) < 2 {
+		return nil, fmt.Errorf("%s: the stimulus pool has %d faces and %d non-faces; face selectivity needs at least 2 of each", c.Protocol, len(faces), len(nonfaces))
+	}
+	set := append(append([]vision.Stimulus(nil), faces...), nonfaces...)
+	fs := &faceSelectivity{IsFace: make([]bool, len(set))}
+	for i := range faces {
+		fs.IsFace[i] = true
+	}
+	act, err := m.Run(vision.Images(set), [4]bool{false, false, false, true})
+	if err != nil {
+		return nil, err
+	}
+	fs.Resp = to64(act.Stages[3])
+	fs.UnitDPrime = topography.UnitDPrimes(fs.Resp, fs.IsFace)
+	fs.Candidates = topography.SiteDPrimes(m.IT(), fs.Resp, fs.IsFace, c.Sites.Grid_mm, c.Sites.Radius_mm)
+	return fs, nil
+}
