@@ -5,8 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"gonum.org/v1/gonum/stat/distuv"
-
+	"github.com/microstim/microstim/stats"
 	"github.com/microstim/microstim/topography"
 	"github.com/microstim/microstim/vision"
 )
@@ -207,11 +206,7 @@ func IdentityPairs(ids []string) (same, different []IdentityPair) {
 // z(false-alarm rate), each rate clipped to [1/(2n), 1 − 1/(2n)] for n
 // trials (Rajalingham et al. 2018's O2 metric, from choice counts).
 func O2DPrime(hits, nTarget, falseAlarms, nDistractor int) float64 {
-	rate := func(k, n int) float64 {
-		lo := 1 / (2 * float64(n))
-		return math.Max(lo, math.Min(1-lo, float64(k)/float64(n)))
-	}
-	return distuv.UnitNormal.Quantile(rate(hits, nTarget)) - distuv.UnitNormal.Quantile(rate(falseAlarms, nDistractor))
+	return stats.Detection(hits, nTarget, falseAlarms, nDistractor).DPrime
 }
 
 // Task is one binary discrimination, category A against B.
