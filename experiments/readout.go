@@ -34,7 +34,7 @@ type ReadoutFit struct {
 func fitReadout(m *vision.Model, t TaskConfig, x [][]float64, y []int, classes int, seed uint64) (*ReadoutFit, error) {
 	fit := &ReadoutFit{C: t.DecoderC}
 	if t.Readout == ReadoutCalibrated {
-		cal, err := sim.CalibrateC(x, y, classes, t.ControlAccuracy_pct/100, 5, seed)
+		cal, err := calibrate(m, x, y, classes, t.ControlAccuracy_pct/100, seed)
 		if err != nil {
 			return nil, fmt.Errorf("readout calibration: %w", err)
 		}
@@ -73,12 +73,44 @@ type blobStore interface {
 // when it has one: the key covers every input of the fit, so a hit is the
 // decoder the fit would return.
 func fitLogistic(m *vision.Model, x [][]float64, y []int, classes int, C float64) (*sim.Logistic, error) {
+	return cached(m, fitKey("logistic v1", x, y, classes, C), func() (*sim.Logistic, error) { return sim.FitLogistic(x, y, classes, C) })
+}
+
+// calibrate is sim.CalibrateC (5 folds), kept in the model's activation
+// cache like fitLogistic.
+func calibrate(m *vision.Model, x [][]float64, y []int, classes int, target float64, seed uint64) (*sim.Calibration, error) {
+	key := fitKey(fmt.Sprintf("calibration v1 seed %d target %x", seed, math.Float64bits(target)), x, y, classes, 0)
+	return cached(m, key, func() (*sim.Calibration, error) { return sim.CalibrateC(x, y, classes, target, 5, seed) })
+}
+
+// cached returns the gob-encoded value under key in the model's activation
+// cache, or computes and stores it (computes only, without a cache).
+func cached[T any](m *vision.Model, key string, compute func() (*T, error)) (*T, error) {
 	bs, ok := m.Store().(blobStore)
 	if !ok {
-		return sim.FitLogistic(x, y, classes, C)
+		return compute()
 	}
+	if data, ok := bs.LoadBlob(key); ok {
+		var v T
+		if gob.NewDecoder(bytes.NewReader(data)).Decode(&v) == nil {
+			return &v, nil
+		}
+	}
+	v, err := compute()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
+		return nil, err
+	}
+	return v, bs.StoreBlob(key, buf.Bytes())
+}
+
+// fitKey covers every input of a fit: what, classes, C and the samples.
+func fitKey(what string, x [][]float64, y []int, classes int, C float64) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "logistic v1\nclasses %d\nC %x\nn %d\n", classes, math.Float64bits(C), len(y))
+	fmt.Fprintf(h, "%s\nclasses %d\nC %x\nn %d\n", what, classes, math.Float64bits(C), len(y))
 	var b [8]byte
 	for i, row := range x {
 		binary.LittleEndian.PutUint64(b[:], uint64(y[i]))
@@ -91,22 +123,7 @@ func fitLogistic(m *vision.Model, x [][]float64, y []int, classes int, C float64
 		}
 		h.Write(buf)
 	}
-	key := hex.EncodeToString(h.Sum(nil))
-	if data, ok := bs.LoadBlob(key); ok {
-		var dec sim.Logistic
-		if gob.NewDecoder(bytes.NewReader(data)).Decode(&dec) == nil {
-			return &dec, nil
-		}
-	}
-	dec, err := sim.FitLogistic(x, y, classes, C)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(dec); err != nil {
-		return nil, err
-	}
-	return dec, bs.StoreBlob(key, buf.Bytes())
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // perturbedProbs is r's class probabilities per image under pert at sites,
