@@ -15,16 +15,9 @@ import (
 )
 
 func init() {
-	Protocols["afraz2015"] = Protocol{
-		Name: "afraz2015",
-		Citation: "Afraz A., Boyden E. S., DiCarlo J. J. (2015). Optogenetic and pharmacological suppression of spatial clusters " +
-			"of face neurons reveal their causal role in face gender discrimination. PNAS 112:6730–6735.",
-		Defaults: afraz2015Defaults,
-		Validate: validateAfraz2015Task,
-		Run: func(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress, log io.Writer) (Outcome, error) {
-			return RunAfraz2015(c, m, pool, progress)
-		},
-	}
+	register("afraz2015", "Afraz A., Boyden E. S., DiCarlo J. J. (2015). Optogenetic and pharmacological suppression of spatial clusters "+
+		"of face neurons reveal their causal role in face gender discrimination. PNAS 112:6730–6735.",
+		afraz2015Defaults, validateAfraz2015Task, RunAfraz2015)
 }
 
 // Afraz2015ControlAccuracy_pct is the monkeys' gender-discrimination

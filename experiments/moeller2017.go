@@ -15,16 +15,9 @@ import (
 )
 
 func init() {
-	Protocols["moeller2017"] = Protocol{
-		Name: "moeller2017",
-		Citation: "Moeller S., Crapse T., Chang L., Tsao D. Y. (2017). The effect of face patch microstimulation on perception " +
-			"of faces and objects. Nat Neurosci 20:743–752.",
-		Defaults: moeller2017Defaults,
-		Validate: validateMoeller2017Task,
-		Run: func(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress, log io.Writer) (Outcome, error) {
-			return RunMoeller2017(c, m, pool, progress)
-		},
-	}
+	register("moeller2017", "Moeller S., Crapse T., Chang L., Tsao D. Y. (2017). The effect of face patch microstimulation on perception "+
+		"of faces and objects. Nat Neurosci 20:743–752.",
+		moeller2017Defaults, validateMoeller2017Task, RunMoeller2017)
 }
 
 // moeller2017Defaults follows docs/references.md#moeller2017: same/different face

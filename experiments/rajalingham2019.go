@@ -17,16 +17,9 @@ import (
 )
 
 func init() {
-	Protocols["rajalingham2019"] = Protocol{
-		Name: "rajalingham2019",
-		Citation: "Rajalingham R., DiCarlo J. J. (2019). Reversible inactivation of different millimeter-scale regions of " +
-			"primate IT results in different patterns of core object recognition deficits. Neuron 102:493–505.",
-		Defaults: rajalingham2019Defaults,
-		Validate: validateRajalingham2019Task,
-		Run: func(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress, log io.Writer) (Outcome, error) {
-			return RunRajalingham2019(c, m, pool, progress)
-		},
-	}
+	register("rajalingham2019", "Rajalingham R., DiCarlo J. J. (2019). Reversible inactivation of different millimeter-scale regions of "+
+		"primate IT results in different patterns of core object recognition deficits. Neuron 102:493–505.",
+		rajalingham2019Defaults, validateRajalingham2019Task, RunRajalingham2019)
 }
 
 // rajalingham2019Defaults follows docs/references.md#rajalingham2019: binary object

@@ -3,6 +3,7 @@ package experiments
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -20,6 +21,20 @@ type Protocol struct {
 	Defaults func() Config
 	Validate func(c *Config) error // the protocol's task keys
 	Run      RunFunc
+}
+
+// register adds a protocol whose run function returns its own result
+// type.
+func register[R Outcome](name, citation string, defaults func() Config, validate func(*Config) error,
+	run func(*Config, *vision.Model, []vision.Stimulus, Progress) (R, error)) {
+	Protocols[name] = Protocol{Name: name, Citation: citation, Defaults: defaults, Validate: validate,
+		Run: func(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress, _ io.Writer) (Outcome, error) {
+			r, err := run(c, m, pool, progress)
+			if err != nil {
+				return nil, err
+			}
+			return r, nil
+		}}
 }
 
 // Protocols is the registry of experiment protocols by name.
