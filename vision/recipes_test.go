@@ -1,0 +1,47 @@
+package vision
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The recipes are what the README's table says: v1 is the embedded
+// default's; v2a moves to 128 px with hemifield views; v2b adds
+// distillation from MobileNet v2 beside the data root; nothing else
+// differs between v2a and v2b. Unknown names are refused with the list.
+func TestRecipes(t *testing.T) {
+	v1, err := Recipe(DefaultRecipe, "root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v1.Input() != 64 || v1.Views != 0 || v1.Distil != nil {
+		t.Errorf("v1: input %d, views %d, distil %v", v1.Input(), v1.Views, v1.Distil)
+	}
+	a, _ := Recipe("v2a", "root")
+	b, _ := Recipe("v2b", "root")
+	if a.Input() != 128 || a.TrainSide != 144 || a.HemifieldFrac != 0.3 || a.Views != 4 || a.Distil != nil {
+		t.Errorf("v2a: %+v", a)
+	}
+	if b.Distil == nil || b.Distil.Weight != 1 || b.Distil.Dims != 1280 ||
+		b.Distil.Teacher != filepath.Join("root", "..", "models", "mobilenet_v2", "mobilenet_v2_1.0_224_quant.tflite") {
+		t.Fatalf("v2b distillation: %+v", b.Distil)
+	}
+	b.Distil = nil
+	if ja, jb := mustJSON(t, a), mustJSON(t, b); ja != jb {
+		t.Errorf("v2a and v2b differ beyond distillation:\n%s\n%s", ja, jb)
+	}
+	if _, err := Recipe("v3", "root"); err == nil || !strings.Contains(err.Error(), "v2b") {
+		t.Errorf("unknown recipe: %v", err)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
