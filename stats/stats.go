@@ -50,6 +50,7 @@ func Pearson(x, y []float64, reps int, seed uint64) Correlation {
 				rs = append(rs, v)
 			}
 		}
+		sort.Float64s(rs)
 		if len(rs) > 0 {
 			c.CILo = stat.Quantile(0.025, stat.Empirical, rs, nil)
 			c.CIHi = stat.Quantile(0.975, stat.Empirical, rs, nil)
@@ -159,8 +160,8 @@ func TQuantile975(df float64) float64 {
 
 // Bootstrap draws reps percentile-bootstrap resamples of n items (each an
 // index list of n draws with replacement, from a PCG generator seeded with
-// seed and stream) and returns the statistic of each, sorted by
-// sort.Float64s (NaNs first). idx is reused between calls.
+// seed and stream) and returns the statistic of each, in draw order. idx
+// is reused between calls.
 func Bootstrap(n, reps int, seed, stream uint64, statistic func(idx []int) float64) []float64 {
 	r := rand.New(rand.NewPCG(seed, stream))
 	idx := make([]int, n)
@@ -171,7 +172,6 @@ func Bootstrap(n, reps int, seed, stream uint64, statistic func(idx []int) float
 		}
 		out = append(out, statistic(idx))
 	}
-	sort.Float64s(out)
 	return out
 }
 
@@ -188,13 +188,8 @@ func BootstrapMean(x []float64, reps int, seed uint64) (mean, lo, hi float64) {
 	if reps == 0 || len(x) < 2 {
 		return mean, math.NaN(), math.NaN()
 	}
-	ms := Bootstrap(len(x), reps, seed, 0x626f6f74, func(idx []int) float64 {
-		var s float64
-		for _, j := range idx {
-			s += x[j]
-		}
-		return s / float64(len(x))
-	})
+	ms := bootstrapMeans(x, reps, seed, 0x626f6f74)
+	sort.Float64s(ms)
 	q := func(p float64) float64 { return ms[int(math.Min(float64(reps-1), math.Floor(p*float64(reps))))] }
 	return mean, q(0.025), q(0.975)
 }
@@ -208,4 +203,35 @@ func MeanCI(x []float64) (float64, [2]float64) {
 	}
 	q := TQuantile975(float64(len(x) - 1))
 	return m, [2]float64{m - q*sem, m + q*sem}
+}
+
+// MeanDifference is mean(a) − mean(b) with the 2.5th and 97.5th
+// percentiles of reps bootstrap differences, a and b resampled
+// independently (two conditions of an experiment; NaN CI when either has
+// fewer than 2 values or reps is 0).
+func MeanDifference(a, b []float64, reps int, seed uint64) (diff, lo, hi float64) {
+	ma, _ := MeanSEM(a)
+	mb, _ := MeanSEM(b)
+	diff = ma - mb
+	if reps == 0 || len(a) < 2 || len(b) < 2 {
+		return diff, math.NaN(), math.NaN()
+	}
+	da, db := bootstrapMeans(a, reps, seed, 0x6461), bootstrapMeans(b, reps, seed, 0x6462)
+	d := make([]float64, reps)
+	for k := range d {
+		d[k] = da[k] - db[k]
+	}
+	sort.Float64s(d)
+	return diff, stat.Quantile(0.025, stat.Empirical, d, nil), stat.Quantile(0.975, stat.Empirical, d, nil)
+}
+
+// bootstrapMeans are reps bootstrap means of x, in draw order.
+func bootstrapMeans(x []float64, reps int, seed, stream uint64) []float64 {
+	return Bootstrap(len(x), reps, seed, stream, func(idx []int) float64 {
+		var s float64
+		for _, j := range idx {
+			s += x[j]
+		}
+		return s / float64(len(x))
+	})
 }

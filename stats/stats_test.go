@@ -78,3 +78,27 @@ func TestBootstrap(t *testing.T) {
 		t.Errorf("NaN value: mean %v, want NaN", m)
 	}
 }
+
+// The difference of two conditions: its value is the difference of means,
+// its CI brackets it and excludes 0 for well-separated samples, and
+// includes 0 for samples drawn alike.
+func TestMeanDifference(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	a, b, c := make([]float64, 30), make([]float64, 30), make([]float64, 30)
+	for i := range a {
+		a[i], b[i], c[i] = 2+r.NormFloat64(), r.NormFloat64(), r.NormFloat64()
+	}
+	ma, _ := MeanSEM(a)
+	mb, _ := MeanSEM(b)
+	d, lo, hi := MeanDifference(a, b, 2000, 1)
+	near(t, "difference", d, ma-mb, 1e-12)
+	if !(lo < d && d < hi && lo > 0) {
+		t.Errorf("separated samples: %v [%v, %v]", d, lo, hi)
+	}
+	if _, lo, hi := MeanDifference(b, c, 2000, 1); !(lo < 0 && hi > 0) {
+		t.Errorf("alike samples: CI [%v, %v] excludes 0", lo, hi)
+	}
+	if _, lo, _ := MeanDifference(a, b[:1], 100, 1); !math.IsNaN(lo) {
+		t.Errorf("one value: CI %v, want NaN", lo)
+	}
+}
