@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"image"
 	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/microstim/microstim/experiments"
 )
 
 func TestValidateCommand(t *testing.T) {
@@ -158,4 +161,38 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// model info --json carries the keys the model issue names, with
+// face_dprime_peak keyed by hemisphere and it_positions as rows, columns.
+func TestModelInfoJSONKeys(t *testing.T) {
+	if testing.Short() {
+		t.Skip("characterises the default model")
+	}
+	info, _, err := characterise("", "", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := experiments.MarshalJSONSafe(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"input_px", "it_positions", "hemifield_gender_decoding_accuracy", "ipsi_contra_response_ratio",
+		"face_dprime_peak", "site_dprime_quantiles", "heldout_top1", "face_decoding_accuracy", "face_patches", "sites_dprime_gt1",
+		"corr_near_minus_far", "rsa_monkey_it_spearman"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("model info JSON lacks %q", k)
+		}
+	}
+	peak, _ := got["face_dprime_peak"].(map[string]any)
+	if _, l := peak["L"]; !l || len(peak) != 2 {
+		t.Errorf("face_dprime_peak = %v, want {L: …, R: …}", got["face_dprime_peak"])
+	}
+	if pos, _ := got["it_positions"].([]any); len(pos) != 2 {
+		t.Errorf("it_positions = %v, want [rows, cols]", got["it_positions"])
+	}
 }
