@@ -149,3 +149,28 @@ func slicesEqual(a, b []float32) bool {
 	}
 	return true
 }
+
+// A snapshot of a checkpoint is the checkpoint's model as a weight file.
+func TestSnapshotCheckpoint(t *testing.T) {
+	ds := tinyDataset(64, 36, 2)
+	dir := t.TempDir()
+	tr, _ := newTrainer(tinyConfig(), tinyArch(ds.Classes), ds, dir)
+	tr.stopAtStep = 3
+	if err := tr.Run(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "snap.mstw")
+	if err := SnapshotCheckpoint(dir, path); err != nil {
+		t.Fatal(err)
+	}
+	m, _, _, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slicesEqual(Data(m.Params.W[0]), Data(tr.Model.Params.W[0])) {
+		t.Error("snapshot weights differ from the trainer's")
+	}
+	if err := SnapshotCheckpoint(t.TempDir(), path); err == nil {
+		t.Error("folder without a checkpoint accepted")
+	}
+}

@@ -890,6 +890,24 @@ func (tr *Trainer) saveCheckpoint() error {
 	return WriteFileAtomic(filepath.Join(tr.Dir, "training_record.json"), rec)
 }
 
+// SnapshotCheckpoint writes the model in dir's checkpoint to path as a
+// weight file, to characterise a run in progress.
+func SnapshotCheckpoint(dir, path string) error {
+	f, err := os.Open(CheckpointPath(dir))
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	defer f.Close()
+	var ck checkpoint
+	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&ck); err != nil {
+		return fmt.Errorf("snapshot: checkpoint %s: %w", CheckpointPath(dir), err)
+	}
+	if _, _, _, err := Decode(CheckpointPath(dir), ck.Weights); err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, ck.Weights)
+}
+
 // ResumeTrainer restores a run from dir's checkpoint. The dataset must be
 // the one the run started with (checked by its file-list hash) and the
 // configuration must be identical.

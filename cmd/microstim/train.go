@@ -27,6 +27,9 @@ func runTrain(args []string) error {
 	maxMin := fs.Float64("max-minutes", 0, "stop after this many minutes, with a checkpoint (0: no limit)")
 	ckptMin := fs.Float64("checkpoint-minutes", 3, "checkpoint interval in minutes")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	views := fs.Int("views", -1, "augmented views per training image (0: a fresh random view every time; -1: the recipe's)")
+	decay := fs.Float64("weight-decay", -1, "decoupled weight decay on conv and head weights (-1: the recipe's)")
+	snapshot := fs.String("snapshot", "", "write the model of the checkpoint in --out to this weight file and stop (to characterise a run in progress)")
 	faceRepeat := fs.Int("face-repeat", 0, "show each face image (class Faces_easy) this many times per epoch (0: the recipe's)")
 	localIT := fs.Bool("local-it", true, "add an IT layer without weight sharing (own weights per retinotopic position; default: the recipe's)")
 	faceHead := fs.Bool("face-head", true, "add an auxiliary face-detection loss (weight 0.5, as gender): the training classes that show faces (Faces_easy with the fLoc adults, cougar_face) against all others (default: the recipe's)")
@@ -51,6 +54,15 @@ func runTrain(args []string) error {
 	}
 	if *swap >= 0 {
 		cfg.SwapSteps = *swap
+	}
+	if *views >= 0 {
+		cfg.Views = *views
+	}
+	if *decay >= 0 {
+		cfg.WeightDecay = *decay
+	}
+	if *snapshot != "" {
+		return vision.SnapshotCheckpoint(*out, *snapshot)
 	}
 	if set["local-it"] {
 		cfg.LocalIT = *localIT
