@@ -278,19 +278,29 @@ const HemifieldScale = 0.5
 // ipsilateral hemifield over the mean response to the same images in the
 // contralateral one, pooled over both hemispheres' units.
 func ipsiContraRatio(m *vision.Model, imgs []vision.Stimulus) (float64, error) {
-	var resp [2][][]float32 // by field shown
-	for _, side := range []Side{LeftField, RightField} {
-		placed := make([]*vision.Gray, len(imgs))
-		for i, s := range imgs {
-			placed[i] = PlaceInHemifield(s.Img, side, HemifieldScale)
-		}
-		act, err := m.Run(placed, [4]bool{false, false, false, true})
-		if err != nil {
-			return 0, err
-		}
-		resp[side] = act.Stages[3]
+	left, err := itInHemifield(m, imgs, LeftField)
+	if err != nil {
+		return 0, err
 	}
-	return lateralRatio(m.IT(), resp[LeftField], resp[RightField]), nil
+	right, err := itInHemifield(m, imgs, RightField)
+	if err != nil {
+		return 0, err
+	}
+	return lateralRatio(m.IT(), left, right), nil
+}
+
+// itInHemifield is the IT activity for imgs shown at HemifieldScale in one
+// hemifield.
+func itInHemifield(m *vision.Model, imgs []vision.Stimulus, side Side) ([][]float32, error) {
+	placed := make([]*vision.Gray, len(imgs))
+	for i, s := range imgs {
+		placed[i] = PlaceInHemifield(s.Img, side, HemifieldScale)
+	}
+	act, err := m.Run(placed, [4]bool{false, false, false, true})
+	if err != nil {
+		return nil, err
+	}
+	return act.Stages[3], nil
 }
 
 // lateralRatio is Σ ipsilateral / Σ contralateral response over every
@@ -334,11 +344,7 @@ func hemifieldGender(m *vision.Model, pool []vision.Stimulus, seed uint64) (acc 
 	}
 	it := m.IT()
 	for _, side := range []Side{LeftField, RightField} {
-		placed := make([]*vision.Gray, len(faces))
-		for i, s := range faces {
-			placed[i] = PlaceInHemifield(s.Img, side, HemifieldScale)
-		}
-		act, err := m.Run(placed, [4]bool{false, false, false, true})
+		resp, err := itInHemifield(m, faces, side)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -348,7 +354,7 @@ func hemifieldGender(m *vision.Model, pool []vision.Stimulus, seed uint64) (acc 
 		}
 		units := it.UnitsOf(h)
 		x := make([][]float64, len(faces))
-		for i, r := range act.Stages[3] {
+		for i, r := range resp {
 			x[i] = make([]float64, len(units))
 			for k, u := range units {
 				x[i][k] = float64(r[u])
