@@ -6,12 +6,13 @@ import (
 	"github.com/microstim/microstim/stats"
 )
 
-// A yes/no face-detection block: 42 of 50 faces called "face", 8 of 50
-// non-faces too.
+// A yes/no face-detection block: 45 of 50 faces called "face", and 15 of
+// 50 non-faces too: d′ = z(0.9) − z(0.3), and a liberal criterion
+// c = −(z(0.9) + z(0.3))/2 < 0.
 func ExampleDetection() {
-	s := stats.Detection(42, 50, 8, 50)
+	s := stats.Detection(45, 50, 15, 50)
 	fmt.Printf("hits %.2f, false alarms %.2f, d′ %.2f, c %.2f\n", s.HitRate, s.FalseAlarmRate, s.DPrime, s.Criterion)
-	// Output: hits 0.84, false alarms 0.16, d′ 1.99, c 0.00
+	// Output: hits 0.90, false alarms 0.30, d′ 1.81, c -0.38
 }
 
 // Two conditions side by side: the difference of their means with a
