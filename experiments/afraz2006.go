@@ -33,12 +33,9 @@ func init() {
 func afraz2006Defaults() Config {
 	return Config{
 		Protocol: "afraz2006", Seed: 1,
-		Stimuli: StimuliConfig{Set: "embedded"},
-		Task: TaskConfig{SignalLevels_pct: []float64{-80, -50, -40, -25, -15, 0, 15, 25, 40, 50, 80},
-			TestImages: 16, TrialsPerImage: 10, DecoderC: 1e-3, Lapse: 0, BootstrapReps: 500, Readout: ReadoutFixed},
-		Perturbation: PerturbationConfig{Kind: "microstim", Stage: "IT", SpreadLaw: "exp_kumaravelu2022",
-			Current_uA: 50, Frequency_Hz: 200, PulseWidth_us: 200, Train_ms: 50, GainMode: "multiplicative",
-			Expression: 1, OptoMode: "suppression"},
+		Stimuli:      StimuliConfig{Set: "embedded"},
+		Task:         faceDetectionTask(),
+		Perturbation: afrazMicrostim(),
 		Sites: SitesConfig{Rule: "dprime_split", NSelective: 31, NOther: 55, DPrimeThreshold: 1, Radius_mm: 0.5,
 			Grid_mm: 0.5, Hemisphere: "both"},
 		Compare: CompareConfig{Data: "afraz2006"},
@@ -268,9 +265,6 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 	res.Monkey = summariseMonkey(monkey, c.Seed)
 	return res, nil
 }
-
-// sensitivityC are the decoder C values of the sensitivity analysis.
-var sensitivityC = []float64{1e-4, 1e-3, 1e-2, 1e-1, 1}
 
 // sensitivityCaps are the gain caps of the sensitivity analysis: none (0)
 // and 2 (60/30 Hz) for microstimulation, whose gain they bound; for other

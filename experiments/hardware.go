@@ -30,11 +30,9 @@ func init() {
 // 0.5 mm targeting error, 8 placements × 2 seeds, the Shannon limit
 // (k = 1.85) on a 2,000 µm² contact.
 func hardwareDefaults() Config {
-	c := afraz2006Defaults()
-	c.Protocol = "hardware"
+	c := Config{Protocol: "hardware", Seed: 1, Stimuli: StimuliConfig{Set: "embedded"}, Task: faceDetectionTask(), Perturbation: afrazMicrostim()}
 	c.Task.BootstrapReps = 1000
 	c.Sites = SitesConfig{Rule: "face_patch_centre", DPrimeThreshold: 1, Radius_mm: 0.5, Grid_mm: 0.5, Hemisphere: "both"}
-	c.Compare = CompareConfig{}
 	c.Device = &DeviceConfig{Type: "single", NElectrodes: 1, Pitch_um: sim.UtahPitch_um, ContactArea_um2: sim.DefaultContactArea_um2}
 	c.Placement = &PlacementConfig{Target: "face_patch_centre", Hemisphere: "R", X_mm: 5, Y_mm: 5, TargetingError_mm: 0.5, NPlacements: 8, NSeeds: 2}
 	c.Safety = &SafetyConfig{ShannonK: sim.ShannonK}

@@ -159,3 +159,6 @@ func to64(x [][]float32) [][]float64 {
 	}
 	return out
 }
+
+// sensitivityC are the decoder C values of the sensitivity analysis.
+var sensitivityC = []float64{1e-4, 1e-3, 1e-2, 1e-1, 1}

@@ -231,3 +231,22 @@ func levelCounts(counts [][]int, items []TaskItem, idx map[float64]int) []int {
 	}
 	return k
 }
+
+// faceDetectionTask is the noisy face/non-face task of Afraz, Kiani &
+// Esteky (2006; docs/references.md#afraz2006): signal ±15–80 % and 0, 16
+// face and 16 non-face test images per level, 10 trials per image,
+// Brain-Score's fixed readout (C = 1e-3), 500 bootstrap resamples. The
+// afraz2006 protocol and the hardware sweeps share it.
+func faceDetectionTask() TaskConfig {
+	return TaskConfig{SignalLevels_pct: []float64{-80, -50, -40, -25, -15, 0, 15, 25, 40, 50, 80},
+		TestImages: 16, TrialsPerImage: 10, DecoderC: 1e-3, Lapse: 0, BootstrapReps: 500, Readout: ReadoutFixed}
+}
+
+// afrazMicrostim is the IT microstimulation of Afraz et al. (2006): 50 µA at
+// 200 Hz, 0.2 ms per phase, 50 ms trains, spread by the Kumaravelu fit,
+// multiplicative gain (docs/references.md#afraz2006, #kumaravelu2022).
+func afrazMicrostim() PerturbationConfig {
+	return PerturbationConfig{Kind: "microstim", Stage: "IT", SpreadLaw: "exp_kumaravelu2022",
+		Current_uA: 50, Frequency_Hz: 200, PulseWidth_us: 200, Train_ms: 50, GainMode: "multiplicative",
+		Expression: 1, OptoMode: "suppression"}
+}
