@@ -67,7 +67,7 @@ func runGallery(args []string) error {
 		return err
 	}
 	copies := []struct{ from, to string }{
-		{"model/*.png", "model"}, {"model/*.svg", "model"}, {"model/*.json", "model"},
+		{"model/*.png", "model"}, {"model/*.svg", "model"}, {"model/model_info*.json", "model"},
 		{"afraz2006/summary.json", "afraz2006"}, {"afraz2006/*.png", "afraz2006"},
 		{"bench/scorecard.*", "benchmarks"},
 	}
@@ -89,6 +89,9 @@ func runGallery(args []string) error {
 		if err := rewriteReadme(*readme, tmp); err != nil {
 			return err
 		}
+	}
+	if err := writeGalleryManifest(dir.Path, tmp); err != nil {
+		return err
 	}
 	if err := dir.Commit(); err != nil {
 		return err
@@ -224,4 +227,24 @@ func gnum(v *float64) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.3g", *v)
+}
+
+// writeGalleryManifest records what the figures were made from (program
+// version, the models' SHA-256), without the temporary paths of the steps.
+func writeGalleryManifest(dir, tmp string) error {
+	b, err := os.ReadFile(filepath.Join(tmp, "model", "manifest.json"))
+	if err != nil {
+		return err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("gallery: %w", err)
+	}
+	out := map[string]any{"program": "microstim", "version": Version, "command": []string{"gallery"},
+		"model_sha256": m["model_sha256"], "control_sha256": m["model_compare_sha256"], "seed": m["seed"]}
+	js, err := experiments.MarshalJSONSafe(out)
+	if err != nil {
+		return err
+	}
+	return plots.WriteAtomic(filepath.Join(dir, "manifest.json"), js)
 }
