@@ -10,7 +10,8 @@ import (
 // The recipes are what the README's table says: v1 is the embedded
 // default's; v2a moves to 128 px with hemifield views; v2b adds
 // distillation from MobileNet v2 beside the data root; nothing else
-// differs between v2a and v2b. Unknown names are refused with the list.
+// differs between v2a and v2b; v2c differs from v2a in fresh views, weight
+// decay and the IT spatial-loss weight only. Unknown names are refused with the list.
 func TestRecipes(t *testing.T) {
 	v1, err := Recipe(DefaultRecipe, "root")
 	if err != nil {
@@ -31,6 +32,14 @@ func TestRecipes(t *testing.T) {
 	b.Distil = nil
 	if ja, jb := mustJSON(t, a), mustJSON(t, b); ja != jb {
 		t.Errorf("v2a and v2b differ beyond distillation:\n%s\n%s", ja, jb)
+	}
+	c, _ := Recipe("v2c", "root")
+	if c.Views != 0 || c.WeightDecay != 0.05 || c.Alpha != [4]float64{0, 0, 0, 2} {
+		t.Errorf("v2c: %+v", c)
+	}
+	c.Views, c.WeightDecay, c.Alpha = a.Views, a.WeightDecay, a.Alpha
+	if ja, jc := mustJSON(t, a), mustJSON(t, c); ja != jc {
+		t.Errorf("v2a and v2c differ beyond views, weight decay and α:\n%s\n%s", ja, jc)
 	}
 	if _, err := Recipe("v3", "root"); err == nil || !strings.Contains(err.Error(), "v2b") {
 		t.Errorf("unknown recipe: %v", err)
