@@ -101,7 +101,7 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 	if err != nil {
 		return nil, err
 	}
-	faces, nonfaces, items, fitImgs, fitLab := ft.Faces, ft.NonFaces, ft.Items, ft.FitImgs, ft.FitLab
+	faces, nonfaces, items, fitImgs, fitLab := ft.Targets, ft.Others, ft.Items, ft.FitImgs, ft.FitLab
 	progress(0, 4, "running the network on the decoder images")
 	fitAct, err := m.Run(fitImgs, [4]bool{false, false, false, true})
 	if err != nil {
@@ -204,7 +204,7 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 		for i, it := range items {
 			if it.Level != 0 {
 				nAcc++
-				if (ctrlP[i][1] > 0.5) == it.Face {
+				if (ctrlP[i][1] > 0.5) == it.Target {
 					acc++
 				}
 			}

@@ -277,11 +277,11 @@ func (t *hardwareTask) replicate(c *Config, pert sim.Perturbation, dev sim.Devic
 		if item.Level == 0 {
 			continue
 		}
-		y := b2i(item.Face)
+		y := b2i(item.Target)
 		correct[0] += float64(kc[i][y])
 		correct[1] += float64(ks[i][y])
 		nCorrect += float64(c.Task.TrialsPerImage)
-		if !item.Face {
+		if !item.Target {
 			faceOnNon[0] += float64(kc[i][1])
 			faceOnNon[1] += float64(ks[i][1])
 			nNon += float64(c.Task.TrialsPerImage)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/microstim/microstim/stats"
 	"github.com/microstim/microstim/topography"
@@ -61,12 +62,14 @@ func AddNoise(img *vision.Gray, signal_pct float64, r *rand.Rand) *vision.Gray {
 	return out
 }
 
-// TaskItem is one test image at one signal level.
+// TaskItem is one test image of a two-choice task at one signal level.
 type TaskItem struct {
-	Level  float64 // % signal: + face source, − non-face source, 0 pure noise
-	Face   bool    // source category
+	Level  float64 // % signal: + target source, − distractor source, 0 pure noise
+	Target bool    // source category: the target (class 1 of the readout)
 	Source string  // stimulus file
 	Img    *vision.Gray
+	Placed bool // shown in one hemifield (Side), not in the full frame
+	Side   Side
 }
 
 func taskImages(items []TaskItem) []*vision.Gray {
@@ -77,66 +80,134 @@ func taskImages(items []TaskItem) []*vision.Gray {
 	return out
 }
 
-// faceTask is the noisy face-detection task of Afraz et al. 2006: the test
-// items at every signal level and the readout's fitting set.
-type faceTask struct {
+// binaryTask is a two-choice task: the test items and the readout's
+// fitting set (label 1 for the target, 0 for the distractor).
+type binaryTask struct {
 	Items           []TaskItem
 	FitImgs         []*vision.Gray
-	FitLab          []int             // 1 face, 0 non-face
-	Faces, NonFaces []vision.Stimulus // the face-selectivity set, in the task's seeded order
+	FitLab          []int
+	Targets, Others []vision.Stimulus // the two sets, in the task's seeded order
+	Levels          []float64         // signal levels (nil: intact images)
 }
 
-// newFaceTask draws test_images_per_class faces and non-faces for testing
-// (each with its own noise per level) and as many others, at every
-// non-zero level, to fit the readout.
-func newFaceTask(c *Config, pool []vision.Stimulus) (*faceTask, error) {
-	faces, nonfaces := vision.FaceSelectivitySet(pool)
-	r := rand.New(rand.NewPCG(c.Seed, 0x61667261))
-	r.Shuffle(len(faces), func(i, j int) { faces[i], faces[j] = faces[j], faces[i] })
-	r.Shuffle(len(nonfaces), func(i, j int) { nonfaces[i], nonfaces[j] = nonfaces[j], nonfaces[i] })
-	nt := c.Task.TestImages
-	if len(faces) < 2*nt || len(nonfaces) < 2*nt {
-		return nil, fmt.Errorf("%s: %d faces and %d non-faces: too few for %d test images per class and a decoder set", c.Protocol, len(faces), len(nonfaces), nt)
-	}
-	testF, fitF := faces[:nt], faces[nt:]
-	testN, fitN := nonfaces[:nt], nonfaces[nt:nt+len(fitF)]
+// Seed streams of the two task kinds' splits (kept from v0.1, so that the
+// paper protocols' numbers do not change).
+const (
+	detectionStream      = 0x61667261
+	discriminationStream = 0x67656e64
+)
 
-	// Test items: per level, the face (level > 0), non-face (level < 0) or
-	// both (level 0) test images with their own noise.
-	var items []TaskItem
-	for li, lv := range c.Task.SignalLevels_pct {
+// splitBinary shuffles targets and others in place with (seed, stream)
+// and returns nTest of each for testing and the rest, as many of each,
+// for fitting the readout.
+func splitBinary(targets, others []vision.Stimulus, nTest int, seed, stream uint64) (testT, testO, fitT, fitO []vision.Stimulus, ok bool) {
+	r := rand.New(rand.NewPCG(seed, stream))
+	r.Shuffle(len(targets), func(i, j int) { targets[i], targets[j] = targets[j], targets[i] })
+	r.Shuffle(len(others), func(i, j int) { others[i], others[j] = others[j], others[i] })
+	nFit := min(len(targets), len(others)) - nTest
+	if nFit < 2 {
+		return nil, nil, nil, nil, false
+	}
+	return targets[:nTest], others[:nTest], targets[nTest : nTest+nFit], others[nTest : nTest+nFit], true
+}
+
+// newDetectionTask is detection of targets among others (Afraz et al.
+// 2006 for faces): nTest test images of each set at every signal level,
+// each with its own noise (level > 0 targets, < 0 others, 0 both), and
+// the other images at every non-zero level to fit the readout. Without
+// levels the images are shown intact (targets at +100 %, others at
+// −100 %). With scale > 0 every image is shown in each hemifield.
+func newDetectionTask(levels []float64, targets, others []vision.Stimulus, nTest int, scale float64, seed uint64) (*binaryTask, error) {
+	testT, testO, fitT, fitO, ok := splitBinary(targets, others, nTest, seed, detectionStream)
+	if !ok {
+		return nil, fmt.Errorf("%d targets and %d distractors: too few for %d test images per class and a decoder set of at least 2 of each", len(targets), len(others), nTest)
+	}
+	t := &binaryTask{Targets: targets, Others: others, Levels: levels}
+	itemLevels, fitLevels := levels, levels
+	if len(levels) == 0 {
+		itemLevels, fitLevels = []float64{-100, 100}, []float64{100}
+	}
+	for li, lv := range itemLevels {
 		var src []vision.Stimulus
 		switch {
 		case lv > 0:
-			src = testF
+			src = testT
 		case lv < 0:
-			src = testN
+			src = testO
 		default:
-			src = append(append([]vision.Stimulus(nil), testF...), testN...)
+			src = slices.Concat(testT, testO)
 		}
 		for k, s := range src {
-			nr := rand.New(rand.NewPCG(c.Seed, uint64(li)<<20|uint64(k)))
-			items = append(items, TaskItem{Level: lv, Face: s.Face, Source: s.File, Img: AddNoise(s.Img, lv, nr)})
+			img := AddNoise(s.Img, lv, rand.New(rand.NewPCG(seed, uint64(li)<<20|uint64(k))))
+			t.Items = append(t.Items, placements(TaskItem{Level: lv, Target: lv > 0 || lv == 0 && k < len(testT), Source: s.File, Img: img}, scale)...)
 		}
 	}
-	// Decoder set: the other images at every non-zero level, labelled by source.
-	var fitImgs []*vision.Gray
-	var fitLab []int
-	for li, lv := range c.Task.SignalLevels_pct {
+	fit := slices.Concat(fitT, fitO)
+	for li, lv := range fitLevels {
 		if lv == 0 {
 			continue
 		}
-		for k, s := range append(append([]vision.Stimulus(nil), fitF...), fitN...) {
-			nr := rand.New(rand.NewPCG(c.Seed^0x5eed, uint64(li)<<20|uint64(k)))
-			fitImgs = append(fitImgs, AddNoise(s.Img, math.Abs(lv), nr))
-			lab := 0
-			if s.Face {
-				lab = 1
+		for k, s := range fit {
+			img := AddNoise(s.Img, math.Abs(lv), rand.New(rand.NewPCG(seed^0x5eed, uint64(li)<<20|uint64(k))))
+			for _, p := range placements(TaskItem{Img: img}, scale) {
+				t.FitImgs = append(t.FitImgs, p.Img)
+				t.FitLab = append(t.FitLab, b2i(k < len(fitT)))
 			}
-			fitLab = append(fitLab, lab)
 		}
 	}
-	return &faceTask{Items: items, FitImgs: fitImgs, FitLab: fitLab, Faces: faces, NonFaces: nonfaces}, nil
+	return t, nil
+}
+
+// newDiscriminationTask is two-way discrimination of a (class 0) against
+// b (class 1), intact images (Afraz et al. 2015 for gender): nTest test
+// images of each and the rest, as many of each, to fit the readout; with
+// scale > 0 every image is shown in each hemifield.
+func newDiscriminationTask(a, b []vision.Stimulus, nTest int, scale float64, seed uint64) (*binaryTask, error) {
+	testA, testB, fitA, fitB, ok := splitBinary(a, b, nTest, seed, discriminationStream)
+	if !ok {
+		return nil, fmt.Errorf("%d and %d images: too few for %d test images per class and a decoder set of at least 2 of each", len(a), len(b), nTest)
+	}
+	t := &binaryTask{Targets: b, Others: a}
+	for k, s := range slices.Concat(testA, testB) {
+		lv := -100.0
+		if k >= len(testA) {
+			lv = 100
+		}
+		t.Items = append(t.Items, placements(TaskItem{Level: lv, Target: lv > 0, Source: s.File, Img: s.Img}, scale)...)
+	}
+	for k, s := range slices.Concat(fitA, fitB) {
+		for _, p := range placements(TaskItem{Img: s.Img}, scale) {
+			t.FitImgs = append(t.FitImgs, p.Img)
+			t.FitLab = append(t.FitLab, b2i(k >= len(fitA)))
+		}
+	}
+	return t, nil
+}
+
+// placements returns the item in the full frame (scale 0) or shown in the
+// left and then the right hemifield at scale.
+func placements(it TaskItem, scale float64) []TaskItem {
+	if scale == 0 {
+		return []TaskItem{it}
+	}
+	out := make([]TaskItem, 0, 2)
+	for _, side := range []Side{LeftField, RightField} {
+		p := it
+		p.Img, p.Placed, p.Side = PlaceInHemifield(it.Img, side, scale), true, side
+		out = append(out, p)
+	}
+	return out
+}
+
+// newFaceTask is the noisy face-detection task of Afraz et al. 2006 on
+// the pool's face-selectivity set.
+func newFaceTask(c *Config, pool []vision.Stimulus) (*binaryTask, error) {
+	faces, nonfaces := vision.FaceSelectivitySet(pool)
+	t, err := newDetectionTask(c.Task.SignalLevels_pct, faces, nonfaces, c.Task.TestImages, 0, c.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("%s: faces against non-faces: %w", c.Protocol, err)
+	}
+	return t, nil
 }
 
 // GenderItem is one test presentation of the gender task.
@@ -149,26 +220,13 @@ type GenderItem struct {
 // genderSplit returns test and decoder-fit faces: nTest of each gender
 // for testing, the rest (balanced between genders) for fitting.
 func genderSplit(pool []vision.Stimulus, nTest int, seed uint64) (test, fit []vision.Stimulus, err error) {
-	var male, female []vision.Stimulus
-	for _, s := range pool {
-		switch s.Gender {
-		case "male":
-			male = append(male, s)
-		case "female":
-			female = append(female, s)
-		}
-	}
-	r := rand.New(rand.NewPCG(seed, 0x67656e64))
-	r.Shuffle(len(male), func(i, j int) { male[i], male[j] = male[j], male[i] })
-	r.Shuffle(len(female), func(i, j int) { female[i], female[j] = female[j], female[i] })
-	if len(male) < nTest+2 || len(female) < nTest+2 {
+	male, female := selectStimuli(pool, "gender:male"), selectStimuli(pool, "gender:female")
+	testM, testF, fitM, fitF, ok := splitBinary(male, female, nTest, seed, discriminationStream)
+	if !ok || len(fitM) < 2 {
 		return nil, nil, fmt.Errorf("gender task: %d male and %d female labelled faces; test_images_per_class = %d needs %d of each",
 			len(male), len(female), nTest, nTest+2)
 	}
-	nFit := min(len(male), len(female)) - nTest
-	test = append(append(test, male[:nTest]...), female[:nTest]...)
-	fit = append(append(fit, male[nTest:nTest+nFit]...), female[nTest:nTest+nFit]...)
-	return test, fit, nil
+	return slices.Concat(testM, testF), slices.Concat(fitM, fitF), nil
 }
 
 func b2i(b bool) int {
