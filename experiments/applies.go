@@ -39,6 +39,9 @@ func checkApplicable(c *Config, md toml.MetaData, lines map[string]int) error {
 			continue
 		}
 		allowed, what := taskKeys[c.Protocol], fmt.Sprintf("protocol %q", c.Protocol)
+		if c.Protocol == "generic" {
+			allowed, what = genericTaskKeys[c.Task.Kind], fmt.Sprintf("task kind = %q", c.Task.Kind)
+		}
 		if table == "perturbation" {
 			allowed, what = perturbationKeys[c.Perturbation.Kind], fmt.Sprintf("kind = %q", c.Perturbation.Kind)
 		}

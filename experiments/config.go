@@ -30,6 +30,7 @@ type Config struct {
 	Placement    *PlacementConfig   `toml:"placement,omitempty"` // hardware: where it goes
 	Safety       *SafetyConfig      `toml:"safety,omitempty"`    // hardware: charge limits
 	Sweep        map[string]any     `toml:"sweep,omitempty"`     // hardware: parameter grid (microstim sweep)
+	Conditions   []ConditionConfig  `toml:"condition,omitempty"` // generic: conditions run side by side
 
 	modelITUnits int // IT units of model.weights, read by ParseConfig (0: the embedded model's)
 }
@@ -98,7 +99,10 @@ type TaskConfig struct {
 	TrialsPerCond       int      `toml:"trials_per_condition"` // same/different: trials per condition (same or different × stimulation)
 	StimulatedCue       string   `toml:"stimulated_cue"`       // same/different: "second" or "both"
 	DistanceMetric      string   `toml:"distance_metric"`      // same/different: "l1" or "correlation"
-	Categories          []string `toml:"categories"`           // object discrimination: categories, every pair a task
+	Categories          []string `toml:"categories"`           // object discrimination: categories, every pair a task; generic discrimination: two selectors
+	Kind                string   `toml:"kind"`                 // generic: "detection" or "discrimination"
+	Target              string   `toml:"target"`               // generic detection: stimulus selector of the targets
+	Distractors         string   `toml:"distractors"`          // generic detection: selector of the distractors ("": the face-selectivity set's other images)
 }
 
 // PerturbationConfig describes the intervention.
@@ -123,7 +127,7 @@ type PerturbationConfig struct {
 
 // SitesConfig chooses where to perturb.
 type SitesConfig struct {
-	Rule            string     `toml:"rule"` // "explicit", "dprime_split", "face_patch_centre", "grid"
+	Rule            string     `toml:"rule"` // "explicit", "dprime_split", "face_patch_centre", "outside_patches", "grid", "random"
 	Explicit        []SiteSpec `toml:"site"`
 	NSelective      int        `toml:"n_selective"`
 	NOther          int        `toml:"n_other"`
@@ -212,6 +216,16 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 			continue
 		}
 		return nil, &ConfigError{File: name, Line: lines[k], Key: k, Allowed: "unknown key (see configs/README.md for the schema)"}
+	}
+	if len(c.Conditions) > 0 {
+		if err := c.resolveConditions(data, lines); err != nil {
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				ce = &ConfigError{Key: "condition", Allowed: err.Error()}
+			}
+			ce.File = name
+			return nil, ce
+		}
 	}
 	if err := checkApplicable(&c, md, lines); err != nil {
 		var ce *ConfigError

@@ -83,6 +83,9 @@ func (c *Config) Workload(itUnits int) Workload {
 		w.ImagesPerSite, fitImages = 2*len(t.Categories)*t.TestImages, 15*float64(len(t.Categories))
 	case "moeller2017":
 		w.ImagesPerSite, w.ReadoutFits, fitImages = 200, 0, 0 // the face photos of the pool; no readout
+	case "generic":
+		w.ImagesPerSite, w.ReadoutFits = c.genericImages(), max(1, len(c.Conditions))
+		w.Fits = 4 * float64(w.Sites) * float64(len(t.SignalLevels_pct))
 	}
 	// The face-selectivity set (452 images), the readout's images, the test images.
 	w.ForwardImages = 452 + int(fitImages) + w.ImagesPerSite
@@ -104,8 +107,39 @@ func (c *Config) Workload(itUnits int) Workload {
 	return w
 }
 
-// siteCount returns the number of sites the site rule picks (at most).
+// genericImages is the most test images of a generic experiment's
+// conditions: each class's images at every level, in each hemifield when
+// placed.
+func (c *Config) genericImages() int {
+	n := 0
+	for _, t := range append([]TaskConfig{c.Task}, conditionTasks(c)...) {
+		k := 2 * t.TestImages * max(1, len(t.SignalLevels_pct))
+		if t.ImageScale > 0 {
+			k *= 2
+		}
+		n = max(n, k)
+	}
+	return n
+}
+
+func conditionTasks(c *Config) []TaskConfig {
+	var out []TaskConfig
+	for _, k := range c.Conditions {
+		out = append(out, k.Task)
+	}
+	return out
+}
+
+// siteCount returns the number of sites the site rule picks (at most);
+// for a generic experiment with conditions, the sum over them.
 func (c *Config) siteCount() int {
+	if len(c.Conditions) > 0 {
+		n := 0
+		for i := range c.Conditions {
+			n += c.conditionConfig(i).siteCount()
+		}
+		return n
+	}
 	s := c.Sites
 	hemis := 2
 	if s.Hemisphere != "both" {
@@ -126,7 +160,7 @@ func (c *Config) siteCount() int {
 		nx := math.Floor(it.Width_mm/s.Grid_mm) + 1
 		ny := math.Floor(it.Height_mm/s.Grid_mm) + 1
 		return hemis * int(math.Min(nx*ny, 1e9))
-	case "face_patch_centre":
+	case "face_patch_centre", "outside_patches":
 		if c.Protocol == "moeller2017" {
 			return 2 * hemis // the patch centre and a control site outside
 		}

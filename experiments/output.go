@@ -44,13 +44,20 @@ func (c *Config) ResolvedTOML() ([]byte, error) {
 // that the protocol or the perturbation kind does not read.
 func dropInapplicable(c *Config, text []byte) []byte {
 	var out bytes.Buffer
-	table := ""
+	table, cond, cc := "", 0, c
 	for _, line := range strings.SplitAfter(string(text), "\n") {
 		t := strings.TrimSpace(line)
 		if strings.HasPrefix(t, "[") {
 			table = strings.Trim(t, "[]")
+			if table == "condition" { // [[condition]]: its tables apply to its own task and kind
+				cond++
+				cc = c.conditionConfig(cond - 1)
+			}
+			if !strings.HasPrefix(table, "condition") {
+				cc = c
+			}
 		}
-		if k, _, ok := strings.Cut(t, " = "); ok && !applies(c, table, k) {
+		if k, _, ok := strings.Cut(t, " = "); ok && !applies(cc, strings.TrimPrefix(table, "condition."), k) {
 			continue
 		}
 		out.WriteString(line)
@@ -62,7 +69,11 @@ func dropInapplicable(c *Config, text []byte) []byte {
 func applies(c *Config, table, key string) bool {
 	switch table {
 	case "task":
-		if keys, ok := taskKeys[c.Protocol]; ok {
+		keys, ok := taskKeys[c.Protocol]
+		if c.Protocol == "generic" {
+			keys, ok = genericTaskKeys[c.Task.Kind]
+		}
+		if ok {
 			return slices.Contains(keys, key)
 		}
 	case "perturbation":

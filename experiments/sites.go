@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/microstim/microstim/topography"
 	"github.com/microstim/microstim/vision"
@@ -81,21 +82,22 @@ func (c *Config) chooseSites(l *topography.Layout, resp [][]float64, isFace []bo
 			}
 			out = append(out, at(h, e.X_mm, e.Y_mm))
 		}
-	case "face_patch_centre":
+	case "face_patch_centre", "outside_patches":
 		patches, _ := topography.FacePatches(l, unitD, MapSigma_mm, MapStep_mm, NullPermutations, c.Seed)
 		for h := topography.Left; h <= topography.Right; h++ {
-			if !want(h) {
+			i := slices.IndexFunc(patches, func(p topography.Patch) bool { return p.Hemi == h }) // sorted by area: the largest
+			if !want(h) || i < 0 {
 				continue
 			}
-			for _, p := range patches { // sorted by area: the first of a hemisphere is its largest
-				if p.Hemi == h {
-					out = append(out, at(h, p.X_mm, p.Y_mm))
-					break
-				}
+			ctr := at(h, patches[i].X_mm, patches[i].Y_mm)
+			if sc.Rule == "face_patch_centre" {
+				out = append(out, ctr)
+			} else if s, ok := outsideSite(cands, ctr, sc.OutsideDPrime, sc.Outside_mm); ok {
+				out = append(out, s)
 			}
 		}
 		if len(out) == 0 {
-			return nil, fmt.Errorf("sites.rule = \"face_patch_centre\": the model has no face patch above the shuffle null in hemisphere %s", sc.Hemisphere)
+			return nil, fmt.Errorf("sites.rule = %q: the model has no face patch above the shuffle null (or no grid site outside one) in hemisphere %s", sc.Rule, sc.Hemisphere)
 		}
 	default:
 		return nil, fmt.Errorf("sites.rule = %q: not implemented", sc.Rule)

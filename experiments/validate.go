@@ -115,6 +115,9 @@ func (c *Config) Validate() error {
 	if err := c.validateSites(); err != nil {
 		return err
 	}
+	if err := c.validateConditions(); err != nil {
+		return err
+	}
 	return c.checkWorkload()
 }
 
@@ -229,7 +232,7 @@ func (c *Config) BuildPerturbation() (sim.Perturbation, error) {
 
 func (c *Config) validateSites() error {
 	s := c.Sites
-	if err := oneOf("sites.rule", s.Rule, "explicit", "dprime_split", "face_patch_centre", "grid", "random"); err != nil {
+	if err := oneOf("sites.rule", s.Rule, "explicit", "dprime_split", "face_patch_centre", "outside_patches", "grid", "random"); err != nil {
 		return err
 	}
 	if err := oneOf("sites.hemisphere", s.Hemisphere, "L", "R", "both"); err != nil {
@@ -265,6 +268,13 @@ func (c *Config) validateSites() error {
 			return field("sites.n_selective", 0, "n_selective + n_other must be at least 1")
 		}
 		if err := checkRange("sites.dprime_threshold", s.DPrimeThreshold, -10, 10, ""); err != nil {
+			return err
+		}
+	case "outside_patches":
+		if err := checkRange("sites.outside_dprime_max", s.OutsideDPrime, -5, 5, ""); err != nil {
+			return err
+		}
+		if err := checkRange("sites.outside_radius_mm", s.Outside_mm, 0, 10, " mm"); err != nil {
 			return err
 		}
 	case "random":

@@ -510,3 +510,19 @@ func TestNiceTicks(t *testing.T) {
 		}
 	}
 }
+
+// IntervalPlot refuses a series whose points do not match the categories
+// and draws a valid one, skipping non-finite intervals.
+func TestIntervalPlot(t *testing.T) {
+	cats := []string{"patch", "outside"}
+	if _, _, err := IntervalPlot("t", "Δ", cats, []IntervalSeries{{Name: "a", Points: []Interval{{1, 0, 2}}}}); err == nil {
+		t.Error("1 point for 2 categories accepted")
+	}
+	png, svg, err := IntervalPlot("t", "Δ d′", cats, []IntervalSeries{
+		{Name: "contra", Points: []Interval{{-0.4, -0.6, -0.2}, {0.1, -0.1, 0.3}}},
+		{Name: "ipsi", Points: []Interval{{0, -0.1, 0.1}, {math.NaN(), 0, 0}}},
+	})
+	if err != nil || len(png) < 1000 || !bytes.Contains(svg, []byte("outside")) {
+		t.Fatalf("err %v, png %d bytes, svg names the category: %v", err, len(png), bytes.Contains(svg, []byte("outside")))
+	}
+}

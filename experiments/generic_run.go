@@ -1,0 +1,309 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/microstim/microstim/sim"
+	"github.com/microstim/microstim/stats"
+	"github.com/microstim/microstim/vision"
+)
+
+// BinaryMeasures are the behaviour of a two-choice task over its trials
+// with a correct answer (signal level ≠ 0): % correct and the signal
+// detection summary with the target (detection) or the second category
+// (discrimination) as the signal.
+type BinaryMeasures struct {
+	Accuracy_pct   float64 `json:"accuracy_pct"`
+	HitRate        float64 `json:"hit_rate"`
+	FalseAlarmRate float64 `json:"false_alarm_rate"`
+	DPrime         float64 `json:"dprime"`
+	Criterion      float64 `json:"criterion"`
+}
+
+// Measure names, in report order; shift_pct (the psychometric curve's
+// shift, control − perturbed 50 % point) exists only for tasks with signal
+// levels.
+var measureNames = []string{"accuracy_pct", "hit_rate", "false_alarm_rate", "dprime", "criterion", "shift_pct"}
+
+func (b BinaryMeasures) get(name string) float64 {
+	return map[string]float64{"accuracy_pct": b.Accuracy_pct, "hit_rate": b.HitRate, "false_alarm_rate": b.FalseAlarmRate,
+		"dprime": b.DPrime, "criterion": b.Criterion}[name]
+}
+
+// GenericSite is one perturbed site of a condition: the measures without
+// and with the perturbation per visual field (Fields of its condition).
+type GenericSite struct {
+	SelectedSite
+	Control   []BinaryMeasures `json:"control"`
+	Perturbed []BinaryMeasures `json:"perturbed"`
+	Shift_pct []float64        `json:"shift_pct"` // per field; nil without signal levels
+}
+
+// value is measure name's perturbed − control difference in field f (the
+// shift itself for shift_pct).
+func (s GenericSite) delta(name string, f int) float64 {
+	if name == "shift_pct" {
+		if s.Shift_pct == nil {
+			return math.NaN()
+		}
+		return s.Shift_pct[f]
+	}
+	return s.Perturbed[f].get(name) - s.Control[f].get(name)
+}
+
+// GenericCondition is one condition's outcome.
+type GenericCondition struct {
+	Name         string        `json:"name"`
+	Task         string        `json:"task"`
+	Perturbation string        `json:"perturbation"`
+	SiteRule     string        `json:"site_rule"`
+	Fields       []string      `json:"fields"` // "all", or "contra" and "ipsi" for a task in one hemifield
+	DecoderC     float64       `json:"decoder_C"`
+	DecoderAcc   float64       `json:"decoder_expected_accuracy_pct"` // frozen readout, unperturbed, levels ≠ 0
+	Sites        []GenericSite `json:"sites"`
+	threshold    float64
+	split        bool // sites were chosen by d′ split: summaries also per group
+}
+
+// GenericResult is the outcome of a generic experiment.
+type GenericResult struct {
+	Conditions  []GenericCondition    `json:"conditions"`
+	Summaries   []MeasureSummary      `json:"summaries"`
+	Differences []ConditionDifference `json:"differences"`
+	Notes       []string              `json:"notes"`
+	Model       *vision.Model         `json:"-"`
+	UnitDPrime  []float64             `json:"-"`
+	Seed        uint64                `json:"-"`
+}
+
+// condRun is what conditions with the same task and stage share.
+type condRun struct {
+	task    *binaryTask
+	fit     *ReadoutFit
+	eng     *sim.Engine
+	readout *sim.Readout
+	ctrlP   [][]float64
+}
+
+// RunGeneric runs every condition of a generic experiment (or the file's
+// own task, sites and perturbation when it has none) and compares them.
+func RunGeneric(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress) (*GenericResult, error) {
+	if progress == nil {
+		progress = func(int, int, string) {}
+	}
+	conds := []*Config{c}
+	names := []string{"main"}
+	if len(c.Conditions) > 0 {
+		conds, names = nil, nil
+		for i, k := range c.Conditions {
+			conds, names = append(conds, c.conditionConfig(i)), append(names, k.Name)
+		}
+	}
+	res := &GenericResult{Model: m, Seed: c.Seed}
+	runs := map[string]*condRun{}
+	sel := map[string]*faceSelectivity{}
+	for i, cc := range conds {
+		progress(i, len(conds), fmt.Sprintf("condition %q", names[i]))
+		key := fmt.Sprintf("%+v|%s", cc.Task, cc.Perturbation.Stage)
+		if runs[key] == nil {
+			r, err := newCondRun(cc, m, pool)
+			if err != nil {
+				return nil, fmt.Errorf("condition %q: %w", names[i], err)
+			}
+			runs[key] = r
+		}
+		skey := fmt.Sprint(cc.Sites.Grid_mm, cc.Sites.Radius_mm)
+		if sel[skey] == nil {
+			fs, err := measureFaceSelectivity(cc, m, pool)
+			if err != nil {
+				return nil, err
+			}
+			sel[skey] = fs
+		}
+		res.UnitDPrime = sel[skey].UnitDPrime
+		gc, err := runCondition(cc, names[i], runs[key], sel[skey], m)
+		if err != nil {
+			return nil, fmt.Errorf("condition %q: %w", names[i], err)
+		}
+		if n := runs[key].fit.note(); n != "" {
+			res.Notes = append(res.Notes, fmt.Sprintf("condition %q: %s", names[i], n))
+		}
+		res.Conditions = append(res.Conditions, *gc)
+	}
+	res.Summaries, res.Differences = summariseConditions(res.Conditions, c.Task.BootstrapReps, c.Seed)
+	progress(len(conds), len(conds), "done")
+	return res, nil
+}
+
+// newCondRun builds the task, fits its readout on unperturbed images and
+// runs the network on the test items.
+func newCondRun(c *Config, m *vision.Model, pool []vision.Stimulus) (*condRun, error) {
+	t := c.Task
+	var task *binaryTask
+	var err error
+	if t.Kind == "detection" {
+		targets := selectStimuli(pool, t.Target)
+		task, err = newDetectionTask(t.SignalLevels_pct, targets, distractors(pool, t.Target, t.Distractors), t.TestImages, t.ImageScale, c.Seed)
+		if err != nil {
+			err = fmt.Errorf("detection of %q: %w", t.Target, err)
+		}
+	} else {
+		a, b := selectStimuli(pool, t.Categories[0]), selectStimuli(pool, t.Categories[1])
+		task, err = newDiscriminationTask(a, b, t.TestImages, t.ImageScale, c.Seed)
+		if err != nil {
+			err = fmt.Errorf("discrimination of %q against %q: %w", t.Categories[0], t.Categories[1], err)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	fitAct, err := m.Run(task.FitImgs, [4]bool{false, false, false, true})
+	if err != nil {
+		return nil, err
+	}
+	r := &condRun{task: task}
+	if r.fit, err = fitReadout(m, t, to64(fitAct.Stages[3]), task.FitLab, 2, c.Seed); err != nil {
+		return nil, err
+	}
+	stage, err := sim.StageIndex(c.Perturbation.Stage)
+	if err != nil {
+		return nil, err
+	}
+	if r.eng, err = sim.NewEngine(m, stage, taskImages(task.Items)); err != nil {
+		return nil, err
+	}
+	r.readout = r.eng.NewReadout(r.fit.Decoder)
+	r.ctrlP = classProbs(r.fit.Decoder, r.eng.IT)
+	return r, nil
+}
+
+// runCondition perturbs each chosen site and measures behaviour without
+// and with the perturbation, from simulated choices.
+func runCondition(c *Config, name string, r *condRun, fs *faceSelectivity, m *vision.Model) (*GenericCondition, error) {
+	chosen, err := c.chooseSites(m.IT(), fs.Resp, fs.IsFace, fs.UnitDPrime, fs.Candidates)
+	if err != nil {
+		return nil, err
+	}
+	pert, err := c.BuildPerturbation()
+	if err != nil {
+		return nil, err
+	}
+	gc := &GenericCondition{Name: name, Task: describeTask(c.Task), Perturbation: describePerturbation(c.Perturbation),
+		SiteRule: c.Sites.Rule, Fields: []string{"all"}, DecoderC: r.fit.C, threshold: c.Sites.DPrimeThreshold, split: c.Sites.Rule == "dprime_split"}
+	if c.Task.ImageScale > 0 {
+		gc.Fields = []string{"contra", "ipsi"}
+	}
+	items, trials := r.task.Items, c.Task.TrialsPerImage
+	gc.DecoderAcc = expectedAccuracy(items, r.ctrlP)
+	gc.Sites = make([]GenericSite, len(chosen))
+	err = sim.ParallelFor(len(chosen), func(s int) error {
+		site := chosen[s]
+		stimP, err := perturbedProbs(r.eng, r.readout, pert, []sim.Site{{Hemi: site.Hemi, X_mm: site.X_mm, Y_mm: site.Y_mm}})
+		if err != nil {
+			return err
+		}
+		kc := sim.SimulateChoices(r.ctrlP, trials, c.Task.Lapse, c.Seed+uint64(2*s))
+		ks := sim.SimulateChoices(stimP, trials, c.Task.Lapse, c.Seed+uint64(2*s+1))
+		gs := GenericSite{SelectedSite: site}
+		for _, f := range gc.Fields {
+			in := func(it TaskItem) bool { return f == "all" || (it.Side == Contralateral(site.Hemi)) == (f == "contra") }
+			gs.Control = append(gs.Control, binaryMeasures(items, kc, trials, in))
+			gs.Perturbed = append(gs.Perturbed, binaryMeasures(items, ks, trials, in))
+			if len(r.task.Levels) > 0 {
+				gs.Shift_pct = append(gs.Shift_pct, psychometricShift(r.task.Levels, items, kc, ks, trials, in))
+			}
+		}
+		gc.Sites[s] = gs
+		return nil
+	})
+	return gc, err
+}
+
+// binaryMeasures summarises choice counts k (k[i][1]: "target" choices of
+// item i over trials) over the items in the field with a correct answer.
+func binaryMeasures(items []TaskItem, k [][]int, trials int, in func(TaskItem) bool) BinaryMeasures {
+	var hits, nT, fas, nD int
+	for i, it := range items {
+		if !in(it) || it.Level == 0 {
+			continue
+		}
+		if it.Target {
+			hits, nT = hits+k[i][1], nT+trials
+		} else {
+			fas, nD = fas+k[i][1], nD+trials
+		}
+	}
+	d := stats.Detection(hits, nT, fas, nD)
+	return BinaryMeasures{Accuracy_pct: 100 * float64(hits+nD-fas) / float64(nT+nD),
+		HitRate: d.HitRate, FalseAlarmRate: d.FalseAlarmRate, DPrime: d.DPrime, Criterion: d.Criterion}
+}
+
+// psychometricShift fits the psychometric curve of "target" choices
+// against signal level without (kc) and with (ks) the perturbation and
+// returns the shift of its 50 % point (sim.Shift; NaN when a fit fails).
+func psychometricShift(levels []float64, items []TaskItem, kc, ks [][]int, trials int, in func(TaskItem) bool) float64 {
+	idx := map[float64]int{}
+	for i, lv := range levels {
+		idx[lv] = i
+	}
+	c, s, n := make([]int, len(levels)), make([]int, len(levels)), make([]int, len(levels))
+	for i, it := range items {
+		if in(it) {
+			j := idx[it.Level]
+			c[j], s[j], n[j] = c[j]+kc[i][1], s[j]+ks[i][1], n[j]+trials
+		}
+	}
+	fc, err1 := sim.FitPsychometric(levels, c, n)
+	fs, err2 := sim.FitPsychometric(levels, s, n)
+	if err1 != nil || err2 != nil {
+		return math.NaN()
+	}
+	return sim.Shift(fc, fs)
+}
+
+// expectedAccuracy is the frozen readout's expected % correct on the
+// items with a correct answer.
+func expectedAccuracy(items []TaskItem, p [][]float64) float64 {
+	var acc float64
+	var n int
+	for i, it := range items {
+		if it.Level != 0 {
+			acc += p[i][b2i(it.Target)]
+			n++
+		}
+	}
+	return 100 * acc / float64(n)
+}
+
+func describeTask(t TaskConfig) string {
+	var b strings.Builder
+	if t.Kind == "detection" {
+		fmt.Fprintf(&b, "detection of %s", t.Target)
+		if t.Distractors != "" {
+			fmt.Fprintf(&b, " among %s", t.Distractors)
+		}
+		if len(t.SignalLevels_pct) > 0 {
+			fmt.Fprintf(&b, " at %d signal levels", len(t.SignalLevels_pct))
+		}
+	} else {
+		fmt.Fprintf(&b, "discrimination of %s against %s", t.Categories[0], t.Categories[1])
+	}
+	if t.ImageScale > 0 {
+		fmt.Fprintf(&b, ", in one hemifield at scale %g", t.ImageScale)
+	}
+	return b.String()
+}
+
+func describePerturbation(p PerturbationConfig) string {
+	switch p.Kind {
+	case "microstim":
+		return fmt.Sprintf("microstimulation %g µA, %g Hz in %s", p.Current_uA, p.Frequency_Hz, p.Stage)
+	case "optogenetic":
+		return fmt.Sprintf("optogenetic %s %g mW in %s", p.OptoMode, p.Power_mW, p.Stage)
+	case "muscimol":
+		return fmt.Sprintf("muscimol %g µL in %s", p.Volume_uL, p.Stage)
+	}
+	return fmt.Sprintf("lesion of radius %g mm in %s", p.Radius_mm, p.Stage)
+}

@@ -1,0 +1,285 @@
+package experiments
+
+import (
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/microstim/microstim/topography"
+	"github.com/microstim/microstim/vision"
+)
+
+// The generic form of a paper protocol gives the paper protocol's numbers:
+// the same sites, and per site the same psychometric shift (Afraz 2006) or
+// the same % correct without and with the perturbation in each hemifield
+// (Afraz 2015).
+func TestGenericEqualsPaperProtocols(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two protocols twice")
+	}
+	m, _, _, pool := defaultModelAndPool(t)
+	run := func(file string) *GenericResult {
+		c, err := LoadConfig(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := RunGeneric(c, m, pool, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	t.Run("afraz2006", func(t *testing.T) {
+		c, err := LoadConfig(filepath.Join("..", "configs", "afraz2006.toml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		paper, err := RunAfraz2006(c, m, pool, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := run(filepath.Join("testdata", "generic_afraz2006.toml")).Conditions[0]
+		if len(g.Sites) != len(paper.Sites) {
+			t.Fatalf("%d sites, paper protocol %d", len(g.Sites), len(paper.Sites))
+		}
+		for i, s := range paper.Sites {
+			gs := g.Sites[i]
+			if gs.X_mm != s.X_mm || gs.Y_mm != s.Y_mm || gs.Hemi != s.Hemi || math.Abs(gs.Shift_pct[0]-s.Shift_pct) > 1e-9 && !(math.IsNaN(s.Shift_pct) && math.IsNaN(gs.Shift_pct[0])) {
+				t.Errorf("site %d: generic %s (%.2f, %.2f) shift %.6f; paper %s (%.2f, %.2f) shift %.6f", i, gs.Hemi, gs.X_mm, gs.Y_mm, gs.Shift_pct[0], s.Hemi, s.X_mm, s.Y_mm, s.Shift_pct)
+			}
+		}
+	})
+	t.Run("afraz2015", func(t *testing.T) {
+		c, err := LoadConfig(filepath.Join("..", "configs", "afraz2015_optogenetics.toml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		paper, err := RunAfraz2015(c, m, pool, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := run(filepath.Join("testdata", "generic_afraz2015_optogenetics.toml")).Conditions[0]
+		if len(g.Sites) != len(paper.Sites) || len(g.Fields) != 2 || g.Fields[0] != "contra" {
+			t.Fatalf("%d sites in fields %v; paper protocol %d sites, contra and ipsi", len(g.Sites), g.Fields, len(paper.Sites))
+		}
+		for i, s := range paper.Sites {
+			gs := g.Sites[i]
+			for f := 0; f < 2; f++ {
+				if gs.X_mm != s.X_mm || gs.Y_mm != s.Y_mm || math.Abs(gs.Control[f].Accuracy_pct-s.Control[f]) > 1e-9 || math.Abs(gs.Perturbed[f].Accuracy_pct-s.Perturbed[f]) > 1e-9 {
+					t.Errorf("site %d field %s: generic %.4f → %.4f %%, paper %.4f → %.4f %%", i, g.Fields[f], gs.Control[f].Accuracy_pct, gs.Perturbed[f].Accuracy_pct, s.Control[f], s.Perturbed[f])
+				}
+			}
+		}
+	})
+}
+
+// grey returns a uniform side × side image.
+func grey(side int, v float32) *vision.Gray {
+	g := &vision.Gray{W: side, H: side, Pix: make([]float32, side*side)}
+	for i := range g.Pix {
+		g.Pix[i] = v
+	}
+	return g
+}
+
+func handPool() []vision.Stimulus {
+	var pool []vision.Stimulus
+	for i := 0; i < 6; i++ {
+		pool = append(pool,
+			vision.Stimulus{File: "f" + string(rune('a'+i)), Role: "floc_adult", Face: true, Gender: []string{"male", "female"}[i%2], Img: grey(8, 0.9)},
+			vision.Stimulus{File: "o" + string(rune('a'+i)), Role: "floc_body", Category: "body", Img: grey(8, 0.1)},
+			vision.Stimulus{File: "c" + string(rune('a'+i)), Role: "caltech_heldout", Category: "car_side", Img: grey(8, 0.5)})
+	}
+	return pool
+}
+
+// Selectors name the sets they say; detection distractors default to the
+// face-selectivity set's images the target does not name.
+func TestSelectors(t *testing.T) {
+	pool := handPool()
+	for _, tc := range []struct {
+		sel  string
+		want int
+	}{{"face", 6}, {"nonface", 12}, {"gender:female", 3}, {"car_side", 6}, {"category:car_side", 6}, {"category:none", 0}} {
+		if got := len(selectStimuli(pool, tc.sel)); got != tc.want {
+			t.Errorf("%s: %d stimuli, want %d", tc.sel, got, tc.want)
+		}
+	}
+	if d := distractors(pool, "car_side", ""); len(d) != 12 || d[0].Category == "car_side" {
+		t.Errorf("distractors of car_side: %d (first %q), want the 6 faces and 6 bodies", len(d), d[0].Category)
+	}
+	for _, bad := range []string{"", "gender:other", "identity:", "colour:red"} {
+		if checkSelector("task.target", bad) == nil {
+			t.Errorf("selector %q accepted", bad)
+		}
+	}
+}
+
+// The task kinds build what they say: detection with levels shows targets
+// at + levels, distractors at − levels and both at 0, and fits its readout
+// at every non-zero level; discrimination in one hemifield shows every
+// test image on both sides and labels the second category 1.
+func TestTaskKinds(t *testing.T) {
+	pool := handPool()
+	faces, bodies := selectStimuli(pool, "face"), selectStimuli(pool, "body")
+	d, err := newDetectionTask([]float64{-50, 0, 50}, faces, bodies, 2, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var targets, zero int
+	for _, it := range d.Items {
+		if it.Target {
+			targets++
+		}
+		if it.Level == 0 {
+			zero++
+		}
+		if it.Level > 0 != (it.Target && it.Level != 0) || it.Placed {
+			t.Errorf("item %+v", it)
+		}
+	}
+	if len(d.Items) != 8 || zero != 4 || targets != 4 || len(d.FitImgs) != 2*2*4 {
+		t.Errorf("detection: %d items (%d at 0, %d targets), %d fit images; want 8 (4, 4) and 16", len(d.Items), zero, targets, len(d.FitImgs))
+	}
+	intact, _ := newDetectionTask(nil, faces, bodies, 2, 0, 1)
+	if len(intact.Items) != 4 || len(intact.FitImgs) != 8 || intact.Items[0].Img.Pix[0] != 0.1 {
+		t.Errorf("intact detection: %d items, %d fit images, first pixel %v; want 4, 8 and an intact distractor", len(intact.Items), len(intact.FitImgs), intact.Items[0].Img.Pix[0])
+	}
+	male, female := selectStimuli(pool, "gender:male"), selectStimuli(pool, "gender:female")
+	g, err := newDiscriminationTask(male, female, 1, 0.5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Items) != 4 || !g.Items[0].Placed || g.Items[0].Side != LeftField || g.Items[1].Side != RightField || g.Items[0].Target || !g.Items[3].Target {
+		t.Errorf("discrimination items: %+v", g.Items)
+	}
+	if len(g.FitLab) != 8 || g.FitLab[0] != 0 || g.FitLab[7] != 1 {
+		t.Errorf("fit labels %v: want 4 zeros (male) then 4 ones (female)", g.FitLab)
+	}
+	if _, err := newDiscriminationTask(male, female, 2, 0, 1); err == nil {
+		t.Error("3 images per class accepted for 2 test images and a decoder set of 2")
+	}
+}
+
+// Measures on hand-made choice counts: 20 target trials with 15 "target"
+// choices and 20 distractor trials with 5: 75 % correct, hit rate 0.75,
+// false-alarm rate 0.25, d′ = 2·z(0.75) = 1.349, criterion 0; pure-noise
+// items and items outside the field are left out.
+func TestBinaryMeasures(t *testing.T) {
+	items := []TaskItem{{Level: 100, Target: true}, {Level: -100}, {Level: 0, Target: true}, {Level: 100, Target: true, Placed: true, Side: RightField}}
+	k := [][]int{{5, 15}, {15, 5}, {0, 20}, {20, 0}}
+	got := binaryMeasures(items, k, 20, func(it TaskItem) bool { return !it.Placed })
+	near(t, "accuracy", got.Accuracy_pct, 75, 1e-12)
+	near(t, "hit rate", got.HitRate, 0.75, 1e-12)
+	near(t, "false-alarm rate", got.FalseAlarmRate, 0.25, 1e-12)
+	near(t, "d′", got.DPrime, 1.3489795, 1e-6)
+	near(t, "criterion", got.Criterion, 0, 1e-12)
+}
+
+// A psychometric shift is recovered from expected choice counts of two
+// logistic curves 10 % apart (control 50 % point at 0, perturbed at −10).
+func TestPsychometricShift(t *testing.T) {
+	levels := []float64{-40, -20, -10, 0, 10, 20, 40}
+	var items []TaskItem
+	var kc, ks [][]int
+	const n = 100000
+	for _, lv := range levels {
+		items = append(items, TaskItem{Level: lv, Target: lv > 0})
+		p := func(x0 float64) int { return int(math.Round(n / (1 + math.Exp(-(lv-x0)/8)))) }
+		kc, ks = append(kc, []int{n - p(0), p(0)}), append(ks, []int{n - p(-10), p(-10)})
+	}
+	near(t, "shift", psychometricShift(levels, items, kc, ks, n, func(TaskItem) bool { return true }), 10, 0.05)
+}
+
+// Condition summaries on hand-made sites: the mean Δ over sites, the d′
+// groups of a split, and the difference between conditions.
+func TestConditionComparison(t *testing.T) {
+	site := func(sel bool, ctrl, pert float64) GenericSite {
+		return GenericSite{SelectedSite: SelectedSite{Selective: sel},
+			Control: []BinaryMeasures{{Accuracy_pct: ctrl}}, Perturbed: []BinaryMeasures{{Accuracy_pct: pert}}}
+	}
+	a := GenericCondition{Name: "a", Fields: []string{"all"}, split: true, threshold: 1,
+		Sites: []GenericSite{site(true, 80, 70), site(true, 80, 72), site(false, 80, 80), site(false, 80, 78)}}
+	b := GenericCondition{Name: "b", Fields: []string{"all"}, Sites: []GenericSite{site(false, 80, 81), site(false, 80, 79)}}
+	sums, diffs := summariseConditions([]GenericCondition{a, b}, 2000, 1)
+	want := map[string]float64{"a/all sites": -5, "a/d′ > 1": -9, "a/d′ ≤ 1": -1, "b/all sites": 0}
+	for _, s := range sums {
+		if s.Measure != "accuracy_pct" {
+			continue
+		}
+		w, ok := want[s.Condition+"/"+s.Group]
+		if !ok || math.Abs(s.Delta-w) > 1e-12 || !(s.DeltaLo <= s.Delta && s.Delta <= s.DeltaHi) {
+			t.Errorf("%s/%s: Δ %v [%v, %v], want %v", s.Condition, s.Group, s.Delta, s.DeltaLo, s.DeltaHi, w)
+		}
+		delete(want, s.Condition+"/"+s.Group)
+	}
+	if len(want) != 0 {
+		t.Errorf("missing summaries %v", want)
+	}
+	got := map[string]float64{}
+	for _, d := range diffs {
+		if d.Measure == "accuracy_pct" {
+			got[d.A+" − "+d.B] = d.Diff
+		}
+	}
+	if got["a: d′ > 1 − a: d′ ≤ 1"] != -8 || got["a − b"] != -5 || len(got) != 2 {
+		t.Errorf("differences %v: want a's groups −8 and a − b −5", got)
+	}
+}
+
+// The outside-patches rule picks, per hemisphere, the grid site nearest
+// the patch centre whose neighbours within the radius all have low d′.
+func TestOutsideSiteRule(t *testing.T) {
+	var cands []topography.Site
+	for x := 0.0; x <= 4; x++ {
+		cands = append(cands, topography.Site{Hemi: topography.Left, X_mm: x, DPrime: 2 - x}) // d′ 2, 1, 0, −1, −2
+	}
+	ctr := SelectedSite{Site: topography.Site{Hemi: topography.Left}}
+	got, ok := outsideSite(cands, ctr, 0.85, 1)
+	if !ok || got.X_mm != 3 {
+		t.Errorf("outside site at x = %v (%v), want 3: its neighbours within 1 mm have d′ 0 and −2, x = 2's include 1", got.X_mm, ok)
+	}
+}
+
+// Conditions state only what they change; keys that do not apply to a
+// condition's task kind or perturbation kind, unknown keys, duplicate
+// names and conditions outside the generic protocol are refused with the
+// key.
+func TestGenericConditions(t *testing.T) {
+	base := "protocol = \"generic\"\n[task]\nkind = \"detection\"\ntarget = \"face\"\n[perturbation]\ncurrent_uA = 40\n"
+	c, err := ParseConfig("g.toml", []byte(base+"[[condition]]\nname = \"light\"\n[condition.perturbation]\nkind = \"optogenetic\"\npower_mW = 5\n"+
+		"[[condition]]\nname = \"gender\"\n[condition.task]\nkind = \"discrimination\"\ncategories = [\"gender:male\", \"gender:female\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, g := c.Conditions[0], c.Conditions[1]
+	if l.Perturbation.Kind != "optogenetic" || l.Perturbation.Power_mW != 5 || l.Task.Target != "face" || l.Sites.NSelective != 10 {
+		t.Errorf("condition light: %+v", l)
+	}
+	if g.Perturbation.Current_uA != 40 || g.Task.Kind != "discrimination" || g.Task.Target != "face" {
+		t.Errorf("condition gender: %+v", g)
+	}
+	b, _ := c.ResolvedTOML()
+	if c2, err := ParseConfig("resolved", b); err != nil || c2.ConfigHash() != c.ConfigHash() {
+		t.Errorf("resolved config does not round-trip: %v\n%s", err, b)
+	}
+	for _, tc := range []struct{ body, key string }{
+		{"[[condition]]\nname = \"x\"\n[condition.task]\nsignal_levels = [1]\n", "condition.task.signal_levels"},
+		{"[[condition]]\nname = \"x\"\n[condition.perturbation]\nkind = \"muscimol\"\ncurrent_uA = 5\n", "condition[1].perturbation.current_uA"},
+		{"[[condition]]\nname = \"x\"\n[[condition]]\nname = \"x\"\n", "condition[2].name"},
+		{"[[condition]]\nname = \"x\"\n[condition.task]\nkind = \"discrimination\"\ncategories = [\"face\"]\n", "condition[1].task.categories"},
+		{"[[condition]]\nname = \"x\"\n[condition.sites]\nrule = \"outside_patches\"\noutside_radius_mm = 20\n", "condition[1].sites.outside_radius_mm"},
+	} {
+		_, err := ParseConfig("g.toml", []byte(base+tc.body))
+		if err == nil || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("%q: error %v, want it to name %s", tc.body, err, tc.key)
+		}
+	}
+	if _, err := ParseConfig("a.toml", []byte("protocol = \"afraz2006\"\n[[condition]]\nname = \"x\"\n")); err == nil || !strings.Contains(err.Error(), "condition") {
+		t.Errorf("conditions in afraz2006: %v", err)
+	}
+	if _, err := ParseConfig("g.toml", []byte("protocol = \"generic\"\n[task]\nkind = \"discrimination\"\ncategories = [\"face\", \"nonface\"]\nsignal_levels_pct = [-50, 50]\n")); err == nil || !strings.Contains(err.Error(), "task.signal_levels_pct") {
+		t.Errorf("signal levels in a discrimination: %v", err)
+	}
+}
