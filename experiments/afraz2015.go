@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 
 	"github.com/microstim/microstim/plots"
-	"github.com/microstim/microstim/sim"
 	"github.com/microstim/microstim/stats"
 	"github.com/microstim/microstim/vision"
 )
@@ -77,124 +76,71 @@ type Afraz2015Result struct {
 }
 
 // RunAfraz2015 runs the gender task with perturbations at face and other
-// sites.
+// sites: the generic pipeline's discrimination of male against female
+// faces in each hemifield (genericAfraz2015), read as % correct per field.
 func RunAfraz2015(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress) (*Afraz2015Result, error) {
 	if progress == nil {
 		progress = func(int, int, string) {}
 	}
 	res := &Afraz2015Result{Kind: c.Perturbation.Kind, Model: m, Seed: c.Seed, Threshold: c.Sites.DPrimeThreshold}
-	test, fit, err := genderSplit(pool, c.Task.TestImages, c.Seed)
+	g := genericAfraz2015(c)
+	progress(0, 3, "fitting the gender readout and running the network on the test images")
+	run, err := newCondRun(g, m, pool)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("gender task: %w", err)
 	}
-	progress(0, 4, "fitting the gender readout")
-	var fitImgs []*vision.Gray
-	var fitLab []int
-	for _, s := range fit {
-		for _, side := range []Side{LeftField, RightField} {
-			fitImgs = append(fitImgs, PlaceInHemifield(s.Img, side, c.Task.ImageScale))
-			fitLab = append(fitLab, b2i(s.Gender == "female"))
-		}
-	}
-	fitAct, err := m.Run(fitImgs, [4]bool{false, false, false, true})
-	if err != nil {
-		return nil, err
-	}
-	rf, err := fitReadout(m, c.Task, to64(fitAct.Stages[3]), fitLab, 2, c.Seed)
-	if err != nil {
-		return nil, err
-	}
-	dec := rf.Decoder
-	res.DecoderC = rf.C
-	if n := rf.note(); n != "" {
+	res.DecoderC = run.fit.C
+	if n := run.fit.note(); n != "" {
 		res.Notes = append(res.Notes, n)
 	}
-	var imgs []*vision.Gray
-	for _, s := range test {
-		for _, side := range []Side{LeftField, RightField} {
-			res.Items = append(res.Items, GenderItem{File: s.File, Female: s.Gender == "female", Side: side})
-			imgs = append(imgs, PlaceInHemifield(s.Img, side, c.Task.ImageScale))
-		}
+	for _, it := range run.task.Items {
+		res.Items = append(res.Items, GenderItem{File: it.Source, Female: it.Target, Side: it.Side})
 	}
+	res.TrialsPer = c.Task.TrialsPerImage * len(res.Items) / 2
 
-	progress(1, 4, "measuring site selectivity")
+	progress(1, 3, "measuring site selectivity")
 	fs, err := measureFaceSelectivity(c, m, pool)
 	if err != nil {
 		return nil, err
 	}
 	res.UnitDPrime = fs.UnitDPrime
-	chosen, err := c.chooseSites(m.IT(), fs.Resp, fs.IsFace, fs.UnitDPrime, fs.Candidates)
+	progress(2, 3, "simulating the sites")
+	gc, err := runCondition(g, c.Protocol, run, fs, m)
 	if err != nil {
 		return nil, err
 	}
-	var note string
-	if res.NFaceSites, note = c.countSelective(chosen); note != "" {
-		res.Notes = append(res.Notes, note)
-	}
-
-	progress(2, 4, "running the network on the test images")
-	stage, err := sim.StageIndex(c.Perturbation.Stage)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := sim.NewEngine(m, stage, imgs)
-	if err != nil {
-		return nil, err
-	}
-	pert, err := c.BuildPerturbation()
-	if err != nil {
-		return nil, err
-	}
-	ctrlP := classProbs(dec, eng.IT)
-	readout := eng.NewReadout(dec)
-	for i, it := range res.Items {
-		res.DecoderAcc += 100 * ctrlP[i][b2i(it.Female)] / float64(len(res.Items))
-	}
-	res.TrialsPer = c.Task.TrialsPerImage * len(res.Items) / 2
+	res.DecoderAcc = gc.DecoderAcc
 	if res.DecoderAcc < 75 {
 		res.Notes = append(res.Notes, fmt.Sprintf("the frozen gender readout reaches only %.1f %% correct unperturbed (monkeys 85.9 %%): "+
 			"the model's IT carries little gender information for faces shown in one hemifield, so accuracy changes are small and noisy", res.DecoderAcc))
 	}
-
-	progress(3, 4, fmt.Sprintf("simulating %d sites", len(chosen)))
-	res.Sites = make([]Afraz2015Site, len(chosen))
-	err = sim.ParallelFor(len(chosen), func(s int) error {
-		site := chosen[s]
-		stimP, err := perturbedProbs(eng, readout, pert, []sim.Site{{Hemi: site.Hemi, X_mm: site.X_mm, Y_mm: site.Y_mm}})
-		if err != nil {
-			return err
-		}
-		kc := sim.SimulateChoices(ctrlP, c.Task.TrialsPerImage, c.Task.Lapse, c.Seed+uint64(2*s))
-		ks := sim.SimulateChoices(stimP, c.Task.TrialsPerImage, c.Task.Lapse, c.Seed+uint64(2*s+1))
-		r := Afraz2015Site{SelectedSite: site}
-		contra := Contralateral(site.Hemi)
-		var n [2]int
-		for i, item := range res.Items {
-			f := 1
-			if item.Side == contra {
-				f = 0
-			}
-			y := b2i(item.Female)
-			r.Control[f] += float64(kc[i][y])
-			r.Perturbed[f] += float64(ks[i][y])
-			n[f] += c.Task.TrialsPerImage
-		}
-		for f := 0; f < 2; f++ {
-			r.Control[f] *= 100 / float64(n[f])
-			r.Perturbed[f] *= 100 / float64(n[f])
+	var sel []SelectedSite
+	for _, gs := range gc.Sites {
+		sel = append(sel, gs.SelectedSite)
+		r := Afraz2015Site{SelectedSite: gs.SelectedSite}
+		for f := range 2 { // contra, ipsi
+			r.Control[f], r.Perturbed[f] = gs.Control[f].Accuracy_pct, gs.Perturbed[f].Accuracy_pct
 			r.Delta[f] = r.Perturbed[f] - r.Control[f]
 		}
-		res.Sites[s] = r
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		res.Sites = append(res.Sites, r)
+	}
+	var note string
+	if res.NFaceSites, note = c.countSelective(sel); note != "" {
+		res.Notes = append(res.Notes, note)
 	}
 	if res.Monkey, err = Afraz2015Monkey(); err != nil {
 		return nil, err
 	}
-	progress(4, 4, "done")
+	progress(3, 3, "done")
 	return res, nil
+}
+
+// genericAfraz2015 is the Afraz 2015 task in generic form: discrimination
+// of male (class 0) against female faces, each shown in both hemifields.
+func genericAfraz2015(c *Config) *Config {
+	g := *c
+	g.Task.Kind, g.Task.Categories = "discrimination", []string{"gender:male", "gender:female"}
+	return &g
 }
 
 // split returns the per-site values of face sites and of other sites.

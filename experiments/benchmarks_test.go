@@ -3,6 +3,7 @@ package experiments
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,7 +78,9 @@ func TestContralateralMatchesLayout(t *testing.T) {
 	}
 }
 
-func TestGenderSplit(t *testing.T) {
+// A split draws the test images of each class and a balanced, disjoint
+// fitting set from the labelled images only.
+func TestSplitBinary(t *testing.T) {
 	var pool []vision.Stimulus
 	for i := 0; i < 40; i++ {
 		g := "male"
@@ -87,9 +90,13 @@ func TestGenderSplit(t *testing.T) {
 		pool = append(pool, vision.Stimulus{File: string(rune('a'+i%26)) + strings.Repeat("x", i), Gender: g})
 	}
 	pool = append(pool, vision.Stimulus{File: "unlabelled"})
-	test, fit, err := genderSplit(pool, 4, 1)
-	if err != nil {
-		t.Fatal(err)
+	split := func(n int) (test, fit []vision.Stimulus, ok bool) {
+		tm, tf, fm, ff, ok := splitBinary(selectStimuli(pool, "gender:male"), selectStimuli(pool, "gender:female"), n, 1, discriminationStream)
+		return slices.Concat(tm, tf), slices.Concat(fm, ff), ok
+	}
+	test, fit, ok := split(4)
+	if !ok {
+		t.Fatal("no split")
 	}
 	count := func(list []vision.Stimulus) (m, f int) {
 		for _, s := range list {
@@ -118,7 +125,7 @@ func TestGenderSplit(t *testing.T) {
 			t.Errorf("%s in both test and fit sets", s.File)
 		}
 	}
-	if _, _, err := genderSplit(pool, 9, 1); err == nil {
+	if _, _, ok := split(9); ok {
 		t.Error("9 test faces per gender accepted with only 10 female faces")
 	}
 }

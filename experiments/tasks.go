@@ -217,18 +217,6 @@ type GenderItem struct {
 	Side   Side
 }
 
-// genderSplit returns test and decoder-fit faces: nTest of each gender
-// for testing, the rest (balanced between genders) for fitting.
-func genderSplit(pool []vision.Stimulus, nTest int, seed uint64) (test, fit []vision.Stimulus, err error) {
-	male, female := selectStimuli(pool, "gender:male"), selectStimuli(pool, "gender:female")
-	testM, testF, fitM, fitF, ok := splitBinary(male, female, nTest, seed, discriminationStream)
-	if !ok || len(fitM) < 2 {
-		return nil, nil, fmt.Errorf("gender task: %d male and %d female labelled faces; test_images_per_class = %d needs %d of each",
-			len(male), len(female), nTest, nTest+2)
-	}
-	return slices.Concat(testM, testF), slices.Concat(fitM, fitF), nil
-}
-
 func b2i(b bool) int {
 	if b {
 		return 1
