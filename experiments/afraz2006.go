@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/microstim/microstim/experiments/primate"
 	"github.com/microstim/microstim/sim"
 	"github.com/microstim/microstim/stats"
 	"github.com/microstim/microstim/topography"
@@ -88,7 +89,7 @@ type MonkeySummary struct {
 	Corr      stats.Correlation
 	MeanFace  [2]float64
 	MeanOther [2]float64
-	Sites     []SiteShift
+	Sites     []primate.SiteShift
 }
 
 // RunAfraz2006 runs the protocol on model m with the stimulus pool.
@@ -258,7 +259,7 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 	}
 	progress(4, 4, "done")
 
-	monkey, err := Afraz2006Monkey()
+	monkey, err := primate.Afraz2006()
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +296,7 @@ func summarise(sites []SiteResult, seed uint64) (stats.Correlation, [2]float64, 
 	return stats.Pearson(d, s, 2000, seed), [2]float64{mf, sf}, [2]float64{mo, so}
 }
 
-func summariseMonkey(sites []SiteShift, seed uint64) MonkeySummary {
+func summariseMonkey(sites []primate.SiteShift, seed uint64) MonkeySummary {
 	var d, s, face, other []float64
 	for _, x := range sites {
 		d = append(d, x.DPrime)

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/microstim/microstim/experiments/primate"
 	"github.com/microstim/microstim/topography"
 	"github.com/microstim/microstim/vision"
 )
@@ -85,7 +86,7 @@ func TestSelectSites(t *testing.T) {
 // The scorecard on hand-made sites: a perfect positive relation passes, a
 // flat one fails, and the ratios and differences are computed as stated.
 func TestScorecardMetric(t *testing.T) {
-	monkey := summariseMonkey([]SiteShift{{0, 0}, {0.5, 1}, {1.5, 3}, {2, 4}}, 1)
+	monkey := summariseMonkey([]primate.SiteShift{{DPrime: 0, Shift_pct: 0}, {DPrime: 0.5, Shift_pct: 1}, {DPrime: 1.5, Shift_pct: 3}, {DPrime: 2, Shift_pct: 4}}, 1)
 	mk := func(shifts []float64) *Afraz2006Result {
 		var sites []SiteResult
 		for i, s := range shifts {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"path/filepath"
 
+	"github.com/microstim/microstim/experiments/primate"
 	"github.com/microstim/microstim/plots"
 	"github.com/microstim/microstim/stats"
 	"github.com/microstim/microstim/vision"
@@ -68,7 +69,7 @@ type Afraz2015Result struct {
 	UnitDPrime []float64
 	DecoderAcc float64 // expected % correct of the frozen decoder, unperturbed test items
 	DecoderC   float64 // the readout's C (configured, or calibrated)
-	Monkey     *Afraz2015Data
+	Monkey     *primate.Afraz2015Data
 	Notes      []string
 	Model      *vision.Model
 	Seed       uint64
@@ -128,7 +129,7 @@ func RunAfraz2015(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 	if res.NFaceSites, note = c.countSelective(sel); note != "" {
 		res.Notes = append(res.Notes, note)
 	}
-	if res.Monkey, err = Afraz2015Monkey(); err != nil {
+	if res.Monkey, err = primate.Afraz2015(); err != nil {
 		return nil, err
 	}
 	progress(3, 3, "done")

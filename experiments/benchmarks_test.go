@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/microstim/microstim/stats"
+	"github.com/microstim/microstim/experiments/primate"
 	"github.com/microstim/microstim/topography"
 	"github.com/microstim/microstim/vision"
 )
@@ -181,7 +181,7 @@ func TestFitExpDecay(t *testing.T) {
 	near(t, "a", a, 0.8, 1e-6)
 	near(t, "λ", l, 3, 1e-5)
 	// Monkey bins: against a brute-force least-squares grid over (a, λ).
-	k, err := Rajalingham2019Monkey()
+	k, err := primate.Rajalingham2019()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,22 +224,9 @@ func TestScores(t *testing.T) {
 	near(t, "RelativeEffectScore wrong sign", RelativeEffectScore(0.3, -0.2), 0, 0)
 }
 
-// The reported data load with the published summary values.
-func TestReportedData(t *testing.T) {
-	a, err := Afraz2015Monkey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	near(t, "contra, no laser", a.ContraNoLaser[0], 85.9, 0.05)
-	near(t, "contra, laser", a.ContraLaser[0], 83.9, 0.05)
-	near(t, "ipsi, laser", a.IpsiLaser[0], 86.9, 0.05)
-	var d, v []float64
-	for _, s := range a.Sites {
-		d, v = append(d, s.DPrime), append(v, s.Shift_pct)
-	}
-	near(t, "Fig. 3C r (packagers: −0.472 from the dots)", stats.Pearson(d, v, 0, 0).R, -0.47, 0.01)
-	near(t, "muscimol face sites, mean of monkeys", a.MuscimolFace, (-4.4-8.1)/2, 0.05)
-	mo, err := Moeller2017Monkey()
+// Moeller et al. (2017)'s pooled counts give the published accuracies.
+func TestMoellerPooledCounts(t *testing.T) {
+	mo, err := primate.Moeller2017()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,18 +236,11 @@ func TestReportedData(t *testing.T) {
 	near(t, "AM same, stimulated", ss, 100*69.0/479, 1e-9)
 	near(t, "AM different", df, 100*780.0/1171, 1e-9)
 	near(t, "AM different, stimulated", dfs, 100*428.0/455, 1e-9)
-	k, err := Rajalingham2019Monkey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	near(t, "global Δd′", k.Global[0], -0.20, 0.005)
-	near(t, "contra Δd′", k.Contra[0], -0.26, 0.005)
-	near(t, "ipsi Δd′", k.Ipsi[0], -0.17, 0.005)
 }
 
 // Each protocol's verdicts follow from hand-made per-site data.
 func TestCriteriaOnHandMadeData(t *testing.T) {
-	mon, err := Afraz2015Monkey()
+	mon, err := primate.Afraz2015()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +270,7 @@ func TestCriteriaOnHandMadeData(t *testing.T) {
 		t.Errorf("muscimol criterion: %+v", cs)
 	}
 
-	mo, err := Moeller2017Monkey()
+	mo, err := primate.Moeller2017()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +285,7 @@ func TestCriteriaOnHandMadeData(t *testing.T) {
 		t.Error("Moeller criterion passes although \"different\" accuracy fell")
 	}
 
-	rk, err := Rajalingham2019Monkey()
+	rk, err := primate.Rajalingham2019()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/microstim/microstim/experiments/primate"
 	"github.com/microstim/microstim/plots"
 	"github.com/microstim/microstim/sim"
 	"github.com/microstim/microstim/stats"
@@ -84,7 +85,7 @@ type Moeller2017Result struct {
 	Sites      []SameDifferentSite
 	Decoder    *sim.SameDifferent
 	UnitDPrime []float64
-	Monkey     []SameDifferentCounts
+	Monkey     []primate.SameDifferentCounts
 	Notes      []string
 	Model      *vision.Model
 	Seed       uint64
@@ -216,7 +217,7 @@ func RunMoeller2017(c *Config, m *vision.Model, pool []vision.Stimulus, progress
 	if err != nil {
 		return nil, err
 	}
-	if res.Monkey, err = Moeller2017Monkey(); err != nil {
+	if res.Monkey, err = primate.Moeller2017(); err != nil {
 		return nil, err
 	}
 	progress(3, 3, "done")
@@ -241,8 +242,8 @@ func (r *Moeller2017Result) pooled(role string) (SameDifferentSite, int) {
 }
 
 // monkeyPooled sums the monkeys' AM (within face patch) face trials.
-func (r *Moeller2017Result) monkeyPooled(location string) SameDifferentCounts {
-	var p SameDifferentCounts
+func (r *Moeller2017Result) monkeyPooled(location string) primate.SameDifferentCounts {
+	var p primate.SameDifferentCounts
 	for _, m := range r.Monkey {
 		if m.Location == location {
 			p.SameHit += m.SameHit

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/microstim/microstim/experiments/primate"
 	"github.com/microstim/microstim/plots"
 	"github.com/microstim/microstim/sim"
 	"github.com/microstim/microstim/stats"
@@ -101,7 +102,7 @@ type Rajalingham2019Result struct {
 	ControlD   []float64 // per task, expected-choice d′ of the unperturbed readout (both fields)
 	Sites      []InactivationSite
 	Pairs      []SitePair
-	Monkey     *Rajalingham2019Data
+	Monkey     *primate.Rajalingham2019Data
 	UnitDPrime []float64
 	Model      *vision.Model
 	Seed       uint64
@@ -232,7 +233,7 @@ func RunRajalingham2019(c *Config, m *vision.Model, pool []vision.Stimulus, prog
 			res.Pairs = append(res.Pairs, SitePair{math.Hypot(a.X_mm-b.X_mm, a.Y_mm-b.Y_mm), sim})
 		}
 	}
-	if res.Monkey, err = Rajalingham2019Monkey(); err != nil {
+	if res.Monkey, err = primate.Rajalingham2019(); err != nil {
 		return nil, err
 	}
 	progress(4, 4, "done")

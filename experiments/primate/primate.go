@@ -1,4 +1,4 @@
-package experiments
+package primate
 
 import (
 	"embed"
@@ -20,9 +20,9 @@ type SiteShift struct {
 	Shift_pct float64
 }
 
-// Afraz2006Monkey returns the 86 digitised monkey sites of Afraz et al. (2006)
-// (see experiments/data/README.md for provenance).
-func Afraz2006Monkey() ([]SiteShift, error) {
+// Afraz2006 returns the 86 digitised monkey sites of Afraz et al. (2006)
+// (see data/README.md for provenance).
+func Afraz2006() ([]SiteShift, error) {
 	f, err := dataFS.Open("data/afraz2006_fig_shift_vs_selectivity_100-150ms.csv")
 	if err != nil {
 		return nil, err
@@ -92,8 +92,8 @@ type Afraz2015Data struct {
 	MuscimolFaceByMonkey, MuscimolOtherMonkey map[string]float64
 }
 
-// Afraz2015Monkey returns the digitised monkey data of Afraz et al. 2015.
-func Afraz2015Monkey() (*Afraz2015Data, error) {
+// Afraz2015 returns the digitised monkey data of Afraz et al. 2015.
+func Afraz2015() (*Afraz2015Data, error) {
 	d := &Afraz2015Data{MuscimolFaceByMonkey: map[string]float64{}, MuscimolOtherMonkey: map[string]float64{}}
 	rows, err := readTable("afraz2015_fig3A.csv")
 	if err != nil {
@@ -167,9 +167,9 @@ func (s SameDifferentCounts) Accuracies() (same, sameStim, diff, diffStim float6
 	return pc(s.SameHit, s.SameMiss), pc(s.SameHitStim, s.SameMissStim), pc(s.DiffHit, s.DiffMiss), pc(s.DiffHitStim, s.DiffMissStim)
 }
 
-// Moeller2017Monkey returns the face-identity conditions (Stimulus_Class
+// Moeller2017 returns the face-identity conditions (Stimulus_Class
 // "Faces") of Moeller et al. 2017's summary table.
-func Moeller2017Monkey() ([]SameDifferentCounts, error) {
+func Moeller2017() ([]SameDifferentCounts, error) {
 	const name = "moeller2017_SummaryMat.csv"
 	rows, err := readTable(name)
 	if err != nil {
@@ -203,8 +203,8 @@ type Rajalingham2019Data struct {
 	Distance_mm, Similarity, SimilaritySD []float64
 }
 
-// Rajalingham2019Monkey returns the digitised monkey data.
-func Rajalingham2019Monkey() (*Rajalingham2019Data, error) {
+// Rajalingham2019 returns the digitised monkey data.
+func Rajalingham2019() (*Rajalingham2019Data, error) {
 	d := &Rajalingham2019Data{}
 	rows, err := readTable("rajalingham2019_fig3B.csv")
 	if err != nil {
