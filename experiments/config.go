@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/microstim/microstim/sim"
 )
 
 // Config is a TOML experiment file. Every quantity carries its unit in its
@@ -240,6 +241,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		return nil, &ConfigError{File: name, Line: lines["seed"], Key: "seed", Value: fmt.Sprint(c.Seed), Allowed: fmt.Sprintf("allowed range [0, %d]", math.MaxInt64)}
 	}
 	c.resolvePaths(filepath.Dir(name))
+	c.resolveZeroDefaults()
 	err = c.checkFiles()
 	if err == nil {
 		err = c.Validate()
@@ -438,4 +440,22 @@ func flatTOML(doc string) map[string]string {
 	}
 	walk("", m)
 	return out
+}
+
+// resolveZeroDefaults writes out the defaults that a zero stands for, so
+// that resolved configs show the values used: the spread laws' constants
+// (sim.DefaultTehovnikK, sim.DefaultGaussianSigma_mm), in every condition.
+func (c *Config) resolveZeroDefaults() {
+	fill := func(p *PerturbationConfig) {
+		if p.SpreadLaw == "sqrt_tehovnik" && p.K_uA_per_mm2 == 0 {
+			p.K_uA_per_mm2 = sim.DefaultTehovnikK
+		}
+		if p.SpreadLaw == "gaussian" && p.Sigma_mm == 0 {
+			p.Sigma_mm = sim.DefaultGaussianSigma_mm
+		}
+	}
+	fill(&c.Perturbation)
+	for i := range c.Conditions {
+		fill(&c.Conditions[i].Perturbation)
+	}
 }

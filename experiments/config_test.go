@@ -247,3 +247,17 @@ func TestWorkloadOfShippedConfig(t *testing.T) {
 		t.Errorf("hardware sweep estimate %s (%.1f s, %d points), want 16 points within a factor of 2 of 5.7 s", w, w.Time_s, w.SweepPoints)
 	}
 }
+
+// A zero that stands for a default is written out when the config is
+// resolved: the Tehovnik K and the Gaussian σ.
+func TestZeroDefaultsResolved(t *testing.T) {
+	for law, want := range map[string]string{"sqrt_tehovnik": "k_uA_per_mm2 = 675.0", "gaussian": "sigma_mm = 0.2"} {
+		c, err := ParseConfig("z.toml", []byte("protocol = \"afraz2006\"\n[perturbation]\nspread_law = \""+law+"\"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := c.ResolvedTOML(); !strings.Contains(string(b), want) {
+			t.Errorf("%s: resolved config lacks %q", law, want)
+		}
+	}
+}

@@ -101,15 +101,18 @@ func (l SqrtTehovnik) Validate(current_uA float64) error {
 // default σ = 0.2 mm is pulse2percept's cortical current spread ρ = 200 µm
 // (pulse2percept models/cortex/base.py).
 type Gaussian struct {
-	Sigma_mm float64 // 0 means 0.2 mm
+	Sigma_mm float64 // 0 means DefaultGaussianSigma_mm
 }
+
+// DefaultGaussianSigma_mm is the default σ of the Gaussian spread law.
+const DefaultGaussianSigma_mm = 0.2
 
 // Name returns "gaussian".
 func (Gaussian) Name() string { return "gaussian" }
 
 func (l Gaussian) sigma() float64 {
 	if l.Sigma_mm == 0 {
-		return 0.2
+		return DefaultGaussianSigma_mm
 	}
 	return l.Sigma_mm
 }
