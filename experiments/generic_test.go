@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,11 +44,18 @@ func TestGenericEqualsPaperProtocols(t *testing.T) {
 		if len(g.Sites) != len(paper.Sites) {
 			t.Fatalf("%d sites, paper protocol %d", len(g.Sites), len(paper.Sites))
 		}
+		finite := 0
 		for i, s := range paper.Sites {
 			gs := g.Sites[i]
+			if !math.IsNaN(s.Shift_pct) {
+				finite++
+			}
 			if gs.X_mm != s.X_mm || gs.Y_mm != s.Y_mm || gs.Hemi != s.Hemi || math.Abs(gs.Shift_pct[0]-s.Shift_pct) > 1e-9 && !(math.IsNaN(s.Shift_pct) && math.IsNaN(gs.Shift_pct[0])) {
 				t.Errorf("site %d: generic %s (%.2f, %.2f) shift %.6f; paper %s (%.2f, %.2f) shift %.6f", i, gs.Hemi, gs.X_mm, gs.Y_mm, gs.Shift_pct[0], s.Hemi, s.X_mm, s.Y_mm, s.Shift_pct)
 			}
+		}
+		if finite < len(paper.Sites)/2 {
+			t.Errorf("only %d of %d sites have a finite shift to compare", finite, len(paper.Sites))
 		}
 	})
 	t.Run("afraz2015", func(t *testing.T) {
@@ -281,5 +289,86 @@ func TestGenericConditions(t *testing.T) {
 	}
 	if _, err := ParseConfig("g.toml", []byte("protocol = \"generic\"\n[task]\nkind = \"discrimination\"\ncategories = [\"face\", \"nonface\"]\nsignal_levels_pct = [-50, 50]\n")); err == nil || !strings.Contains(err.Error(), "task.signal_levels_pct") {
 		t.Errorf("signal levels in a discrimination: %v", err)
+	}
+}
+
+// Each site rule on a hand-made selectivity map: the default model's IT
+// layout with face-selective units (face response 1, others 0, plus noise)
+// within 1.5 mm of (3, 7) mm in the left hemisphere only.
+func TestSiteRules(t *testing.T) {
+	m, _, _, _ := defaultModelAndPool(t)
+	l := m.IT()
+	r := rand.New(rand.NewPCG(1, 2))
+	isFace := []bool{true, true, true, true, true, false, false, false, false, false}
+	resp := make([][]float64, len(isFace))
+	for k := range resp {
+		resp[k] = make([]float64, l.Units())
+		for i := range resp[k] {
+			resp[k][i] = r.NormFloat64()
+			if isFace[k] && l.Hemi[i] == topography.Left && math.Hypot(l.X_mm[i]-3, l.Y_mm[i]-7) < 1.5 {
+				resp[k][i] += 4
+			}
+		}
+	}
+	unitD := topography.UnitDPrimes(resp, isFace)
+	cands := topography.SiteDPrimes(l, resp, isFace, 0.5, 0.5)
+	choose := func(s SitesConfig) ([]SelectedSite, error) {
+		c := genericDefaults()
+		c.Sites = s
+		return c.chooseSites(l, resp, isFace, unitD, cands)
+	}
+	base := genericDefaults().Sites
+	inPatch := func(s SelectedSite) bool { return s.Hemi == topography.Left && math.Hypot(s.X_mm-3, s.Y_mm-7) < 1.5 }
+
+	split := base
+	split.NSelective, split.NOther = 3, 4
+	got, err := choose(split)
+	if err != nil || len(got) != 7 {
+		t.Fatalf("dprime_split: %d sites, %v", len(got), err)
+	}
+	for _, s := range got {
+		if s.Selective != inPatch(s) {
+			t.Errorf("dprime_split: site %+v selective %v, inside the patch %v", s.Site, s.Selective, inPatch(s))
+		}
+	}
+	centre := base
+	centre.Rule, centre.Hemisphere = "face_patch_centre", "L"
+	if got, err = choose(centre); err != nil || len(got) != 1 || math.Hypot(got[0].X_mm-3, got[0].Y_mm-7) > 0.5 {
+		t.Errorf("face_patch_centre: %+v, %v; want one site within 0.5 mm of (3, 7)", got, err)
+	}
+	outside := centre
+	outside.Rule, outside.OutsideDPrime, outside.Outside_mm = "outside_patches", 0.85, 2
+	if got, err = choose(outside); err != nil || len(got) != 1 || math.Hypot(got[0].X_mm-3, got[0].Y_mm-7) < 1.5 {
+		t.Errorf("outside_patches: %+v, %v; want one site outside the patch", got, err)
+	}
+	centre.Hemisphere = "R"
+	if _, err = choose(centre); err == nil {
+		t.Error("face_patch_centre in the right hemisphere, which has no patch, gave a site")
+	}
+	explicit := base
+	explicit.Rule, explicit.Explicit = "explicit", []SiteSpec{{Hemisphere: "R", X_mm: 2, Y_mm: 9}}
+	if got, err = choose(explicit); err != nil || len(got) != 1 || got[0].Hemi != topography.Right || got[0].X_mm != 2 || got[0].Y_mm != 9 {
+		t.Errorf("explicit: %+v, %v", got, err)
+	}
+	grid := base
+	grid.Rule, grid.Hemisphere = "grid", "R"
+	if got, _ = choose(grid); len(got) != len(cands)/2 {
+		t.Errorf("grid: %d sites in R, want half of %d", len(got), len(cands))
+	}
+	random := base
+	random.Rule, random.NPerHemisphere = "random", 5
+	got, _ = choose(random)
+	again, _ := choose(random)
+	var left int
+	for i, s := range got {
+		if s.Hemi == topography.Left {
+			left++
+		}
+		if s.Site != again[i].Site {
+			t.Errorf("random: site %d differs between two draws with one seed", i)
+		}
+	}
+	if len(got) != 10 || left != 5 {
+		t.Errorf("random: %d sites, %d left; want 5 per hemisphere", len(got), left)
 	}
 }
