@@ -173,51 +173,23 @@ func (c *Config) CheckSafety() (sim.Safety, bool, error) {
 // hardwareTask is what every point of a sweep shares: the face-detection
 // test items, the frozen readout, the cached network and the aim point.
 type hardwareTask struct {
-	items       []TaskItem
-	levels      []float64
-	levelIdx    map[float64]int
-	trialsPerLv []int
-	eng         *sim.Engine
-	dec         *sim.Logistic
-	readout     *sim.Readout // dec on the unperturbed IT, for sparse perturbed readouts
-	ctrlP       [][]float64
-	aim         sim.Site
-	aimDPrime   float64
+	*condRun
+	items     []TaskItem
+	levels    []float64
+	aim       sim.Site
+	aimDPrime float64
 }
 
-// newHardwareTask prepares the task of config c.
+// newHardwareTask prepares the task of config c: the generic pipeline's
+// detection of faces at the configured signal levels (Afraz et al. 2006).
 func newHardwareTask(c *Config, m *vision.Model, pool []vision.Stimulus) (*hardwareTask, error) {
-	ft, err := newFaceTask(c, pool)
+	g := *c
+	g.Task.Kind, g.Task.Target = "detection", "face"
+	run, err := newCondRun(&g, m, pool)
 	if err != nil {
 		return nil, err
 	}
-	t := &hardwareTask{items: ft.Items, levels: c.Task.SignalLevels_pct, levelIdx: map[float64]int{}}
-	for li, lv := range t.levels {
-		t.levelIdx[lv] = li
-	}
-	t.trialsPerLv = make([]int, len(t.levels))
-	for _, it := range t.items {
-		t.trialsPerLv[t.levelIdx[it.Level]] += c.Task.TrialsPerImage
-	}
-	fitImgs, fitLab := ft.FitImgs, ft.FitLab
-	fitAct, err := m.Run(fitImgs, [4]bool{false, false, false, true})
-	if err != nil {
-		return nil, err
-	}
-	dec, err := fitLogistic(m, to64(fitAct.Stages[3]), fitLab, 2, c.Task.DecoderC)
-	if err != nil {
-		return nil, err
-	}
-	stage, err := sim.StageIndex(c.Perturbation.Stage)
-	if err != nil {
-		return nil, err
-	}
-	if t.eng, err = sim.NewEngine(m, stage, taskImages(t.items)); err != nil {
-		return nil, err
-	}
-	t.dec = dec
-	t.readout = t.eng.NewReadout(dec)
-	t.ctrlP = classProbs(dec, t.eng.IT)
+	t := &hardwareTask{condRun: run, items: run.task.Items, levels: c.Task.SignalLevels_pct}
 	// Aim point.
 	h, err := topography.ParseHemisphere(c.Placement.Hemisphere)
 	if err != nil {
@@ -289,10 +261,6 @@ func (t *hardwareTask) replicate(c *Config, pert sim.Perturbation, dev sim.Devic
 	}
 	out[MetricDeltaAc] = 100 * (correct[1] - correct[0]) / nCorrect
 	out[MetricControl] = 100 * (faceOnNon[1] - faceOnNon[0]) / nNon
-	fc, err1 := sim.FitPsychometric(t.levels, levelCounts(kc, t.items, t.levelIdx), t.trialsPerLv)
-	fs, err2 := sim.FitPsychometric(t.levels, levelCounts(ks, t.items, t.levelIdx), t.trialsPerLv)
-	if err1 == nil && err2 == nil {
-		out[MetricShift] = sim.Shift(fc, fs)
-	}
+	out[MetricShift] = psychometricShift(t.levels, t.items, kc, ks, c.Task.TrialsPerImage, func(TaskItem) bool { return true })
 	return out, dropped, nil
 }
