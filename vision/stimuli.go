@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"io/fs"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -90,9 +91,10 @@ func LoadStimuli(fsys fs.FS) ([]Stimulus, error) {
 	return out, addFaceLabels(fsys, out)
 }
 
-// addFaceLabels reads the optional face_labels.csv (file,gender,identity;
-// manual annotations, see ../shared/data/labels/README.md as copied into
-// the pool's README) into the pool.
+// addFaceLabels reads the optional face_labels.csv (file,gender,identity,
+// with file as the pool names it: a manifest path, or a folder set's
+// category/file; manual annotations for the shipped pool, see its README)
+// into the pool.
 func addFaceLabels(fsys fs.FS, pool []Stimulus) error {
 	f, err := fsys.Open("face_labels.csv")
 	if err != nil {
@@ -114,7 +116,7 @@ func addFaceLabels(fsys fs.FS, pool []Stimulus) error {
 		i, ok := idx[r[0]]
 		switch {
 		case !ok:
-			return fmt.Errorf("stimulus pool face_labels.csv line %d: %q is not in manifest.csv", n+2, r[0])
+			return fmt.Errorf("stimulus pool face_labels.csv line %d: %q is not in the pool", n+2, r[0])
 		case r[1] != "" && r[1] != "male" && r[1] != "female":
 			return fmt.Errorf("stimulus pool face_labels.csv line %d: gender %q: want male, female or empty", n+2, r[1])
 		}
@@ -180,7 +182,9 @@ func Images(st []Stimulus) []*Gray {
 // FolderStimuli reads a user's folder of category folders as a stimulus
 // pool: categories whose name starts with "face" (any case) are faces, the
 // rest non-faces. Images are converted to grayscale and resized to
-// side×side.
+// side×side. An optional face_labels.csv at the top (file,gender,identity,
+// with file as category/name) labels faces for the gender and identity
+// tasks.
 func FolderStimuli(dir string, side int) ([]Stimulus, error) {
 	items, err := ListFolder(dir)
 	if err != nil {
@@ -199,7 +203,7 @@ func FolderStimuli(dir string, side int) ([]Stimulus, error) {
 		}
 		out[i] = Stimulus{File: it.Rel, Dataset: "folder", Source: it.Path, Category: it.Category, Face: face, Role: role, Img: g.SquareResize(side)}
 	}
-	return out, nil
+	return out, addFaceLabels(os.DirFS(dir), out)
 }
 
 // AtSide returns pool with every image at side×side: the same slice when

@@ -65,6 +65,23 @@ func TestFolderStimuli(t *testing.T) {
 	if _, err := FolderStimuli(filepath.Join(dir, "none"), 64); err == nil {
 		t.Error("missing folder accepted")
 	}
+	// Labels at the top of the folder reach the faces they name.
+	os.WriteFile(filepath.Join(dir, "face_labels.csv"), []byte("file,gender,identity\nfaces/a.png,female,p1\nfaces/b.png,male,p1\n"), 0o644)
+	pool, err = FolderStimuli(dir, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labelled := map[string]string{}
+	for _, s := range pool {
+		labelled[s.File] = s.Gender + "/" + s.Identity
+	}
+	if labelled["faces/a.png"] != "female/p1" || labelled["faces/b.png"] != "male/p1" || labelled["cars/a.png"] != "/" {
+		t.Errorf("labels %v", labelled)
+	}
+	os.WriteFile(filepath.Join(dir, "face_labels.csv"), []byte("file,gender,identity\nfaces/z.png,female,p1\n"), 0o644)
+	if _, err := FolderStimuli(dir, 64); err == nil || !strings.Contains(err.Error(), "faces/z.png") {
+		t.Errorf("a label for a missing image: %v", err)
+	}
 }
 
 // The pool's face labels reach the stimuli: only faces carry them, both
@@ -110,7 +127,7 @@ func TestFaceLabelsErrors(t *testing.T) {
 	manifest := "file,dataset,source_file,category,face,role\na.png,floc,floc/a.jpg,adult,1,floc_adult\n"
 	for _, tc := range []struct{ labels, want string }{
 		{"file,gender,identity\na.png,female,p1\n", ""},
-		{"file,gender,identity\nb.png,male,\n", `line 2: "b.png" is not in manifest.csv`},
+		{"file,gender,identity\nb.png,male,\n", `line 2: "b.png" is not in the pool`},
 		{"file,gender,identity\na.png,woman,\n", `line 2: gender "woman"`},
 		{"file,gender\na.png,male\n", "want the header file,gender,identity"},
 	} {
