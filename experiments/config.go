@@ -104,6 +104,7 @@ type TaskConfig struct {
 	Kind                string   `toml:"kind"`                 // generic: "detection" or "discrimination"
 	Target              string   `toml:"target"`               // generic detection: stimulus selector of the targets
 	Distractors         string   `toml:"distractors"`          // generic detection: selector of the distractors ("": the face-selectivity set's other images)
+	Pairs               string   `toml:"pairs"`                // generic same/different: "identity" or "category"
 }
 
 // PerturbationConfig describes the intervention.

@@ -36,7 +36,7 @@ func genericDefaults() Config {
 		Protocol: "generic", Seed: 1,
 		Stimuli: StimuliConfig{Set: "embedded"},
 		Task: TaskConfig{Kind: "detection", Target: "face", TestImages: 16, TrialsPerImage: 10, DecoderC: 1e-3,
-			Readout: ReadoutFixed, BootstrapReps: 2000},
+			Readout: ReadoutFixed, BootstrapReps: 2000, Pairs: "identity", TrialsPerCond: 500, DistanceMetric: "l1", StimulatedCue: "second"},
 		Perturbation: afrazMicrostim(),
 		Sites: SitesConfig{Rule: "dprime_split", NSelective: 10, NOther: 10, DPrimeThreshold: 1, Radius_mm: 0.5,
 			Grid_mm: 0.5, Hemisphere: "both", OutsideDPrime: 0.85, Outside_mm: 2},
@@ -49,16 +49,22 @@ var genericTaskKeys = map[string][]string{
 		"decoder_C", "readout", "control_accuracy_pct", "lapse_rate", "bootstrap_reps"},
 	"discrimination": {"kind", "categories", "image_scale", "test_images_per_class", "trials_per_image",
 		"decoder_C", "readout", "control_accuracy_pct", "lapse_rate", "bootstrap_reps"},
+	"same_different": {"kind", "pairs", "categories", "trials_per_condition", "distance_metric", "stimulated_cue", "lapse_rate", "bootstrap_reps"},
 }
 
 // validateGenericTask checks a generic task: its kind, the stimulus
 // selectors, the signal levels and the placement.
 func validateGenericTask(c *Config) error {
 	t := c.Task
-	if err := oneOf("task.kind", t.Kind, "detection", "discrimination"); err != nil {
+	if err := oneOf("task.kind", t.Kind, "detection", "discrimination", "same_different"); err != nil {
 		return err
 	}
+	if t.BootstrapReps < 100 {
+		return field("task.bootstrap_reps", t.BootstrapReps, "allowed range [100, 100000] (resamples of sites for the confidence intervals)")
+	}
 	switch t.Kind {
+	case "same_different":
+		return validateSameDifferent(t)
 	case "detection":
 		if err := checkSelector("task.target", t.Target); err != nil {
 			return err
@@ -86,10 +92,38 @@ func validateGenericTask(c *Config) error {
 			return err
 		}
 	}
-	if t.BootstrapReps < 100 {
-		return field("task.bootstrap_reps", t.BootstrapReps, "allowed range [100, 100000] (resamples of sites for the confidence intervals)")
-	}
 	return validateTrials(t)
+}
+
+// validateSameDifferent checks a same/different task: identity pairs, or
+// category pairs of at least two selected categories.
+func validateSameDifferent(t TaskConfig) error {
+	if err := oneOf("task.pairs", t.Pairs, "identity", "category"); err != nil {
+		return err
+	}
+	if t.Pairs == "identity" && len(t.Categories) > 0 {
+		return field("task.categories", fmt.Sprintf("%q", t.Categories), "identity pairs use every labelled photo; categories are for pairs = \"category\"")
+	}
+	if t.Pairs == "category" {
+		if len(t.Categories) < 2 {
+			return field("task.categories", fmt.Sprintf("%q", t.Categories), "pairs = \"category\" wants at least two stimulus selectors")
+		}
+		for _, s := range t.Categories {
+			if err := checkSelector("task.categories", s); err != nil {
+				return err
+			}
+		}
+	}
+	if err := checkRange("task.trials_per_condition", float64(t.TrialsPerCond), 10, 1e6, " trials"); err != nil {
+		return err
+	}
+	if err := oneOf("task.distance_metric", t.DistanceMetric, "l1", "correlation"); err != nil {
+		return err
+	}
+	if err := oneOf("task.stimulated_cue", t.StimulatedCue, "second", "both"); err != nil {
+		return err
+	}
+	return checkRange("task.lapse_rate", t.Lapse, 0, 0.5, "")
 }
 
 // checkLevels checks optional signal levels: none (intact images), or at

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -19,8 +20,11 @@ func (r *GenericResult) Criteria() []Criterion { return nil }
 // the psychometric shift) with 95 % CIs, and the condition differences.
 func (r *GenericResult) Print(w io.Writer) {
 	for _, gc := range r.Conditions {
-		fmt.Fprintf(w, "%s — %s; %s; %d sites (%s); readout %.1f %% correct unperturbed (C = %.3g)\n",
-			gc.Name, gc.Task, gc.Perturbation, len(gc.Sites), gc.SiteRule, gc.DecoderAcc, gc.DecoderC)
+		readout := ""
+		if !math.IsNaN(gc.DecoderAcc) {
+			readout = fmt.Sprintf("; readout %.1f %% correct unperturbed (C = %.3g)", gc.DecoderAcc, gc.DecoderC)
+		}
+		fmt.Fprintf(w, "%s — %s; %s; %d sites (%s)%s\n", gc.Name, gc.Task, gc.Perturbation, len(gc.Sites), gc.SiteRule, readout)
 		for _, s := range r.Summaries {
 			if s.Condition == gc.Name && printed(s.Measure) {
 				fmt.Fprintf(w, "  %-10s %-7s Δ %-16s %s\n", s.Group, s.Field, s.Measure, interval(s.Delta, s.DeltaLo, s.DeltaHi))
@@ -37,10 +41,9 @@ func (r *GenericResult) Print(w io.Writer) {
 	}
 }
 
-// printed lists the measures of the terminal summary (all are in the files).
-func printed(measure string) bool {
-	return measure == "accuracy_pct" || measure == "dprime" || measure == "criterion" || measure == "shift_pct"
-}
+// printed lists the measures of the terminal summary, the report's
+// tables and the figures: all of them.
+func printed(string) bool { return true }
 
 func interval(v, lo, hi float64) string {
 	return fmt.Sprintf("%s [%s, %s]", signed(v), signed(lo), signed(hi))
@@ -152,7 +155,8 @@ func (r *GenericResult) figures(dir string) ([]Figure, error) {
 			cats = append(cats, strings.TrimSuffix(gc.Name+"\n"+g.label, "\nall sites")+fmt.Sprintf("\nn = %d", len(g.sites)))
 		}
 	}
-	labels := map[string]string{"accuracy_pct": "Δ % correct (percentage points)", "dprime": "Δ d′", "criterion": "Δ criterion c", "shift_pct": "psychometric shift (% signal)"}
+	labels := map[string]string{"accuracy_pct": "Δ % correct (percentage points)", "hit_rate": "Δ hit rate", "false_alarm_rate": "Δ false-alarm rate",
+		"dprime": "Δ d′", "criterion": "Δ criterion c", "shift_pct": "psychometric shift (% signal)"}
 	for _, name := range measureNames {
 		if !printed(name) {
 			continue

@@ -3,6 +3,7 @@ package experiments
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 
 	"github.com/microstim/microstim/sim"
@@ -80,6 +81,8 @@ type GenericResult struct {
 
 // condRun is what conditions with the same task and stage share.
 type condRun struct {
+	sd      *sameDifferentTask // same/different tasks
+	sdDec   *sim.SameDifferent // their readout
 	task    *binaryTask
 	fit     *ReadoutFit
 	eng     *sim.Engine
@@ -141,6 +144,9 @@ func RunGeneric(c *Config, m *vision.Model, pool []vision.Stimulus, progress Pro
 // runs the network on the test items.
 func newCondRun(c *Config, m *vision.Model, pool []vision.Stimulus) (*condRun, error) {
 	t := c.Task
+	if t.Kind == "same_different" {
+		return newSameDifferentRun(c, m, pool)
+	}
 	var task *binaryTask
 	var err error
 	if t.Kind == "detection" {
@@ -179,6 +185,25 @@ func newCondRun(c *Config, m *vision.Model, pool []vision.Stimulus) (*condRun, e
 	return r, nil
 }
 
+// newSameDifferentRun pairs the images, runs the network on them and fits
+// the same/different readout on unperturbed pairs.
+func newSameDifferentRun(c *Config, m *vision.Model, pool []vision.Stimulus) (*condRun, error) {
+	sd, err := newSameDifferentTask(pool, c.Task.Pairs, c.Task.Categories)
+	if err != nil {
+		return nil, fmt.Errorf("same/different: %w", err)
+	}
+	stage, err := sim.StageIndex(c.Perturbation.Stage)
+	if err != nil {
+		return nil, err
+	}
+	r := &condRun{sd: sd, fit: &ReadoutFit{}}
+	if r.eng, err = sim.NewEngine(m, stage, vision.Images(sd.Images)); err != nil {
+		return nil, err
+	}
+	r.sdDec, err = sd.fit(r.eng, c.Task.DistanceMetric, c.Seed)
+	return r, err
+}
+
 // runCondition perturbs each chosen site and measures behaviour without
 // and with the perturbation, from simulated choices.
 func runCondition(c *Config, name string, r *condRun, fs *faceSelectivity, m *vision.Model) (*GenericCondition, error) {
@@ -194,6 +219,10 @@ func runCondition(c *Config, name string, r *condRun, fs *faceSelectivity, m *vi
 		SiteRule: c.Sites.Rule, Fields: []string{"all"}, DecoderC: r.fit.C, threshold: c.Sites.DPrimeThreshold, split: c.Sites.Rule == "dprime_split"}
 	if c.Task.ImageScale > 0 {
 		gc.Fields = []string{"contra", "ipsi"}
+	}
+	if r.sd != nil {
+		gc.DecoderAcc = math.NaN()
+		return gc, runSameDifferent(c, gc, r, chosen, pert)
 	}
 	items, trials := r.task.Items, c.Task.TrialsPerImage
 	gc.DecoderAcc = expectedAccuracy(items, r.ctrlP)
@@ -219,6 +248,32 @@ func runCondition(c *Config, name string, r *condRun, fs *faceSelectivity, m *vi
 		return nil
 	})
 	return gc, err
+}
+
+// runSameDifferent simulates the same/different trials at each site: "same"
+// is the signal, so the hit rate is the % correct on same trials and one
+// minus the false-alarm rate the % correct on different trials.
+func runSameDifferent(c *Config, gc *GenericCondition, r *condRun, chosen []SelectedSite, pert sim.Perturbation) error {
+	gc.Sites = make([]GenericSite, len(chosen))
+	n := c.Task.TrialsPerCond
+	measures := func(sameCorrect, diffCorrect int) BinaryMeasures {
+		d := stats.Detection(sameCorrect, n, n-diffCorrect, n)
+		return BinaryMeasures{Accuracy_pct: 100 * float64(sameCorrect+diffCorrect) / float64(2*n),
+			HitRate: d.HitRate, FalseAlarmRate: d.FalseAlarmRate, DPrime: d.DPrime, Criterion: d.Criterion}
+	}
+	return sim.ParallelFor(len(chosen), func(i int) error {
+		site := chosen[i]
+		stim, err := r.eng.Perturb(pert, []sim.Site{{Hemi: site.Hemi, X_mm: site.X_mm, Y_mm: site.Y_mm}})
+		if err != nil {
+			return err
+		}
+		k, err := r.sd.trials(r.eng.IT, stim, r.sdDec, c.Task, rand.New(rand.NewPCG(c.Seed, uint64(i)<<8|0x73)))
+		if err != nil {
+			return err
+		}
+		gc.Sites[i] = GenericSite{SelectedSite: site, Control: []BinaryMeasures{measures(k[0], k[2])}, Perturbed: []BinaryMeasures{measures(k[1], k[3])}}
+		return nil
+	})
 }
 
 // binaryMeasures summarises choice counts k (k[i][1]: "target" choices of
@@ -287,6 +342,8 @@ func describeTask(t TaskConfig) string {
 		if len(t.SignalLevels_pct) > 0 {
 			fmt.Fprintf(&b, " at %d signal levels", len(t.SignalLevels_pct))
 		}
+	} else if t.Kind == "same_different" {
+		fmt.Fprintf(&b, "same/different %s (%s distance, stimulation on the %s photo)", t.Pairs, t.DistanceMetric, t.StimulatedCue)
 	} else {
 		fmt.Fprintf(&b, "discrimination of %s against %s", t.Categories[0], t.Categories[1])
 	}

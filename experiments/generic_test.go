@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microstim/microstim/sim"
 	"github.com/microstim/microstim/topography"
 	"github.com/microstim/microstim/vision"
 )
@@ -80,6 +81,102 @@ func TestGenericEqualsPaperProtocols(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The generic form of Moeller et al. 2017 stimulates the same sites with
+// the same readout; its trials are drawn with other per-site seeds (sites
+// are numbered within each condition), so its accuracies agree with the
+// paper protocol's within sampling error (4 standard errors of a
+// difference of two proportions over 500 trials).
+func TestGenericMoeller2017(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a protocol twice")
+	}
+	m, _, _, pool := defaultModelAndPool(t)
+	c, err := LoadConfig(filepath.Join("..", "configs", "moeller2017.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paper, err := RunMoeller2017(c, m, pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gc, err := LoadConfig(filepath.Join("testdata", "generic_moeller2017.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := RunGeneric(gc, m, pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := map[string]string{"patch centre": "patch centre", "outside patches": "outside patches"}
+	for _, cond := range g.Conditions {
+		k := 0
+		for _, s := range paper.Sites {
+			if s.Role != role[cond.Name] {
+				continue
+			}
+			gs := cond.Sites[k]
+			k++
+			if gs.Site != s.Site {
+				t.Errorf("%s: site %+v, paper %+v", cond.Name, gs.Site, s.Site)
+			}
+			same, sameStim, diff, diffStim := s.Accuracies()
+			for _, v := range []struct {
+				name       string
+				got, paper float64
+			}{
+				{"same", 100 * gs.Control[0].HitRate, same}, {"same, stimulated", 100 * gs.Perturbed[0].HitRate, sameStim},
+				{"different", 100 * (1 - gs.Control[0].FalseAlarmRate), diff}, {"different, stimulated", 100 * (1 - gs.Perturbed[0].FalseAlarmRate), diffStim},
+			} {
+				p := v.paper / 100
+				if se := 100 * math.Sqrt(2*math.Max(p*(1-p), 0.01)/500); math.Abs(v.got-v.paper) > 4*se {
+					t.Errorf("%s %s: generic %.1f %%, paper %.1f %% (4 SE = %.1f)", cond.Name, v.name, v.got, v.paper, 4*se)
+				}
+			}
+		}
+		if k != len(cond.Sites) || k == 0 {
+			t.Errorf("%s: %d generic sites, %d paper sites", cond.Name, len(cond.Sites), k)
+		}
+	}
+}
+
+// Same/different on hand-made responses: two people, two photos each;
+// photos of one person have identical responses, so a decoder that says
+// "same" below distance 0.5 is always right unperturbed; stimulation that
+// moves every second photo's response by 1 turns every "same" trial into
+// "different" and leaves different trials correct.
+func TestSameDifferentTask(t *testing.T) {
+	pool := []vision.Stimulus{{File: "a1", Identity: "a"}, {File: "a2", Identity: "a"}, {File: "b1", Identity: "b"}, {File: "b2", Identity: "b"}, {File: "x"}}
+	sd, err := newSameDifferentTask(pool, "identity", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sd.Images) != 4 || sd.Groups != 2 || len(sd.Same) != 4 || len(sd.Different) != 8 {
+		t.Fatalf("%d images, %d groups, %d same and %d different pairs; want 4, 2, 4, 8", len(sd.Images), sd.Groups, len(sd.Same), len(sd.Different))
+	}
+	ctrl := [][]float32{{0}, {0}, {3}, {3}}
+	stim := [][]float32{{1}, {1}, {4}, {4}}
+	dec := &sim.SameDifferent{Metric: "l1", Curve: sim.Psychometric{Alpha: -100, Beta: 50}} // P(same) = 1 below 0.5
+	task := TaskConfig{TrialsPerCond: 200, StimulatedCue: "second"}
+	k, err := sd.trials(ctrl, stim, dec, task, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k != [4]int{200, 0, 200, 200} {
+		t.Errorf("correct same, same stimulated, different, different stimulated = %v; want 200, 0, 200, 200", k)
+	}
+	task.StimulatedCue = "both" // both photos moved: same pairs stay the same
+	if k, _ = sd.trials(ctrl, stim, dec, task, rand.New(rand.NewPCG(1, 1))); k[1] != 200 {
+		t.Errorf("both photos stimulated: %d of 200 same trials correct, want 200", k[1])
+	}
+	if _, err := newSameDifferentTask(pool[:2], "identity", nil); err == nil {
+		t.Error("one person accepted: no different pairs")
+	}
+	cat, err := newSameDifferentTask(handPool(), "category", []string{"body", "car_side"})
+	if err != nil || len(cat.Images) != 12 || cat.Groups != 2 {
+		t.Errorf("category pairs: %v, %d images", err, len(cat.Images))
+	}
 }
 
 // grey returns a uniform side × side image.

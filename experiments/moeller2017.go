@@ -98,28 +98,11 @@ func RunMoeller2017(c *Config, m *vision.Model, pool []vision.Stimulus, progress
 		progress = func(int, int, string) {}
 	}
 	res := &Moeller2017Result{Model: m, Seed: c.Seed}
-	var faces []vision.Stimulus
-	count := map[string]int{}
-	for _, s := range pool {
-		if s.Identity != "" {
-			count[s.Identity]++
-		}
+	sd, err := newSameDifferentTask(pool, "identity", nil)
+	if err != nil {
+		return nil, fmt.Errorf("moeller2017: %w", err)
 	}
-	for _, s := range pool {
-		if s.Identity != "" {
-			faces = append(faces, s)
-		}
-	}
-	res.Faces, res.Identities = len(faces), len(count)
-	ids := make([]string, len(faces))
-	for i, s := range faces {
-		ids[i] = s.Identity
-	}
-	same, diff := IdentityPairs(ids)
-	if len(same) < 2 || len(diff) < 2 {
-		return nil, fmt.Errorf("moeller2017: %d photos of %d identities give %d same and %d different pairs; need ≥ 2 of each",
-			len(faces), len(count), len(same), len(diff))
-	}
+	res.Faces, res.Identities = len(sd.Images), sd.Groups
 	progress(0, 3, "measuring site selectivity")
 	fs, err := measureFaceSelectivity(c, m, pool)
 	if err != nil {
@@ -147,22 +130,11 @@ func RunMoeller2017(c *Config, m *vision.Model, pool []vision.Stimulus, progress
 	if err != nil {
 		return nil, err
 	}
-	eng, err := sim.NewEngine(m, stage, vision.Images(faces))
+	eng, err := sim.NewEngine(m, stage, vision.Images(sd.Images))
 	if err != nil {
 		return nil, err
 	}
-	// Fit on every same pair and as many different pairs, unperturbed.
-	r := rand.New(rand.NewPCG(c.Seed, 0x6d6f656c))
-	fitPairs := append([]IdentityPair(nil), same...)
-	for _, k := range r.Perm(len(diff))[:min(len(same), len(diff))] {
-		fitPairs = append(fitPairs, diff[k])
-	}
-	var fa, fb [][]float32
-	var fl []bool
-	for _, p := range fitPairs {
-		fa, fb, fl = append(fa, eng.IT[p.A]), append(fb, eng.IT[p.B]), append(fl, p.Same)
-	}
-	if res.Decoder, err = sim.FitSameDifferent(c.Task.DistanceMetric, fa, fb, fl); err != nil {
+	if res.Decoder, err = sd.fit(eng, c.Task.DistanceMetric, c.Seed); err != nil {
 		return nil, err
 	}
 	pert, err := c.BuildPerturbation()
@@ -178,39 +150,11 @@ func RunMoeller2017(c *Config, m *vision.Model, pool []vision.Stimulus, progress
 			return err
 		}
 		out := SameDifferentSite{SelectedSite: site, Role: roles[i], N: c.Task.TrialsPerCond}
-		rr := rand.New(rand.NewPCG(c.Seed, uint64(i)<<8|0x73))
-		trial := func(list []IdentityPair, stimulate bool) (int, error) {
-			correct := 0
-			for t := 0; t < c.Task.TrialsPerCond; t++ {
-				p := list[rr.IntN(len(list))]
-				a, b := eng.IT[p.A], eng.IT[p.B]
-				if stimulate {
-					b = stim[p.B]
-					if c.Task.StimulatedCue == "both" {
-						a = stim[p.A]
-					}
-				}
-				ps, err := res.Decoder.PSame(a, b)
-				if err != nil {
-					return 0, err
-				}
-				choice := sim.SampleChoice(rr, []float64{1 - ps, ps}, c.Task.Lapse)
-				if (choice == 1) == p.Same {
-					correct++
-				}
-			}
-			return correct, nil
+		k, err := sd.trials(eng.IT, stim, res.Decoder, c.Task, rand.New(rand.NewPCG(c.Seed, uint64(i)<<8|0x73)))
+		if err != nil {
+			return err
 		}
-		var errs [4]error
-		out.SameCorrect, errs[0] = trial(same, false)
-		out.SameCorrectStim, errs[1] = trial(same, true)
-		out.DifferentCorrect, errs[2] = trial(diff, false)
-		out.DifferentCorrectStim, errs[3] = trial(diff, true)
-		for _, e := range errs {
-			if e != nil {
-				return e
-			}
-		}
+		out.SameCorrect, out.SameCorrectStim, out.DifferentCorrect, out.DifferentCorrectStim = k[0], k[1], k[2], k[3]
 		res.Sites[i] = out
 		return nil
 	})
