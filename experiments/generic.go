@@ -78,8 +78,8 @@ func validateGenericTask(c *Config) error {
 			return err
 		}
 	case "discrimination":
-		if len(t.Categories) != 2 || t.Categories[0] == t.Categories[1] {
-			return field("task.categories", fmt.Sprintf("%q", t.Categories), "want two different stimulus selectors, e.g. [\"gender:male\", \"gender:female\"]")
+		if len(t.Categories) < 2 || len(t.Categories) != len(slices.Compact(slices.Sorted(slices.Values(t.Categories)))) {
+			return field("task.categories", fmt.Sprintf("%q", t.Categories), "want two or more different stimulus selectors, e.g. [\"gender:male\", \"gender:female\"] (three or more: every pair is a task, with one readout over all)")
 		}
 		for _, s := range t.Categories {
 			if err := checkSelector("task.categories", s); err != nil {

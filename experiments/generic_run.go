@@ -40,6 +40,9 @@ type GenericSite struct {
 	Control   []BinaryMeasures `json:"control"`
 	Perturbed []BinaryMeasures `json:"perturbed"`
 	Shift_pct []float64        `json:"shift_pct"` // per field; nil without signal levels
+	// TaskDeltaDPrime is, for discrimination of every pair of ≥ 3
+	// categories, Δd′ per field and task (the deficit pattern).
+	TaskDeltaDPrime [][]float64 `json:"task_delta_dprime,omitempty"`
 }
 
 // value is measure name's perturbed − control difference in field f (the
@@ -81,6 +84,7 @@ type GenericResult struct {
 
 // condRun is what conditions with the same task and stage share.
 type condRun struct {
+	pairs   *pairTask          // discrimination of every pair of ≥ 3 categories
 	sd      *sameDifferentTask // same/different tasks
 	sdDec   *sim.SameDifferent // their readout
 	task    *binaryTask
@@ -146,6 +150,9 @@ func newCondRun(c *Config, m *vision.Model, pool []vision.Stimulus) (*condRun, e
 	t := c.Task
 	if t.Kind == "same_different" {
 		return newSameDifferentRun(c, m, pool)
+	}
+	if t.Kind == "discrimination" && len(t.Categories) > 2 {
+		return newPairRun(c, m, pool)
 	}
 	var task *binaryTask
 	var err error
@@ -223,6 +230,10 @@ func runCondition(c *Config, name string, r *condRun, fs *faceSelectivity, m *vi
 	if r.sd != nil {
 		gc.DecoderAcc = math.NaN()
 		return gc, runSameDifferent(c, gc, r, chosen, pert)
+	}
+	if r.pairs != nil {
+		gc.DecoderAcc = math.NaN()
+		return gc, runPairSites(c, gc, r, chosen, pert)
 	}
 	items, trials := r.task.Items, c.Task.TrialsPerImage
 	gc.DecoderAcc = expectedAccuracy(items, r.ctrlP)
@@ -344,6 +355,8 @@ func describeTask(t TaskConfig) string {
 		}
 	} else if t.Kind == "same_different" {
 		fmt.Fprintf(&b, "same/different %s (%s distance, stimulation on the %s photo)", t.Pairs, t.DistanceMetric, t.StimulatedCue)
+	} else if len(t.Categories) > 2 {
+		fmt.Fprintf(&b, "discrimination of every pair of %s", strings.Join(t.Categories, ", "))
 	} else {
 		fmt.Fprintf(&b, "discrimination of %s against %s", t.Categories[0], t.Categories[1])
 	}

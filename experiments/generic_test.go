@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -57,6 +58,26 @@ func TestGenericEqualsPaperProtocols(t *testing.T) {
 		}
 		if finite < len(paper.Sites)/2 {
 			t.Errorf("only %d of %d sites have a finite shift to compare", finite, len(paper.Sites))
+		}
+	})
+	t.Run("rajalingham2019", func(t *testing.T) {
+		c, err := LoadConfig(filepath.Join("..", "configs", "rajalingham2019.toml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		paper, err := RunRajalingham2019(c, m, pool, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := run(filepath.Join("testdata", "generic_rajalingham2019.toml")).Conditions[0]
+		if len(g.Sites) != len(paper.Sites) || len(paper.Sites) == 0 {
+			t.Fatalf("%d sites; paper protocol %d", len(g.Sites), len(paper.Sites))
+		}
+		for i, s := range paper.Sites {
+			gs := g.Sites[i]
+			if gs.Site != s.Site || fmt.Sprint(gs.TaskDeltaDPrime) != fmt.Sprint([][]float64{s.DeltaContra, s.DeltaIpsi}) {
+				t.Errorf("site %d: generic %+v Δd′ %v; paper %+v Δd′ %v %v", i, gs.Site, gs.TaskDeltaDPrime, s.Site, s.DeltaContra, s.DeltaIpsi)
+			}
 		}
 	})
 	t.Run("afraz2015", func(t *testing.T) {
@@ -177,6 +198,36 @@ func TestSameDifferentTask(t *testing.T) {
 	if err != nil || len(cat.Images) != 12 || cat.Groups != 2 {
 		t.Errorf("category pairs: %v, %d images", err, len(cat.Images))
 	}
+}
+
+// Discrimination of every pair of three categories: each image in each
+// hemifield, three tasks; a readout that always gives the true category
+// makes every task perfect in both fields, and one that is uniform makes
+// every task chance (d′ near 0).
+func TestPairTask(t *testing.T) {
+	pt, err := newPairTask(handPool(), []string{"face", "body", "car_side"}, 2, 0.5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pt.Items) != 12 || len(pt.FitImgs) != 24 || len(pt.Tasks) != 3 {
+		t.Fatalf("%d items, %d fit images, %d tasks; want 12, 24, 3", len(pt.Items), len(pt.FitImgs), len(pt.Tasks))
+	}
+	perfect, uniform := make([][]float64, len(pt.Items)), make([][]float64, len(pt.Items))
+	for i, it := range pt.Items {
+		perfect[i], uniform[i] = make([]float64, 3), []float64{1.0 / 3, 1.0 / 3, 1.0 / 3}
+		perfect[i][it.Category] = 1
+	}
+	for f, byTask := range pt.sessions(perfect, 50, 0, 1) {
+		for k, sdt := range byTask {
+			// 100 trials per class and field: d′ = 2·z(1 − 1/200) = 5.1517
+			if sdt.HitRate != 1 || sdt.FalseAlarmRate != 0 || math.Abs(sdt.DPrime-5.1517) > 1e-4 {
+				t.Errorf("perfect readout, field %d task %d: %+v", f, k, sdt)
+			}
+		}
+	}
+	m := meanMeasures(pt.sessions(uniform, 2000, 0, 1)[0])
+	near(t, "uniform readout d′", m.DPrime, 0, 0.15)
+	near(t, "uniform readout % correct", m.Accuracy_pct, 50, 3)
 }
 
 // grey returns a uniform side × side image.

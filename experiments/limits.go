@@ -113,7 +113,7 @@ func (c *Config) Workload(itUnits int) Workload {
 func (c *Config) genericImages() int {
 	n := 0
 	for _, t := range append([]TaskConfig{c.Task}, conditionTasks(c)...) {
-		k := 2 * t.TestImages * max(1, len(t.SignalLevels_pct))
+		k := max(2, len(t.Categories)) * t.TestImages * max(1, len(t.SignalLevels_pct))
 		if t.ImageScale > 0 {
 			k *= 2
 		}

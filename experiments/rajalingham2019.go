@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"path/filepath"
-	"slices"
 
 	"github.com/microstim/microstim/experiments/primate"
 	"github.com/microstim/microstim/plots"
-	"github.com/microstim/microstim/sim"
 	"github.com/microstim/microstim/stats"
 	"github.com/microstim/microstim/vision"
 )
@@ -58,13 +55,6 @@ func validateRajalingham2019Task(c *Config) error {
 		seen[k] = true
 	}
 	return nil
-}
-
-// ObjectItem is one test presentation.
-type ObjectItem struct {
-	File     string
-	Category int
-	Side     Side
 }
 
 // InactivationSite is one injection: per task, Δd′ (inactivation −
@@ -119,187 +109,55 @@ type SitePair struct {
 }
 
 // RunRajalingham2019 runs object discrimination with muscimol at random
-// sites of each hemisphere.
+// sites of each hemisphere: the generic pipeline's discrimination of every
+// pair of the categories, each image in each hemifield, one readout over
+// all categories; the deficit pattern is Δd′ per task.
 func RunRajalingham2019(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress) (*Rajalingham2019Result, error) {
 	if progress == nil {
 		progress = func(int, int, string) {}
 	}
 	res := &Rajalingham2019Result{Categories: c.Task.Categories, Model: m, Seed: c.Seed, Kind: c.Perturbation.Kind}
-	byCat := make([][]vision.Stimulus, len(c.Task.Categories))
-	for _, s := range pool {
-		if k := slices.Index(c.Task.Categories, s.Category); k >= 0 && (s.Role == "caltech_heldout" || s.Dataset == "folder") {
-			byCat[k] = append(byCat[k], s)
-		}
-	}
-	nFit := math.MaxInt
-	for k, list := range byCat {
-		if len(list) < c.Task.TestImages+2 {
-			return nil, fmt.Errorf("rajalingham2019: category %q has %d held-out images; test_images_per_class = %d needs %d",
-				c.Task.Categories[k], len(list), c.Task.TestImages, c.Task.TestImages+2)
-		}
-		nFit = min(nFit, len(list)-c.Task.TestImages)
-	}
-	r := rand.New(rand.NewPCG(c.Seed, 0x72616a61))
-	var fitImgs, imgs []*vision.Gray
-	var fitLab []int
-	for k, list := range byCat {
-		r.Shuffle(len(list), func(i, j int) { list[i], list[j] = list[j], list[i] })
-		for i, s := range list[:c.Task.TestImages+nFit] {
-			for _, side := range []Side{LeftField, RightField} {
-				img := PlaceInHemifield(s.Img, side, c.Task.ImageScale)
-				if i < c.Task.TestImages {
-					res.Items = append(res.Items, ObjectItem{File: s.File, Category: k, Side: side})
-					imgs = append(imgs, img)
-				} else {
-					fitImgs, fitLab = append(fitImgs, img), append(fitLab, k)
-				}
-			}
-		}
-	}
-	res.Tasks = AllPairs(len(byCat))
-	progress(0, 4, "fitting the object readout")
-	fitAct, err := m.Run(fitImgs, [4]bool{false, false, false, true})
+	g := *c
+	g.Task.Kind = "discrimination"
+	progress(0, 3, "fitting the object readout and running the network on the test images")
+	run, err := newPairRun(&g, m, pool)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("rajalingham2019: %w", err)
 	}
-	rf, err := fitReadout(m, c.Task, to64(fitAct.Stages[3]), fitLab, len(byCat), c.Seed)
-	if err != nil {
-		return nil, err
-	}
-	dec := rf.Decoder
-	res.DecoderC = rf.C
-	if n := rf.note(); n != "" {
+	res.Items, res.Tasks, res.DecoderC = run.pairs.Items, run.pairs.Tasks, run.fit.C
+	if n := run.fit.note(); n != "" {
 		res.Notes = append(res.Notes, n)
 	}
-	progress(1, 4, "choosing sites")
+	for _, task := range res.Tasks {
+		res.ControlD = append(res.ControlD, run.pairs.expectedDPrime(run.ctrlP, task))
+	}
+	progress(1, 3, "choosing sites")
 	fs, err := measureFaceSelectivity(c, m, pool)
 	if err != nil {
 		return nil, err
 	}
 	res.UnitDPrime = fs.UnitDPrime
-	chosen, err := c.chooseSites(m.IT(), fs.Resp, fs.IsFace, fs.UnitDPrime, fs.Candidates)
+	progress(2, 3, "simulating the sites")
+	gc, err := runCondition(&g, c.Protocol, run, fs, m)
 	if err != nil {
 		return nil, err
 	}
-	progress(2, 4, "running the network on the test images")
-	stage, err := sim.StageIndex(c.Perturbation.Stage)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := sim.NewEngine(m, stage, imgs)
-	if err != nil {
-		return nil, err
-	}
-	pert, err := c.BuildPerturbation()
-	if err != nil {
-		return nil, err
-	}
-	ctrlP := classProbs(dec, eng.IT)
-	readout := eng.NewReadout(dec)
-	res.ControlD = make([]float64, len(res.Tasks))
-	for t, task := range res.Tasks {
-		res.ControlD[t] = res.expectedDPrime(ctrlP, task)
-	}
-	progress(3, 4, fmt.Sprintf("simulating %d sites", len(chosen)))
-	res.Sites = make([]InactivationSite, len(chosen))
-	err = sim.ParallelFor(len(chosen), func(s int) error {
-		site := chosen[s]
-		stimP, err := perturbedProbs(eng, readout, pert, []sim.Site{{Hemi: site.Hemi, X_mm: site.X_mm, Y_mm: site.Y_mm}})
-		if err != nil {
-			return err
-		}
-		contra := Contralateral(site.Hemi)
-		out := InactivationSite{SelectedSite: site}
-		ctrl := res.sessionDPrimes(ctrlP, c.Task.TrialsPerImage, c.Task.Lapse, c.Seed+uint64(2*s))
-		inact := res.sessionDPrimes(stimP, c.Task.TrialsPerImage, c.Task.Lapse, c.Seed+uint64(2*s+1))
-		for t := range res.Tasks {
-			cf, ipf := int(contra), 1-int(contra)
-			out.DeltaContra = append(out.DeltaContra, inact[cf][t]-ctrl[cf][t])
-			out.DeltaIpsi = append(out.DeltaIpsi, inact[ipf][t]-ctrl[ipf][t])
-		}
-		res.Sites[s] = out
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	for _, gs := range gc.Sites {
+		res.Sites = append(res.Sites, InactivationSite{SelectedSite: gs.SelectedSite, DeltaContra: gs.TaskDeltaDPrime[0], DeltaIpsi: gs.TaskDeltaDPrime[1]})
 	}
 	for i := range res.Sites {
 		for j := i + 1; j < len(res.Sites); j++ {
 			a, b := res.Sites[i], res.Sites[j]
-			if a.Hemi != b.Hemi {
-				continue
+			if a.Hemi == b.Hemi {
+				res.Pairs = append(res.Pairs, SitePair{math.Hypot(a.X_mm-b.X_mm, a.Y_mm-b.Y_mm), stats.Pearson(a.Pattern(), b.Pattern(), 0, 0).R})
 			}
-			sim := stats.Pearson(a.Pattern(), b.Pattern(), 0, 0).R
-			res.Pairs = append(res.Pairs, SitePair{math.Hypot(a.X_mm-b.X_mm, a.Y_mm-b.Y_mm), sim})
 		}
 	}
 	if res.Monkey, err = primate.Rajalingham2019(); err != nil {
 		return nil, err
 	}
-	progress(4, 4, "done")
+	progress(3, 3, "done")
 	return res, nil
-}
-
-// binaryChoice is P(choose A) in task A-vs-B from the readout's class
-// probabilities: the probabilities renormalised over the two choices.
-func binaryChoice(p []float64, t Task) float64 {
-	s := p[t.A] + p[t.B]
-	if s == 0 {
-		return 0.5
-	}
-	return p[t.A] / s
-}
-
-// expectedDPrime is a task's d′ from expected choice rates over all items.
-func (r *Rajalingham2019Result) expectedDPrime(probs [][]float64, t Task) float64 {
-	var h, f float64
-	var nh, nf int
-	for i, it := range r.Items {
-		switch it.Category {
-		case t.A:
-			h += binaryChoice(probs[i], t)
-			nh++
-		case t.B:
-			f += binaryChoice(probs[i], t)
-			nf++
-		}
-	}
-	const n = 1000 // rate clipping as for 1000 trials
-	return O2DPrime(int(math.Round(h/float64(nh)*n)), n, int(math.Round(f/float64(nf)*n)), n)
-}
-
-// sessionDPrimes simulates a session (trials per image and task) and
-// returns d′ per visual field (index Side) and task.
-func (r *Rajalingham2019Result) sessionDPrimes(probs [][]float64, trials int, lapse float64, seed uint64) [2][]float64 {
-	rr := rand.New(rand.NewPCG(seed, 0x6f32))
-	var out [2][]float64
-	for _, t := range r.Tasks {
-		var hits, nT, fas, nD [2]int
-		for i, it := range r.Items {
-			if it.Category != t.A && it.Category != t.B {
-				continue
-			}
-			pA := binaryChoice(probs[i], t)
-			for k := 0; k < trials; k++ {
-				chooseA := sim.SampleChoice(rr, []float64{1 - pA, pA}, lapse) == 1
-				if it.Category == t.A {
-					nT[it.Side]++
-					if chooseA {
-						hits[it.Side]++
-					}
-				} else {
-					nD[it.Side]++
-					if chooseA {
-						fas[it.Side]++
-					}
-				}
-			}
-		}
-		for f := 0; f < 2; f++ {
-			out[f] = append(out[f], O2DPrime(hits[f], nT[f], fas[f], nD[f]))
-		}
-	}
-	return out
 }
 
 // siteMeans returns per-site mean Δd′: contra, ipsi, global.
