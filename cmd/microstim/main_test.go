@@ -196,3 +196,28 @@ func TestModelInfoJSONKeys(t *testing.T) {
 		t.Errorf("it_positions = %v, want [rows, cols]", got["it_positions"])
 	}
 }
+
+// validate builds the tasks on the stimulus set: a folder without
+// identity labels cannot carry a same/different task, and a target that
+// names no image cannot be detected; both are refused before any run.
+func TestValidateChecksStimuli(t *testing.T) {
+	dir := t.TempDir()
+	for _, cat := range []string{"faces", "cars"} {
+		os.MkdirAll(filepath.Join(dir, "set", cat), 0o755)
+		for i := 0; i < 6; i++ {
+			f, _ := os.Create(filepath.Join(dir, "set", cat, string(rune('a'+i))+".png"))
+			png.Encode(f, image.NewGray(image.Rect(0, 0, 8, 8)))
+			f.Close()
+		}
+	}
+	for _, tc := range []struct{ config, want string }{
+		{"protocol = \"moeller2017\"\n[stimuli]\nset = \"folder\"\nfolder = \"set\"\n", "same and 0 different pairs"},
+		{"protocol = \"generic\"\n[task]\nkind = \"detection\"\ntarget = \"zebra\"\ntest_images_per_class = 2\n", `detection of "zebra"`},
+	} {
+		file := filepath.Join(dir, "c.toml")
+		os.WriteFile(file, []byte(tc.config), 0o644)
+		if err := runValidate([]string{file}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v; want an error naming %q", tc.config, err, tc.want)
+		}
+	}
+}

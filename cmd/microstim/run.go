@@ -26,6 +26,9 @@ func runValidate(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkStimuli(c, fs.Arg(0)); err != nil {
+		return err
+	}
 	fmt.Printf("%s: valid %s experiment (seed %d); estimated run: %s; resolved config:\n\n", fs.Arg(0), c.Protocol, c.Seed, c.Estimate())
 	b, err := c.ResolvedTOML()
 	if err != nil {
@@ -106,6 +109,23 @@ func runRun(args []string) error {
 	}
 	res.Print(os.Stdout)
 	fmt.Printf("  wrote %s (open report.html)\n", *out)
+	return nil
+}
+
+// checkStimuli builds the config's tasks on its stimulus pool (at the
+// model's input size) without running the network.
+func checkStimuli(c *experiments.Config, file string) error {
+	m, _, _, err := vision.LoadModel(c.Model.Weights)
+	if err != nil {
+		return err
+	}
+	pool, err := loadPool(c, m.Arch.Input)
+	if err != nil {
+		return err
+	}
+	if err := experiments.CheckStimuli(c, pool); err != nil {
+		return fmt.Errorf("%s: the stimulus set cannot carry the task: %w", file, err)
+	}
 	return nil
 }
 
