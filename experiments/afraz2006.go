@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/microstim/microstim/experiments/paradigm"
 	"github.com/microstim/microstim/experiments/primate"
 	"github.com/microstim/microstim/sim"
 	"github.com/microstim/microstim/stats"
@@ -138,7 +139,7 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 		return nil, err
 	}
 	progress(2, 4, "running the network on the test images")
-	eng, err := sim.NewEngine(m, stage, taskImages(items))
+	eng, err := sim.NewEngine(m, stage, paradigm.Images(items))
 	if err != nil {
 		return nil, err
 	}

@@ -7,35 +7,7 @@ import (
 
 	"github.com/microstim/microstim/experiments/primate"
 	"github.com/microstim/microstim/topography"
-	"github.com/microstim/microstim/vision"
 )
-
-// AddNoise replaces exactly round((1 − |x|/100)·N) pixels at each level.
-func TestAddNoiseFraction(t *testing.T) {
-	img := &vision.Gray{W: 64, H: 64, Pix: make([]float32, 64*64)}
-	for i := range img.Pix {
-		img.Pix[i] = 2 // outside [0, 1): any noise pixel differs
-	}
-	for _, lv := range []float64{-80, -50, -15, 0, 15, 40, 80, 100} {
-		out := AddNoise(img, lv, rand.New(rand.NewPCG(1, uint64(lv+100))))
-		changed := 0
-		for i, v := range out.Pix {
-			if v != img.Pix[i] {
-				changed++
-				if v < 0 || v >= 1 {
-					t.Fatalf("noise value %v outside [0, 1)", v)
-				}
-			}
-		}
-		want := int(math.Round((1 - math.Abs(lv)/100) * 4096))
-		if changed != want {
-			t.Errorf("signal %g %%: %d pixels replaced, want %d", lv, changed, want)
-		}
-	}
-	if img.Pix[0] != 2 {
-		t.Error("AddNoise modified its input")
-	}
-}
 
 // SelectSites takes the requested counts by the d′ criterion, never relaxing
 // it, and honours the hemisphere filter.

@@ -3,59 +3,18 @@ package experiments
 import (
 	"encoding/json"
 	"math"
-	"slices"
 	"strings"
 	"testing"
 
+	"github.com/microstim/microstim/experiments/paradigm"
 	"github.com/microstim/microstim/experiments/primate"
 	"github.com/microstim/microstim/topography"
-	"github.com/microstim/microstim/vision"
 )
 
 func near(t *testing.T, name string, got, want, tol float64) {
 	t.Helper()
 	if math.IsNaN(got) || math.Abs(got-want) > tol {
 		t.Errorf("%s = %.6g, want %.6g ± %g", name, got, want, tol)
-	}
-}
-
-// An image shown in one hemifield fills the middle of that half of the
-// frame and leaves the other half grey.
-func TestPlaceInHemifield(t *testing.T) {
-	img := &vision.Gray{W: 64, H: 64, Pix: make([]float32, 64*64)}
-	for i := range img.Pix {
-		img.Pix[i] = 1
-	}
-	for _, tc := range []struct {
-		side       Side
-		x0, x1     int // columns covered by the image
-		emptyLo    int
-		emptyHi    int
-		scale      float64
-		y0, y1     int
-		wantPixels int
-	}{
-		{LeftField, 0, 32, 32, 64, 0.5, 16, 48, 32 * 32},
-		{RightField, 32, 64, 0, 32, 0.5, 16, 48, 32 * 32},
-		{LeftField, 8, 24, 32, 64, 0.25, 24, 40, 16 * 16},
-	} {
-		out := PlaceInHemifield(img, tc.side, tc.scale)
-		n := 0
-		for y := 0; y < 64; y++ {
-			for x := 0; x < 64; x++ {
-				v := out.Pix[y*64+x]
-				inside := x >= tc.x0 && x < tc.x1 && y >= tc.y0 && y < tc.y1
-				if inside && v != 1 || !inside && v != Background {
-					t.Fatalf("%v scale %g: pixel (%d, %d) = %g", tc.side, tc.scale, x, y, v)
-				}
-				if v == 1 {
-					n++
-				}
-			}
-		}
-		if n != tc.wantPixels {
-			t.Errorf("%v scale %g: %d image pixels, want %d", tc.side, tc.scale, n, tc.wantPixels)
-		}
 	}
 }
 
@@ -68,105 +27,14 @@ func TestContralateralMatchesLayout(t *testing.T) {
 	}
 	for col := 0; col < 4; col++ {
 		h := l.HemisphereOfCol(col)
-		want := RightField
+		want := paradigm.RightField
 		if col < 2 {
-			want = LeftField
+			want = paradigm.LeftField
 		}
-		if Contralateral(h) != want {
-			t.Errorf("column %d (hemisphere %s): contralateral %v, want %v", col, h, Contralateral(h), want)
-		}
-	}
-}
-
-// A split draws the test images of each class and a balanced, disjoint
-// fitting set from the labelled images only.
-func TestSplitBinary(t *testing.T) {
-	var pool []vision.Stimulus
-	for i := 0; i < 40; i++ {
-		g := "male"
-		if i%4 == 0 {
-			g = "female" // 10 female, 30 male
-		}
-		pool = append(pool, vision.Stimulus{File: string(rune('a'+i%26)) + strings.Repeat("x", i), Gender: g})
-	}
-	pool = append(pool, vision.Stimulus{File: "unlabelled"})
-	split := func(n int) (test, fit []vision.Stimulus, ok bool) {
-		tm, tf, fm, ff, ok := splitBinary(selectStimuli(pool, "gender:male"), selectStimuli(pool, "gender:female"), n, 1, discriminationStream)
-		return slices.Concat(tm, tf), slices.Concat(fm, ff), ok
-	}
-	test, fit, ok := split(4)
-	if !ok {
-		t.Fatal("no split")
-	}
-	count := func(list []vision.Stimulus) (m, f int) {
-		for _, s := range list {
-			if s.Gender == "female" {
-				f++
-			} else if s.Gender == "male" {
-				m++
-			} else {
-				t.Fatalf("unlabelled face %s used", s.File)
-			}
-		}
-		return
-	}
-	if m, f := count(test); m != 4 || f != 4 {
-		t.Errorf("test set %d male, %d female; want 4 and 4", m, f)
-	}
-	if m, f := count(fit); m != 6 || f != 6 {
-		t.Errorf("fit set %d male, %d female; want 6 and 6 (balanced)", m, f)
-	}
-	seen := map[string]bool{}
-	for _, s := range test {
-		seen[s.File] = true
-	}
-	for _, s := range fit {
-		if seen[s.File] {
-			t.Errorf("%s in both test and fit sets", s.File)
+		if paradigm.Contralateral(h) != want {
+			t.Errorf("column %d (hemisphere %s): contralateral %v, want %v", col, h, paradigm.Contralateral(h), want)
 		}
 	}
-	if _, _, ok := split(9); ok {
-		t.Error("9 test faces per gender accepted with only 10 female faces")
-	}
-}
-
-func TestIdentityPairs(t *testing.T) {
-	ids := []string{"a", "a", "b", "c", "c", "c"}
-	same, diff := IdentityPairs(ids)
-	if len(same) != 2+6 || len(diff) != 6*5-8 {
-		t.Fatalf("%d same and %d different pairs, want 8 and 22", len(same), len(diff))
-	}
-	for _, p := range same {
-		if ids[p.A] != ids[p.B] || p.A == p.B || !p.Same {
-			t.Errorf("same pair %+v", p)
-		}
-	}
-	for _, p := range diff {
-		if ids[p.A] == ids[p.B] || p.Same {
-			t.Errorf("different pair %+v", p)
-		}
-	}
-}
-
-func TestAllPairs(t *testing.T) {
-	tasks := AllPairs(4)
-	if len(tasks) != 6 {
-		t.Fatalf("%d tasks, want 6", len(tasks))
-	}
-	seen := map[Task]bool{}
-	for _, tk := range tasks {
-		if tk.A >= tk.B || seen[tk] {
-			t.Errorf("task %+v repeated or unordered", tk)
-		}
-		seen[tk] = true
-	}
-}
-
-func TestO2DPrime(t *testing.T) {
-	near(t, "d′(84/100, 16/100)", O2DPrime(84, 100, 16, 100), 2*0.9944578832097535, 1e-9)
-	near(t, "d′(50/100, 50/100)", O2DPrime(50, 100, 50, 100), 0, 1e-12)
-	// perfect performance is clipped at 1 − 1/(2n): z(0.995) − z(0.005)
-	near(t, "d′(100/100, 0/100)", O2DPrime(100, 100, 0, 100), 2*2.5758293035489004, 1e-9)
 }
 
 // The exponential fit recovers its parameters and reproduces the

@@ -103,7 +103,7 @@ type TaskConfig struct {
 	Categories          []string `toml:"categories"`           // object discrimination: categories, every pair a task; generic discrimination: two selectors
 	Kind                string   `toml:"kind"`                 // generic: "detection" or "discrimination"
 	Target              string   `toml:"target"`               // generic detection: stimulus selector of the targets
-	Distractors         string   `toml:"distractors"`          // generic detection: selector of the distractors ("": the face-selectivity set's other images)
+	Distractors         string   `toml:"distractors"`          // generic detection: selector of the paradigm.Distractors ("": the face-selectivity set's other images)
 	Pairs               string   `toml:"pairs"`                // generic same/different: "identity" or "category"
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/BurntSushi/toml"
+	"github.com/microstim/microstim/experiments/paradigm"
 )
 
 func init() {
@@ -50,6 +51,14 @@ var genericTaskKeys = map[string][]string{
 	"discrimination": {"kind", "categories", "image_scale", "test_images_per_class", "trials_per_image",
 		"decoder_C", "readout", "control_accuracy_pct", "lapse_rate", "bootstrap_reps"},
 	"same_different": {"kind", "pairs", "categories", "trials_per_condition", "distance_metric", "stimulated_cue", "lapse_rate", "bootstrap_reps"},
+}
+
+// checkSelector refuses a selector of no known kind.
+func checkSelector(key, sel string) error {
+	if err := paradigm.CheckSelector(sel); err != nil {
+		return field(key, fmt.Sprintf("%q", sel), "want a stimulus selector: face, nonface, gender:male, gender:female, identity:NAME, category:NAME or a category name")
+	}
+	return nil
 }
 
 // validateGenericTask checks a generic task: its kind, the stimulus

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"github.com/microstim/microstim/experiments/paradigm"
 	"github.com/microstim/microstim/sim"
 	"github.com/microstim/microstim/stats"
 	"github.com/microstim/microstim/vision"
@@ -84,10 +85,10 @@ type GenericResult struct {
 
 // condRun is what conditions with the same task and stage share.
 type condRun struct {
-	pairs   *pairTask          // discrimination of every pair of ≥ 3 categories
-	sd      *sameDifferentTask // same/different tasks
-	sdDec   *sim.SameDifferent // their readout
-	task    *binaryTask
+	pairs   *paradigm.Pairs         // discrimination of every pair of ≥ 3 categories
+	sd      *paradigm.SameDifferent // same/different tasks
+	sdDec   *sim.SameDifferent      // their readout
+	task    *paradigm.Binary
 	fit     *ReadoutFit
 	eng     *sim.Engine
 	readout *sim.Readout
@@ -154,17 +155,17 @@ func newCondRun(c *Config, m *vision.Model, pool []vision.Stimulus) (*condRun, e
 	if t.Kind == "discrimination" && len(t.Categories) > 2 {
 		return newPairRun(c, m, pool)
 	}
-	var task *binaryTask
+	var task *paradigm.Binary
 	var err error
 	if t.Kind == "detection" {
-		targets := selectStimuli(pool, t.Target)
-		task, err = newDetectionTask(t.SignalLevels_pct, targets, distractors(pool, t.Target, t.Distractors), t.TestImages, t.ImageScale, c.Seed)
+		targets := paradigm.Select(pool, t.Target)
+		task, err = paradigm.Detection(t.SignalLevels_pct, targets, paradigm.Distractors(pool, t.Target, t.Distractors), t.TestImages, t.ImageScale, c.Seed)
 		if err != nil {
 			err = fmt.Errorf("detection of %q: %w", t.Target, err)
 		}
 	} else {
-		a, b := selectStimuli(pool, t.Categories[0]), selectStimuli(pool, t.Categories[1])
-		task, err = newDiscriminationTask(a, b, t.TestImages, t.ImageScale, c.Seed)
+		a, b := paradigm.Select(pool, t.Categories[0]), paradigm.Select(pool, t.Categories[1])
+		task, err = paradigm.Discrimination(a, b, t.TestImages, t.ImageScale, c.Seed)
 		if err != nil {
 			err = fmt.Errorf("discrimination of %q against %q: %w", t.Categories[0], t.Categories[1], err)
 		}
@@ -184,7 +185,7 @@ func newCondRun(c *Config, m *vision.Model, pool []vision.Stimulus) (*condRun, e
 	if err != nil {
 		return nil, err
 	}
-	if r.eng, err = sim.NewEngine(m, stage, taskImages(task.Items)); err != nil {
+	if r.eng, err = sim.NewEngine(m, stage, paradigm.Images(task.Items)); err != nil {
 		return nil, err
 	}
 	r.readout = r.eng.NewReadout(r.fit.Decoder)
@@ -195,7 +196,7 @@ func newCondRun(c *Config, m *vision.Model, pool []vision.Stimulus) (*condRun, e
 // newSameDifferentRun pairs the images, runs the network on them and fits
 // the same/different readout on unperturbed pairs.
 func newSameDifferentRun(c *Config, m *vision.Model, pool []vision.Stimulus) (*condRun, error) {
-	sd, err := newSameDifferentTask(pool, c.Task.Pairs, c.Task.Categories)
+	sd, err := paradigm.NewSameDifferent(pool, c.Task.Pairs, c.Task.Categories)
 	if err != nil {
 		return nil, fmt.Errorf("same/different: %w", err)
 	}
@@ -207,7 +208,7 @@ func newSameDifferentRun(c *Config, m *vision.Model, pool []vision.Stimulus) (*c
 	if r.eng, err = sim.NewEngine(m, stage, vision.Images(sd.Images)); err != nil {
 		return nil, err
 	}
-	r.sdDec, err = sd.fit(r.eng, c.Task.DistanceMetric, c.Seed)
+	r.sdDec, err = sd.Fit(r.eng.IT, c.Task.DistanceMetric, c.Seed)
 	return r, err
 }
 
@@ -248,7 +249,9 @@ func runCondition(c *Config, name string, r *condRun, fs *faceSelectivity, m *vi
 		ks := sim.SimulateChoices(stimP, trials, c.Task.Lapse, c.Seed+uint64(2*s+1))
 		gs := GenericSite{SelectedSite: site}
 		for _, f := range gc.Fields {
-			in := func(it TaskItem) bool { return f == "all" || (it.Side == Contralateral(site.Hemi)) == (f == "contra") }
+			in := func(it paradigm.Item) bool {
+				return f == "all" || (it.Side == paradigm.Contralateral(site.Hemi)) == (f == "contra")
+			}
 			gs.Control = append(gs.Control, binaryMeasures(items, kc, trials, in))
 			gs.Perturbed = append(gs.Perturbed, binaryMeasures(items, ks, trials, in))
 			if len(r.task.Levels) > 0 {
@@ -278,7 +281,7 @@ func runSameDifferent(c *Config, gc *GenericCondition, r *condRun, chosen []Sele
 		if err != nil {
 			return err
 		}
-		k, err := r.sd.trials(r.eng.IT, stim, r.sdDec, c.Task, rand.New(rand.NewPCG(c.Seed, uint64(i)<<8|0x73)))
+		k, err := r.sd.Trials(r.eng.IT, stim, r.sdDec, c.Task.TrialsPerCond, c.Task.StimulatedCue, c.Task.Lapse, rand.New(rand.NewPCG(c.Seed, uint64(i)<<8|0x73)))
 		if err != nil {
 			return err
 		}
@@ -289,7 +292,7 @@ func runSameDifferent(c *Config, gc *GenericCondition, r *condRun, chosen []Sele
 
 // binaryMeasures summarises choice counts k (k[i][1]: "target" choices of
 // item i over trials) over the items in the field with a correct answer.
-func binaryMeasures(items []TaskItem, k [][]int, trials int, in func(TaskItem) bool) BinaryMeasures {
+func binaryMeasures(items []paradigm.Item, k [][]int, trials int, in func(paradigm.Item) bool) BinaryMeasures {
 	var hits, nT, fas, nD int
 	for i, it := range items {
 		if !in(it) || it.Level == 0 {
@@ -309,7 +312,7 @@ func binaryMeasures(items []TaskItem, k [][]int, trials int, in func(TaskItem) b
 // psychometricShift fits the psychometric curve of "target" choices
 // against signal level without (kc) and with (ks) the perturbation and
 // returns the shift of its 50 % point (sim.Shift; NaN when a fit fails).
-func psychometricShift(levels []float64, items []TaskItem, kc, ks [][]int, trials int, in func(TaskItem) bool) float64 {
+func psychometricShift(levels []float64, items []paradigm.Item, kc, ks [][]int, trials int, in func(paradigm.Item) bool) float64 {
 	idx := map[float64]int{}
 	for i, lv := range levels {
 		idx[lv] = i
@@ -331,7 +334,7 @@ func psychometricShift(levels []float64, items []TaskItem, kc, ks [][]int, trial
 
 // expectedAccuracy is the frozen readout's expected % correct on the
 // items with a correct answer.
-func expectedAccuracy(items []TaskItem, p [][]float64) float64 {
+func expectedAccuracy(items []paradigm.Item, p [][]float64) float64 {
 	var acc float64
 	var n int
 	for i, it := range items {

@@ -8,9 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/microstim/microstim/sim"
+	"github.com/microstim/microstim/experiments/paradigm"
 	"github.com/microstim/microstim/topography"
-	"github.com/microstim/microstim/vision"
 )
 
 // The generic form of a paper protocol gives the paper protocol's numbers:
@@ -162,170 +161,14 @@ func TestGenericMoeller2017(t *testing.T) {
 	}
 }
 
-// Same/different on hand-made responses: two people, two photos each;
-// photos of one person have identical responses, so a decoder that says
-// "same" below distance 0.5 is always right unperturbed; stimulation that
-// moves every second photo's response by 1 turns every "same" trial into
-// "different" and leaves different trials correct.
-func TestSameDifferentTask(t *testing.T) {
-	pool := []vision.Stimulus{{File: "a1", Identity: "a"}, {File: "a2", Identity: "a"}, {File: "b1", Identity: "b"}, {File: "b2", Identity: "b"}, {File: "x"}}
-	sd, err := newSameDifferentTask(pool, "identity", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(sd.Images) != 4 || sd.Groups != 2 || len(sd.Same) != 4 || len(sd.Different) != 8 {
-		t.Fatalf("%d images, %d groups, %d same and %d different pairs; want 4, 2, 4, 8", len(sd.Images), sd.Groups, len(sd.Same), len(sd.Different))
-	}
-	ctrl := [][]float32{{0}, {0}, {3}, {3}}
-	stim := [][]float32{{1}, {1}, {4}, {4}}
-	dec := &sim.SameDifferent{Metric: "l1", Curve: sim.Psychometric{Alpha: -100, Beta: 50}} // P(same) = 1 below 0.5
-	task := TaskConfig{TrialsPerCond: 200, StimulatedCue: "second"}
-	k, err := sd.trials(ctrl, stim, dec, task, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if k != [4]int{200, 0, 200, 200} {
-		t.Errorf("correct same, same stimulated, different, different stimulated = %v; want 200, 0, 200, 200", k)
-	}
-	task.StimulatedCue = "both" // both photos moved: same pairs stay the same
-	if k, _ = sd.trials(ctrl, stim, dec, task, rand.New(rand.NewPCG(1, 1))); k[1] != 200 {
-		t.Errorf("both photos stimulated: %d of 200 same trials correct, want 200", k[1])
-	}
-	if _, err := newSameDifferentTask(pool[:2], "identity", nil); err == nil {
-		t.Error("one person accepted: no different pairs")
-	}
-	cat, err := newSameDifferentTask(handPool(), "category", []string{"body", "car_side"})
-	if err != nil || len(cat.Images) != 12 || cat.Groups != 2 {
-		t.Errorf("category pairs: %v, %d images", err, len(cat.Images))
-	}
-}
-
-// Discrimination of every pair of three categories: each image in each
-// hemifield, three tasks; a readout that always gives the true category
-// makes every task perfect in both fields, and one that is uniform makes
-// every task chance (d′ near 0).
-func TestPairTask(t *testing.T) {
-	pt, err := newPairTask(handPool(), []string{"face", "body", "car_side"}, 2, 0.5, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(pt.Items) != 12 || len(pt.FitImgs) != 24 || len(pt.Tasks) != 3 {
-		t.Fatalf("%d items, %d fit images, %d tasks; want 12, 24, 3", len(pt.Items), len(pt.FitImgs), len(pt.Tasks))
-	}
-	perfect, uniform := make([][]float64, len(pt.Items)), make([][]float64, len(pt.Items))
-	for i, it := range pt.Items {
-		perfect[i], uniform[i] = make([]float64, 3), []float64{1.0 / 3, 1.0 / 3, 1.0 / 3}
-		perfect[i][it.Category] = 1
-	}
-	for f, byTask := range pt.sessions(perfect, 50, 0, 1) {
-		for k, sdt := range byTask {
-			// 100 trials per class and field: d′ = 2·z(1 − 1/200) = 5.1517
-			if sdt.HitRate != 1 || sdt.FalseAlarmRate != 0 || math.Abs(sdt.DPrime-5.1517) > 1e-4 {
-				t.Errorf("perfect readout, field %d task %d: %+v", f, k, sdt)
-			}
-		}
-	}
-	m := meanMeasures(pt.sessions(uniform, 2000, 0, 1)[0])
-	near(t, "uniform readout d′", m.DPrime, 0, 0.15)
-	near(t, "uniform readout % correct", m.Accuracy_pct, 50, 3)
-}
-
-// grey returns a uniform side × side image.
-func grey(side int, v float32) *vision.Gray {
-	g := &vision.Gray{W: side, H: side, Pix: make([]float32, side*side)}
-	for i := range g.Pix {
-		g.Pix[i] = v
-	}
-	return g
-}
-
-func handPool() []vision.Stimulus {
-	var pool []vision.Stimulus
-	for i := 0; i < 6; i++ {
-		pool = append(pool,
-			vision.Stimulus{File: "f" + string(rune('a'+i)), Role: "floc_adult", Face: true, Gender: []string{"male", "female"}[i%2], Img: grey(8, 0.9)},
-			vision.Stimulus{File: "o" + string(rune('a'+i)), Role: "floc_body", Category: "body", Img: grey(8, 0.1)},
-			vision.Stimulus{File: "c" + string(rune('a'+i)), Role: "caltech_heldout", Category: "car_side", Img: grey(8, 0.5)})
-	}
-	return pool
-}
-
-// Selectors name the sets they say; detection distractors default to the
-// face-selectivity set's images the target does not name.
-func TestSelectors(t *testing.T) {
-	pool := handPool()
-	for _, tc := range []struct {
-		sel  string
-		want int
-	}{{"face", 6}, {"nonface", 12}, {"gender:female", 3}, {"car_side", 6}, {"category:car_side", 6}, {"category:none", 0}} {
-		if got := len(selectStimuli(pool, tc.sel)); got != tc.want {
-			t.Errorf("%s: %d stimuli, want %d", tc.sel, got, tc.want)
-		}
-	}
-	if d := distractors(pool, "car_side", ""); len(d) != 12 || d[0].Category == "car_side" {
-		t.Errorf("distractors of car_side: %d (first %q), want the 6 faces and 6 bodies", len(d), d[0].Category)
-	}
-	for _, bad := range []string{"", "gender:other", "identity:", "colour:red"} {
-		if checkSelector("task.target", bad) == nil {
-			t.Errorf("selector %q accepted", bad)
-		}
-	}
-}
-
-// The task kinds build what they say: detection with levels shows targets
-// at + levels, distractors at − levels and both at 0, and fits its readout
-// at every non-zero level; discrimination in one hemifield shows every
-// test image on both sides and labels the second category 1.
-func TestTaskKinds(t *testing.T) {
-	pool := handPool()
-	faces, bodies := selectStimuli(pool, "face"), selectStimuli(pool, "body")
-	d, err := newDetectionTask([]float64{-50, 0, 50}, faces, bodies, 2, 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var targets, zero int
-	for _, it := range d.Items {
-		if it.Target {
-			targets++
-		}
-		if it.Level == 0 {
-			zero++
-		}
-		if it.Level > 0 != (it.Target && it.Level != 0) || it.Placed {
-			t.Errorf("item %+v", it)
-		}
-	}
-	if len(d.Items) != 8 || zero != 4 || targets != 4 || len(d.FitImgs) != 2*2*4 {
-		t.Errorf("detection: %d items (%d at 0, %d targets), %d fit images; want 8 (4, 4) and 16", len(d.Items), zero, targets, len(d.FitImgs))
-	}
-	intact, _ := newDetectionTask(nil, faces, bodies, 2, 0, 1)
-	if len(intact.Items) != 4 || len(intact.FitImgs) != 8 || intact.Items[0].Img.Pix[0] != 0.1 {
-		t.Errorf("intact detection: %d items, %d fit images, first pixel %v; want 4, 8 and an intact distractor", len(intact.Items), len(intact.FitImgs), intact.Items[0].Img.Pix[0])
-	}
-	male, female := selectStimuli(pool, "gender:male"), selectStimuli(pool, "gender:female")
-	g, err := newDiscriminationTask(male, female, 1, 0.5, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(g.Items) != 4 || !g.Items[0].Placed || g.Items[0].Side != LeftField || g.Items[1].Side != RightField || g.Items[0].Target || !g.Items[3].Target {
-		t.Errorf("discrimination items: %+v", g.Items)
-	}
-	if len(g.FitLab) != 8 || g.FitLab[0] != 0 || g.FitLab[7] != 1 {
-		t.Errorf("fit labels %v: want 4 zeros (male) then 4 ones (female)", g.FitLab)
-	}
-	if _, err := newDiscriminationTask(male, female, 2, 0, 1); err == nil {
-		t.Error("3 images per class accepted for 2 test images and a decoder set of 2")
-	}
-}
-
 // Measures on hand-made choice counts: 20 target trials with 15 "target"
 // choices and 20 distractor trials with 5: 75 % correct, hit rate 0.75,
 // false-alarm rate 0.25, d′ = 2·z(0.75) = 1.349, criterion 0; pure-noise
 // items and items outside the field are left out.
 func TestBinaryMeasures(t *testing.T) {
-	items := []TaskItem{{Level: 100, Target: true}, {Level: -100}, {Level: 0, Target: true}, {Level: 100, Target: true, Placed: true, Side: RightField}}
+	items := []paradigm.Item{{Level: 100, Target: true}, {Level: -100}, {Level: 0, Target: true}, {Level: 100, Target: true, Placed: true, Side: paradigm.RightField}}
 	k := [][]int{{5, 15}, {15, 5}, {0, 20}, {20, 0}}
-	got := binaryMeasures(items, k, 20, func(it TaskItem) bool { return !it.Placed })
+	got := binaryMeasures(items, k, 20, func(it paradigm.Item) bool { return !it.Placed })
 	near(t, "accuracy", got.Accuracy_pct, 75, 1e-12)
 	near(t, "hit rate", got.HitRate, 0.75, 1e-12)
 	near(t, "false-alarm rate", got.FalseAlarmRate, 0.25, 1e-12)
@@ -337,15 +180,15 @@ func TestBinaryMeasures(t *testing.T) {
 // logistic curves 10 % apart (control 50 % point at 0, perturbed at −10).
 func TestPsychometricShift(t *testing.T) {
 	levels := []float64{-40, -20, -10, 0, 10, 20, 40}
-	var items []TaskItem
+	var items []paradigm.Item
 	var kc, ks [][]int
 	const n = 100000
 	for _, lv := range levels {
-		items = append(items, TaskItem{Level: lv, Target: lv > 0})
+		items = append(items, paradigm.Item{Level: lv, Target: lv > 0})
 		p := func(x0 float64) int { return int(math.Round(n / (1 + math.Exp(-(lv-x0)/8)))) }
 		kc, ks = append(kc, []int{n - p(0), p(0)}), append(ks, []int{n - p(-10), p(-10)})
 	}
-	near(t, "shift", psychometricShift(levels, items, kc, ks, n, func(TaskItem) bool { return true }), 10, 0.05)
+	near(t, "shift", psychometricShift(levels, items, kc, ks, n, func(paradigm.Item) bool { return true }), 10, 0.05)
 }
 
 // Condition summaries on hand-made sites: the mean Δ over sites, the d′

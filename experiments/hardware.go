@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/microstim/microstim/experiments/paradigm"
 	"github.com/microstim/microstim/sim"
 	"github.com/microstim/microstim/topography"
 	"github.com/microstim/microstim/vision"
@@ -174,7 +175,7 @@ func (c *Config) CheckSafety() (sim.Safety, bool, error) {
 // test items, the frozen readout, the cached network and the aim point.
 type hardwareTask struct {
 	*condRun
-	items     []TaskItem
+	items     []paradigm.Item
 	levels    []float64
 	aim       sim.Site
 	aimDPrime float64
@@ -261,6 +262,6 @@ func (t *hardwareTask) replicate(c *Config, pert sim.Perturbation, dev sim.Devic
 	}
 	out[MetricDeltaAc] = 100 * (correct[1] - correct[0]) / nCorrect
 	out[MetricControl] = 100 * (faceOnNon[1] - faceOnNon[0]) / nNon
-	out[MetricShift] = psychometricShift(t.levels, t.items, kc, ks, c.Task.TrialsPerImage, func(TaskItem) bool { return true })
+	out[MetricShift] = psychometricShift(t.levels, t.items, kc, ks, c.Task.TrialsPerImage, func(paradigm.Item) bool { return true })
 	return out, dropped, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"gonum.org/v1/gonum/stat"
 
+	"github.com/microstim/microstim/experiments/paradigm"
 	"github.com/microstim/microstim/sim"
 	"github.com/microstim/microstim/topography"
 	"github.com/microstim/microstim/vision"
@@ -278,11 +279,11 @@ const HemifieldScale = 0.5
 // ipsilateral hemifield over the mean response to the same images in the
 // contralateral one, pooled over both hemispheres' units.
 func ipsiContraRatio(m *vision.Model, imgs []vision.Stimulus) (float64, error) {
-	left, err := itInHemifield(m, imgs, LeftField)
+	left, err := itInHemifield(m, imgs, paradigm.LeftField)
 	if err != nil {
 		return 0, err
 	}
-	right, err := itInHemifield(m, imgs, RightField)
+	right, err := itInHemifield(m, imgs, paradigm.RightField)
 	if err != nil {
 		return 0, err
 	}
@@ -291,10 +292,10 @@ func ipsiContraRatio(m *vision.Model, imgs []vision.Stimulus) (float64, error) {
 
 // itInHemifield is the IT activity for imgs shown at HemifieldScale in one
 // hemifield.
-func itInHemifield(m *vision.Model, imgs []vision.Stimulus, side Side) ([][]float32, error) {
+func itInHemifield(m *vision.Model, imgs []vision.Stimulus, side paradigm.Side) ([][]float32, error) {
 	placed := make([]*vision.Gray, len(imgs))
 	for i, s := range imgs {
-		placed[i] = PlaceInHemifield(s.Img, side, HemifieldScale)
+		placed[i] = paradigm.PlaceInHemifield(s.Img, side, HemifieldScale)
 	}
 	act, err := m.Run(placed, [4]bool{false, false, false, true})
 	if err != nil {
@@ -311,7 +312,7 @@ func lateralRatio(l *topography.Layout, left, right [][]float32) float64 {
 	var ipsi, contra float64
 	for h := topography.Left; h <= topography.Right; h++ {
 		c, i := left, right
-		if Contralateral(h) == RightField {
+		if paradigm.Contralateral(h) == paradigm.RightField {
 			c, i = right, left
 		}
 		for _, u := range l.UnitsOf(h) {
@@ -343,13 +344,13 @@ func hemifieldGender(m *vision.Model, pool []vision.Stimulus, seed uint64) (acc 
 		return math.NaN(), len(faces), nil
 	}
 	it := m.IT()
-	for _, side := range []Side{LeftField, RightField} {
+	for _, side := range []paradigm.Side{paradigm.LeftField, paradigm.RightField} {
 		resp, err := itInHemifield(m, faces, side)
 		if err != nil {
 			return 0, 0, err
 		}
 		var h topography.Hemisphere = topography.Left
-		if Contralateral(topography.Left) != side {
+		if paradigm.Contralateral(topography.Left) != side {
 			h = topography.Right
 		}
 		units := it.UnitsOf(h)

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/microstim/microstim/experiments/paradigm"
 	"github.com/microstim/microstim/topography"
 )
 
@@ -18,7 +19,7 @@ func TestLateralRatio(t *testing.T) {
 	n := l.Units()
 	left, right := [][]float32{make([]float32, n), make([]float32, n)}, [][]float32{make([]float32, n), make([]float32, n)}
 	for u := 0; u < n; u++ {
-		seesLeft := Contralateral(l.Hemi[u]) == LeftField
+		seesLeft := paradigm.Contralateral(l.Hemi[u]) == paradigm.LeftField
 		for k := range left {
 			if seesLeft {
 				left[k][u], right[k][u] = 1, 0.25

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/microstim/microstim/experiments/paradigm"
 	"github.com/microstim/microstim/experiments/primate"
 	"github.com/microstim/microstim/plots"
 	"github.com/microstim/microstim/sim"
@@ -98,7 +99,7 @@ func RunMoeller2017(c *Config, m *vision.Model, pool []vision.Stimulus, progress
 		progress = func(int, int, string) {}
 	}
 	res := &Moeller2017Result{Model: m, Seed: c.Seed}
-	sd, err := newSameDifferentTask(pool, "identity", nil)
+	sd, err := paradigm.NewSameDifferent(pool, "identity", nil)
 	if err != nil {
 		return nil, fmt.Errorf("moeller2017: %w", err)
 	}
@@ -134,7 +135,7 @@ func RunMoeller2017(c *Config, m *vision.Model, pool []vision.Stimulus, progress
 	if err != nil {
 		return nil, err
 	}
-	if res.Decoder, err = sd.fit(eng, c.Task.DistanceMetric, c.Seed); err != nil {
+	if res.Decoder, err = sd.Fit(eng.IT, c.Task.DistanceMetric, c.Seed); err != nil {
 		return nil, err
 	}
 	pert, err := c.BuildPerturbation()
@@ -150,7 +151,7 @@ func RunMoeller2017(c *Config, m *vision.Model, pool []vision.Stimulus, progress
 			return err
 		}
 		out := SameDifferentSite{SelectedSite: site, Role: roles[i], N: c.Task.TrialsPerCond}
-		k, err := sd.trials(eng.IT, stim, res.Decoder, c.Task, rand.New(rand.NewPCG(c.Seed, uint64(i)<<8|0x73)))
+		k, err := sd.Trials(eng.IT, stim, res.Decoder, c.Task.TrialsPerCond, c.Task.StimulatedCue, c.Task.Lapse, rand.New(rand.NewPCG(c.Seed, uint64(i)<<8|0x73)))
 		if err != nil {
 			return err
 		}

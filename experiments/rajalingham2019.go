@@ -8,6 +8,7 @@ import (
 	"math"
 	"path/filepath"
 
+	"github.com/microstim/microstim/experiments/paradigm"
 	"github.com/microstim/microstim/experiments/primate"
 	"github.com/microstim/microstim/plots"
 	"github.com/microstim/microstim/stats"
@@ -87,8 +88,8 @@ func (s InactivationSite) Pattern() []float64 {
 // Rajalingham2019Result is the outcome of the protocol.
 type Rajalingham2019Result struct {
 	Categories []string
-	Tasks      []Task
-	Items      []ObjectItem
+	Tasks      []paradigm.Pair
+	Items      []paradigm.ObjectItem
 	ControlD   []float64 // per task, expected-choice d′ of the unperturbed readout (both fields)
 	Sites      []InactivationSite
 	Pairs      []SitePair
@@ -129,7 +130,7 @@ func RunRajalingham2019(c *Config, m *vision.Model, pool []vision.Stimulus, prog
 		res.Notes = append(res.Notes, n)
 	}
 	for _, task := range res.Tasks {
-		res.ControlD = append(res.ControlD, run.pairs.expectedDPrime(run.ctrlP, task))
+		res.ControlD = append(res.ControlD, run.pairs.ExpectedDPrime(run.ctrlP, task))
 	}
 	progress(1, 3, "choosing sites")
 	fs, err := measureFaceSelectivity(c, m, pool)

@@ -3,6 +3,7 @@ package experiments
 import (
 	"fmt"
 
+	"github.com/microstim/microstim/experiments/paradigm"
 	"github.com/microstim/microstim/vision"
 )
 
@@ -24,7 +25,7 @@ func CheckStimuli(c *Config, pool []vision.Stimulus) error {
 			t.Kind = "discrimination"
 			err = checkTask(t, pool, c.Seed)
 		case "moeller2017":
-			_, err = newSameDifferentTask(pool, "identity", nil)
+			_, err = paradigm.NewSameDifferent(pool, "identity", nil)
 		case "generic":
 			err = checkTask(c.Task, pool, c.Seed)
 		}
@@ -49,16 +50,16 @@ func checkTask(t TaskConfig, pool []vision.Stimulus, seed uint64) error {
 	var err error
 	switch {
 	case t.Kind == "same_different":
-		_, err = newSameDifferentTask(pool, t.Pairs, t.Categories)
+		_, err = paradigm.NewSameDifferent(pool, t.Pairs, t.Categories)
 	case t.Kind == "discrimination" && len(t.Categories) > 2:
-		_, err = newPairTask(pool, t.Categories, t.TestImages, t.ImageScale, seed)
+		_, err = paradigm.NewPairs(pool, t.Categories, t.TestImages, t.ImageScale, seed)
 	case t.Kind == "discrimination":
-		_, err = newDiscriminationTask(selectStimuli(pool, t.Categories[0]), selectStimuli(pool, t.Categories[1]), t.TestImages, t.ImageScale, seed)
+		_, err = paradigm.Discrimination(paradigm.Select(pool, t.Categories[0]), paradigm.Select(pool, t.Categories[1]), t.TestImages, t.ImageScale, seed)
 		if err != nil {
 			err = fmt.Errorf("discrimination of %q against %q: %w", t.Categories[0], t.Categories[1], err)
 		}
 	default:
-		_, err = newDetectionTask(nil, selectStimuli(pool, t.Target), distractors(pool, t.Target, t.Distractors), t.TestImages, 0, seed)
+		_, err = paradigm.Detection(nil, paradigm.Select(pool, t.Target), paradigm.Distractors(pool, t.Target, t.Distractors), t.TestImages, 0, seed)
 		if err != nil {
 			err = fmt.Errorf("detection of %q: %w", t.Target, err)
 		}

@@ -1,4 +1,4 @@
-package experiments
+package paradigm
 
 import (
 	"fmt"
@@ -16,24 +16,21 @@ import (
 //	category:NAME        one category (a Caltech-101 class or a folder's category folder)
 //
 // A bare name is a category.
-var selectorKinds = []string{"face", "nonface", "gender:", "identity:", "category:"}
 
-// checkSelector refuses a selector of no known kind.
-func checkSelector(key, sel string) error {
+// CheckSelector refuses a selector of no known kind.
+func CheckSelector(sel string) error {
 	kind, name, hasName := strings.Cut(sel, ":")
 	switch {
-	case sel == "":
-		return field(key, `""`, "want a stimulus selector: face, nonface, gender:male, gender:female, identity:NAME, category:NAME or a category name")
-	case !hasName:
+	case !hasName && sel != "":
 		return nil // face, nonface or a bare category
 	case kind == "gender" && (name == "male" || name == "female"), (kind == "identity" || kind == "category") && name != "":
 		return nil
 	}
-	return field(key, fmt.Sprintf("%q", sel), "want face, nonface, gender:male, gender:female, identity:NAME, category:NAME or a category name")
+	return fmt.Errorf("selector %q: want face, nonface, gender:male, gender:female, identity:NAME, category:NAME or a category name", sel)
 }
 
-// selectStimuli returns the stimuli of pool that sel names, in pool order.
-func selectStimuli(pool []vision.Stimulus, sel string) []vision.Stimulus {
+// Select returns the stimuli of pool that sel names, in pool order.
+func Select(pool []vision.Stimulus, sel string) []vision.Stimulus {
 	faces, nonfaces := vision.FaceSelectivitySet(pool)
 	switch sel {
 	case "face":
@@ -54,15 +51,15 @@ func selectStimuli(pool []vision.Stimulus, sel string) []vision.Stimulus {
 	return out
 }
 
-// distractors returns the detection distractors: those that sel names, or,
+// Distractors returns the detection Distractors: those that sel names, or,
 // for sel = "", the face-selectivity set's images that target does not name.
-func distractors(pool []vision.Stimulus, target, sel string) []vision.Stimulus {
+func Distractors(pool []vision.Stimulus, target, sel string) []vision.Stimulus {
 	if sel != "" {
-		return selectStimuli(pool, sel)
+		return Select(pool, sel)
 	}
 	faces, nonfaces := vision.FaceSelectivitySet(pool)
 	named := map[string]bool{}
-	for _, s := range selectStimuli(pool, target) {
+	for _, s := range Select(pool, target) {
 		named[s.File] = true
 	}
 	return slices.DeleteFunc(slices.Concat(faces, nonfaces), func(s vision.Stimulus) bool { return named[s.File] })
