@@ -21,6 +21,7 @@ func runBench(args []string) error {
 	out := fs.String("out", filepath.Join("results", "bench"), "output folder: scorecard and one folder per benchmark")
 	only := fs.String("only", "", "run one benchmark: "+strings.Join(experiments.BenchmarkNames(), ", "))
 	weights := fs.String("weights", "", "weight file (default: the embedded model)")
+	poolDir := fs.String("pool", "", "stimulus pool folder as \"microstim stimuli\" writes one (default: the embedded pool)")
 	quiet := fs.Bool("quiet", false, "no progress lines")
 	noCache := noCacheFlag(fs)
 	readout := fs.String("readout", "both", "scorecards: \"both\" (Brain-Score's fixed C = 1e-3, and a readout calibrated to the monkeys' control accuracy, in calibrated/) or \"fixed\"")
@@ -72,6 +73,10 @@ func runBench(args []string) error {
 		}
 		c.Model.Weights = *weights
 		pool, err := loadPool(c, m.Arch.Input)
+		if *poolDir != "" {
+			pool, err = vision.LoadStimuli(os.DirFS(*poolDir))
+			pool = vision.AtSide(pool, m.Arch.Input)
+		}
 		if err != nil {
 			return err
 		}
