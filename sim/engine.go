@@ -20,6 +20,8 @@ type Engine struct {
 
 	colOnce sync.Once
 	cols    [][]float32 // IT by unit, for sparse readouts
+	nzOnce  sync.Once
+	nz      []sparseColumn // IT's non-zero activities by unit
 }
 
 // NewEngine runs the network once on imgs and caches the activity of stage

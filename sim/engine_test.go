@@ -10,11 +10,13 @@ import (
 	"github.com/microstim/microstim/vision"
 )
 
-func randomImages(n int, seed uint64) []*vision.Gray {
+func randomImages(n int, seed uint64) []*vision.Gray { return randomImagesAt(64, n, seed) }
+
+func randomImagesAt(px, n int, seed uint64) []*vision.Gray {
 	r := rand.New(rand.NewPCG(seed, 1))
 	out := make([]*vision.Gray, n)
 	for i := range out {
-		g := &vision.Gray{W: 64, H: 64, Pix: make([]float32, 64*64)}
+		g := &vision.Gray{W: px, H: px, Pix: make([]float32, px*px)}
 		for k := range g.Pix {
 			g.Pix[k] = r.Float32()
 		}
@@ -109,8 +111,19 @@ func TestParallelSitesDeterministic(t *testing.T) {
 // benchmarkSetup builds the Afraz-sized workload: 400 images, 86 sites on
 // IT, a two-class linear readout.
 func benchmarkSetup(b testing.TB) (*vision.Model, []*vision.Gray, []Site, *Logistic) {
-	m := testModel(b)
-	imgs := randomImages(400, 5)
+	return benchmarkSetupAt(b, 64)
+}
+
+// benchmarkSetupAt is benchmarkSetup on the architecture at input side px
+// (128 px: model v2's 8 × 8 IT positions, 16,384 units).
+func benchmarkSetupAt(b testing.TB, px int) (*vision.Model, []*vision.Gray, []Site, *Logistic) {
+	a := vision.DefaultArch([]string{"a", "b"})
+	a.Input = px
+	m, err := vision.NewModel(a, 3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	imgs := randomImagesAt(px, 400, 5)
 	r := rand.New(rand.NewPCG(9, 9))
 	sites := make([]Site, 86)
 	for i := range sites {
@@ -234,8 +247,15 @@ func TestPerturbedProbabilitiesSparse(t *testing.T) {
 // BenchmarkPerturbedTrialsSparse: the sites × images of
 // BenchmarkPerturbedTrialsCached read out from the changed units only
 // (trials/s reported).
-func BenchmarkPerturbedTrialsSparse(b *testing.B) {
-	m, imgs, sites, dec := benchmarkSetup(b)
+func BenchmarkPerturbedTrialsSparse(b *testing.B) { benchmarkSparse(b, 64) }
+
+// BenchmarkPerturbedTrialsSparse128 is BenchmarkPerturbedTrialsSparse at
+// 128 px (model v2's architecture: 4 × the IT units per mm², so a site
+// changes 4 × the units).
+func BenchmarkPerturbedTrialsSparse128(b *testing.B) { benchmarkSparse(b, 128) }
+
+func benchmarkSparse(b *testing.B, px int) {
+	m, imgs, sites, dec := benchmarkSetupAt(b, px)
 	e, err := NewEngine(m, 3, imgs)
 	if err != nil {
 		b.Fatal(err)

@@ -62,7 +62,7 @@ func (e *Engine) PerturbedProbabilities(p Perturbation, sites []Site, rs []*Read
 		return nil, err
 	}
 	changed := eff.Changed()
-	cols := e.columns()
+	cols, nz := e.columns(), e.nonzeros()
 	n := len(e.IT)
 	out := make([][][]float64, len(rs))
 	delta := make([][]float64, 0, 4)
@@ -84,7 +84,7 @@ func (e *Engine) PerturbedProbabilities(p Perturbation, sites []Site, rs []*Read
 			if eff.Add != nil {
 				a = eff.Add[u]
 			}
-			accumulate(delta, w, cols[u], g, a)
+			accumulate(delta, w, cols[u], nz[u], g, a)
 		}
 		out[k] = make([][]float64, n)
 		for i := range out[k] {
@@ -99,23 +99,28 @@ func (e *Engine) PerturbedProbabilities(p Perturbation, sites []Site, rs []*Read
 }
 
 // accumulate adds w[c]·(x′ − x) to delta[c][i] for one unit's activity
-// x = col[i], where x′ = x·g + a in float32 as Effect.Apply rounds it.
-func accumulate(delta [][]float64, w []float64, col []float32, g, a float32) {
-	if len(delta) == 2 { // the binary readouts of most tasks
-		d0, d1 := delta[0][:len(col)], delta[1][:len(col)]
-		w0, w1 := w[0], w[1]
-		if a == 0 { // gain only (microstimulation, light, muscimol)
-			for i, v := range col {
+// x = col[i], where x′ = x·g + a in float32 as Effect.Apply rounds it. A
+// gain alone leaves zero activity at zero, so only the unit's non-zero
+// activities (nz) are visited: the same sums, term for term.
+func accumulate(delta [][]float64, w []float64, col []float32, nz sparseColumn, g, a float32) {
+	if a == 0 { // gain only (microstimulation, light, muscimol)
+		if len(delta) == 2 { // the binary readouts of most tasks
+			d0, d1 := delta[0], delta[1]
+			w0, w1 := w[0], w[1]
+			for j, i := range nz.Index {
+				v := nz.Value[j]
 				d := float64(float32(v*g)) - float64(v)
 				d0[i] += w0 * d
 				d1[i] += w1 * d
 			}
 			return
 		}
-		for i, v := range col {
-			d := float64(float32(float32(v*g)+a)) - float64(v)
-			d0[i] += w0 * d
-			d1[i] += w1 * d
+		for j, i := range nz.Index {
+			v := nz.Value[j]
+			d := float64(float32(v*g)) - float64(v)
+			for c, dc := range delta {
+				dc[i] += w[c] * d
+			}
 		}
 		return
 	}
@@ -125,6 +130,32 @@ func accumulate(delta [][]float64, w []float64, col []float32, g, a float32) {
 			dc[i] += w[c] * d
 		}
 	}
+}
+
+// sparseColumn is one unit's non-zero activities: image indices and
+// values.
+type sparseColumn struct {
+	Index []int32
+	Value []float32
+}
+
+// nonzeros returns every unit's non-zero activities (ReLU leaves many
+// at zero), made once per engine.
+func (e *Engine) nonzeros() []sparseColumn {
+	e.nzOnce.Do(func() {
+		cols := e.columns()
+		e.nz = make([]sparseColumn, len(cols))
+		for u, col := range cols {
+			var c sparseColumn
+			for i, v := range col {
+				if v != 0 {
+					c.Index, c.Value = append(c.Index, int32(i)), append(c.Value, v)
+				}
+			}
+			e.nz[u] = c
+		}
+	})
+	return e.nz
 }
 
 // columns returns the unperturbed IT activity by unit ([unit][image]),
