@@ -1,8 +1,11 @@
 package experiments
 
 import (
+	"fmt"
+	"os"
 	"testing"
 
+	"github.com/microstim/microstim/actcache"
 	"github.com/microstim/microstim/vision"
 )
 
@@ -14,11 +17,32 @@ func defaultModelAndPool(tb testing.TB) (*vision.Model, map[string]string, strin
 	if err != nil {
 		tb.Fatal(err)
 	}
+	if testCache != nil {
+		m.UseStore(testCache, sha)
+	}
 	pool, err := vision.Stimuli()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return m, meta, sha, pool
+	return m, meta, sha, vision.AtSide(pool, m.Arch.Input)
+}
+
+// testCache is an activation cache in a temporary folder that the tests of
+// this package share (the network's responses to one image set are
+// computed once per test run, as a warm microstim run reuses them).
+var testCache *actcache.Cache
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "microstim-test-cache-*")
+	if err == nil {
+		testCache, err = actcache.Open(dir, 0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "no test activation cache:", err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // Expected scores of the embedded default model: the acceptance criteria of

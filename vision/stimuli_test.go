@@ -17,9 +17,10 @@ func TestEmbeddedPool(t *testing.T) {
 		t.Fatal(err)
 	}
 	roles := map[string]int{}
+	def, _ := Recipe(DefaultRecipe, "")
 	for _, s := range pool {
 		roles[s.Role]++
-		if s.Img.W != 64 || s.Img.H != 64 {
+		if s.Img.W != def.Input() || s.Img.H != def.Input() { // at the default model's input
 			t.Fatalf("%s is %d×%d", s.File, s.Img.W, s.Img.H)
 		}
 	}

@@ -228,9 +228,10 @@ func sampleImages(s []Sample) []*Gray {
 	return out
 }
 
-// DefaultTrainConfig is the recipe of the embedded default model, so
-// `microstim train` reproduces it.
-func TestDefaultTrainConfigMatchesEmbeddedRecord(t *testing.T) {
+// The default recipe (DefaultRecipe) is the embedded default model's
+// recorded configuration and architecture, so `microstim train`
+// reproduces it.
+func TestDefaultRecipeMatchesEmbeddedRecord(t *testing.T) {
 	b, err := DefaultTrainingRecord()
 	if err != nil {
 		t.Fatal(err)
@@ -243,17 +244,21 @@ func TestDefaultTrainConfigMatchesEmbeddedRecord(t *testing.T) {
 	}
 	var got, want any
 	json.Unmarshal(rec.Config, &got)
-	w, _ := json.Marshal(DefaultTrainConfig("../shared/data"))
+	def, err := Recipe(DefaultRecipe, "../shared/data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := json.Marshal(def)
 	json.Unmarshal(w, &want)
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("embedded record's config\n  %s\nDefaultTrainConfig\n  %s", rec.Config, w)
+		t.Errorf("embedded record's config\n  %s\nrecipe %s\n  %s", rec.Config, DefaultRecipe, w)
 	}
 	m, _, _, err := Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := DefaultTrainConfig("")
-	if m.Arch.LocalIT != cfg.LocalIT || m.Arch.FaceHead != (len(cfg.FaceClasses) > 0 && cfg.FaceWeight > 0) {
+	cfg := def
+	if m.Arch.Input != cfg.Input() || m.Arch.LocalIT != cfg.LocalIT || m.Arch.FaceHead != (len(cfg.FaceClasses) > 0 && cfg.FaceWeight > 0) {
 		t.Errorf("embedded architecture %s does not match the default recipe", m.Arch.Describe())
 	}
 }

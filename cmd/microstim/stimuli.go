@@ -20,11 +20,14 @@ func runStimuli(args []string) error {
 	fs := flag.NewFlagSet("stimuli", flag.ContinueOnError)
 	dataRoot := fs.String("data-root", "../shared/data", "folder with caltech101/, floc/ and kiani92/")
 	out := fs.String("out", "vision/stimuli", "output folder")
-	side := fs.Int("side", 64, "image side in px (the model's input)")
+	side := fs.Int("side", defaultInput(), "image side in px (the model's input; default: the default recipe's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg := vision.DefaultTrainConfig(*dataRoot)
+	cfg, err := vision.Recipe(vision.DefaultRecipe, *dataRoot) // the default model's held-out split
+	if err != nil {
+		return err
+	}
 	type row struct{ file, dataset, source, category, face, role string }
 	var rows []row
 	write := func(g *vision.Gray, rel string) error {
@@ -130,4 +133,10 @@ func runStimuli(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "wrote %d stimuli and manifest.csv to %s\n", len(rows), *out)
 	return nil
+}
+
+// defaultInput is the default recipe's input side in pixels.
+func defaultInput() int {
+	c, _ := vision.Recipe(vision.DefaultRecipe, "")
+	return c.Input()
 }
