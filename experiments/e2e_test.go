@@ -47,6 +47,7 @@ n_other = 4
 		t.Fatal(err)
 	}
 	pool, err := vision.Stimuli()
+	pool = vision.AtSide(pool, 64) // at the small test network's input
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -285,12 +285,15 @@ func TestGenericConditions(t *testing.T) {
 
 // Each site rule on a hand-made selectivity map: the default model's IT
 // layout with face-selective units (face response 1, others 0, plus noise)
-// within 1.5 mm of (3, 7) mm in the left hemisphere only.
+// within 1.5 mm of (3, 7) mm in the left hemisphere only, 40 images.
 func TestSiteRules(t *testing.T) {
 	m, _, _, _ := defaultModelAndPool(t)
 	l := m.IT()
 	r := rand.New(rand.NewPCG(1, 2))
-	isFace := []bool{true, true, true, true, true, false, false, false, false, false}
+	isFace := make([]bool, 40) // 20 faces, 20 others: chance site d′ stays well below 1
+	for k := range 20 {
+		isFace[k] = true
+	}
 	resp := make([][]float64, len(isFace))
 	for k := range resp {
 		resp[k] = make([]float64, l.Units())

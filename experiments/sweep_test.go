@@ -107,6 +107,7 @@ func TestSweepResumeAndShards(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool, err := vision.Stimuli()
+	pool = vision.AtSide(pool, m.Arch.Input) // at the small test network's input
 	if err != nil {
 		t.Fatal(err)
 	}
