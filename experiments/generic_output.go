@@ -26,24 +26,18 @@ func (r *GenericResult) Print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "%s — %s; %s; %d sites (%s)%s\n", gc.Name, gc.Task, gc.Perturbation, len(gc.Sites), gc.SiteRule, readout)
 		for _, s := range r.Summaries {
-			if s.Condition == gc.Name && printed(s.Measure) {
+			if s.Condition == gc.Name {
 				fmt.Fprintf(w, "  %-10s %-7s Δ %-16s %s\n", s.Group, s.Field, s.Measure, interval(s.Delta, s.DeltaLo, s.DeltaHi))
 			}
 		}
 	}
 	for _, d := range r.Differences {
-		if printed(d.Measure) {
-			fmt.Fprintf(w, "  %s − %s, %s, Δ %s: %s\n", d.A, d.B, d.Field, d.Measure, interval(d.Diff, d.Lo, d.Hi))
-		}
+		fmt.Fprintf(w, "  %s − %s, %s, Δ %s: %s\n", d.A, d.B, d.Field, d.Measure, interval(d.Diff, d.Lo, d.Hi))
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
 }
-
-// printed lists the measures of the terminal summary, the report's
-// tables and the figures: all of them.
-func printed(string) bool { return true }
 
 func interval(v, lo, hi float64) string {
 	return fmt.Sprintf("%s [%s, %s]", signed(v), signed(lo), signed(hi))
@@ -130,22 +124,18 @@ func (r *GenericResult) reportTables() []Table {
 	sum := Table{Caption: "Mean Δ (perturbed − control) over sites, 95 % bootstrap CI",
 		Header: []string{"condition", "sites", "field", "measure", "control", "perturbed", "Δ [95 % CI]"}}
 	for _, s := range r.Summaries {
-		if printed(s.Measure) {
-			sum.Rows = append(sum.Rows, []string{s.Condition + " (" + s.Group + ")", fmt.Sprint(s.Sites), s.Field, s.Measure,
-				fnum(s.Control, 3), fnum(s.Perturbed, 3), interval(s.Delta, s.DeltaLo, s.DeltaHi)})
-		}
+		sum.Rows = append(sum.Rows, []string{s.Condition + " (" + s.Group + ")", fmt.Sprint(s.Sites), s.Field, s.Measure,
+			fnum(s.Control, 3), fnum(s.Perturbed, 3), interval(s.Delta, s.DeltaLo, s.DeltaHi)})
 	}
 	diff := Table{Caption: "Differences of mean Δ between conditions (A − B), 95 % bootstrap CI",
 		Header: []string{"A", "B", "field", "measure", "difference [95 % CI]"}}
 	for _, d := range r.Differences {
-		if printed(d.Measure) {
-			diff.Rows = append(diff.Rows, []string{d.A, d.B, d.Field, d.Measure, interval(d.Diff, d.Lo, d.Hi)})
-		}
+		diff.Rows = append(diff.Rows, []string{d.A, d.B, d.Field, d.Measure, interval(d.Diff, d.Lo, d.Hi)})
 	}
 	return []Table{sum, diff}
 }
 
-// figures: the mean Δ of each printed measure per condition and field, and
+// figures: the mean Δ of each measure per condition and field, and
 // each condition's sites on the IT sheets.
 func (r *GenericResult) figures(dir string) ([]Figure, error) {
 	var figs []Figure
@@ -158,9 +148,6 @@ func (r *GenericResult) figures(dir string) ([]Figure, error) {
 	labels := map[string]string{"accuracy_pct": "Δ % correct (percentage points)", "hit_rate": "Δ hit rate", "false_alarm_rate": "Δ false-alarm rate",
 		"dprime": "Δ d′", "criterion": "Δ criterion c", "shift_pct": "psychometric shift (% signal)"}
 	for _, name := range measureNames {
-		if !printed(name) {
-			continue
-		}
 		series := map[string][]plots.Interval{}
 		var fields []string
 		k := 0

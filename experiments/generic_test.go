@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -158,6 +159,20 @@ func TestGenericMoeller2017(t *testing.T) {
 		if k != len(cond.Sites) || k == 0 {
 			t.Errorf("%s: %d generic sites, %d paper sites", cond.Name, len(cond.Sites), k)
 		}
+	}
+	// The result folder holds the tables, figures and report it lists.
+	dir := t.TempDir()
+	if err := g.Write(dir, gc, Manifest{Program: "microstim", Seed: gc.Seed}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"summary.json", "sites.csv", "measures.csv", "differences.csv", "report.html",
+		"config.resolved.toml", "manifest.json", "delta_accuracy_pct.png", "delta_hit_rate.svg", "sites_2.png"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s missing or empty", f)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "differences.csv")); !strings.Contains(string(b), "patch centre,outside patches,all,hit_rate,") {
+		t.Errorf("differences.csv lacks the patch − outside hit-rate row:\n%s", b)
 	}
 }
 

@@ -100,7 +100,9 @@ func (c *Config) Workload(itUnits int) Workload {
 		w.Fits = reps * 2
 	}
 	perCore := float64(w.ImagesPerSite) * float64(itUnits) * 4 // one perturbed response set
-	size := float64(itUnits) / 4096                             // network size against the 64-px model the costs were measured on (activations and work scale alike)
+	// The costs were measured on the 64-px model (4,096 IT units); a larger
+	// network's activations and passes scale with its IT.
+	size := float64(itUnits) / 4096
 	w.Memory_GB = Costs.Base_GB*size + (float64(w.Sites)*float64(w.ImagesPerSite)*kept+2*perCore)/1e9
 	w.Setup_s = float64(w.ForwardImages)*Costs.Forward_s*size + float64(w.ReadoutFits)*Costs.ReadoutFit_s*size*fitImages/500
 	w.Point_s = w.Readouts*float64(itUnits)*Costs.ReadoutUnit_s + w.Trials*Costs.Trial_s + w.Fits*Costs.Fit_s
