@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -82,6 +83,18 @@ func (s *Scorecard) Add(b Benchmark, run BenchmarkRun, got []Criterion) {
 		}
 		s.MeanScore += c.Score / float64(len(s.Criteria))
 	}
+}
+
+// AddNotRun records a benchmark that could not run on this model: each of
+// its criteria fails with score 0 and the reason as its verdict.
+func (s *Scorecard) AddNotRun(b Benchmark, reason error) {
+	var got []Criterion
+	for _, id := range b.Criteria {
+		got = append(got, Criterion{ID: id, Benchmark: b.Name, Verdict: "fail: not run: " + reason.Error(),
+			Model: math.NaN(), ModelCI: nan2, ModelP: math.NaN(), Monkey: math.NaN()})
+	}
+	s.Add(b, BenchmarkRun{Name: b.Name}, got)
+	s.Benchmarks = s.Benchmarks[:len(s.Benchmarks)-1] // no folder, no report
 }
 
 // Print writes the scorecard as a terminal table.

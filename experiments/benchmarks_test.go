@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -226,5 +227,36 @@ func TestScorecardJSONShape(t *testing.T) {
 	}
 	if lines := strings.Count(string(sc.CSV()), "\n"); lines != 10 {
 		t.Errorf("scorecard.csv has %d lines, want header + 9", lines)
+	}
+}
+
+// A benchmark that cannot run on a model (no face patch for Moeller's
+// sites) fails each of its criteria with score 0 and the reason, adds no
+// report folder, and counts in the mean over all nine criteria.
+func TestScorecardNotRun(t *testing.T) {
+	sc := &Scorecard{}
+	for _, b := range Benchmarks {
+		if b.Name == "moeller2017" {
+			sc.AddNotRun(b, fmt.Errorf("moeller2017: %w", ErrNoFacePatch))
+			continue
+		}
+		var got []Criterion
+		for _, id := range b.Criteria {
+			got = append(got, Criterion{ID: id, Benchmark: b.Name, Pass: true, Score: 1})
+		}
+		sc.Add(b, BenchmarkRun{Name: b.Name, Dir: b.Name}, got)
+	}
+	if sc.Passed != 8 || len(sc.Criteria) != 9 || len(sc.Benchmarks) != 4 {
+		t.Fatalf("%d of %d pass, %d benchmark folders; want 8 of 9, 4", sc.Passed, len(sc.Criteria), len(sc.Benchmarks))
+	}
+	near(t, "mean score", sc.MeanScore, 8.0/9, 1e-12)
+	c := sc.Criteria[5]
+	if c.Pass || c.Score != 0 || !math.IsNaN(c.Model) || !strings.Contains(c.Verdict, "not run: moeller2017: the model has no face patch") {
+		t.Errorf("not-run criterion: %+v", c)
+	}
+	var b strings.Builder
+	sc.Print(&b)
+	if !strings.Contains(b.String(), "Moeller2017.experiment1-same_decrease_different_increase  n/a") {
+		t.Errorf("printed scorecard:\n%s", b.String())
 	}
 }

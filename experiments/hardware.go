@@ -204,7 +204,7 @@ func newHardwareTask(c *Config, m *vision.Model, pool []vision.Stimulus) (*hardw
 	if c.Placement.Target == "face_patch_centre" {
 		patches, _ := topography.FacePatches(m.IT(), fs.UnitDPrime, MapSigma_mm, MapStep_mm, NullPermutations, c.Seed)
 		if len(patches) == 0 {
-			return nil, fmt.Errorf("placement.target = \"face_patch_centre\": the model has no face patch above the shuffle null")
+			return nil, fmt.Errorf("placement.target = \"face_patch_centre\": %w", ErrNoFacePatch)
 		}
 		sort.SliceStable(patches, func(i, j int) bool { return patches[i].Area_mm2 > patches[j].Area_mm2 })
 		t.aim = sim.Site{Hemi: patches[0].Hemi, X_mm: patches[0].X_mm, Y_mm: patches[0].Y_mm}

@@ -97,7 +97,7 @@ func (c *Config) chooseSites(l *topography.Layout, resp [][]float64, isFace []bo
 			}
 		}
 		if len(out) == 0 {
-			return nil, fmt.Errorf("sites.rule = %q: the model has no face patch above the shuffle null (or no grid site outside one) in hemisphere %s", sc.Rule, sc.Hemisphere)
+			return nil, fmt.Errorf("sites.rule = %q: %w (or no grid site outside one) in hemisphere %s", sc.Rule, ErrNoFacePatch, sc.Hemisphere)
 		}
 	default:
 		return nil, fmt.Errorf("sites.rule = %q: not implemented", sc.Rule)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -98,6 +99,12 @@ func runBench(args []string) error {
 			return experiments.BenchmarkRun{Name: b.Name, Dir: sub, Seconds: time.Since(t0).Seconds(), Figures: experiments.FiguresOf(b.Name)}, res.Criteria(), nil
 		}
 		br, crit, err := run(c, b.Name, "")
+		if errors.Is(err, experiments.ErrNoFacePatch) { // e.g. an α = 0 control: the rest still scores
+			fmt.Fprintf(os.Stderr, "%v: scored as not run\n", err)
+			sc.AddNotRun(b, err)
+			cal.AddNotRun(b, err)
+			continue
+		}
 		if err != nil {
 			return err
 		}

@@ -511,8 +511,12 @@ func TestUnwritableOutFoundFirst(t *testing.T) {
 	// tiny random model has no face patch for this site rule.
 	os.WriteFile(cfg, []byte(strings.Replace(tinyAfraz(1), `rule = "explicit"`, `rule = "face_patch_centre"`, 1)), 0o644)
 	out := filepath.Join(dir, "results", "deep", "x")
-	if err := runRun([]string{cfg, "--out", out, "--quiet"}); err == nil {
+	err := runRun([]string{cfg, "--out", out, "--quiet"})
+	if err == nil {
 		t.Skip("the tiny model has a face patch: no failing run to test")
+	}
+	if !errors.Is(err, experiments.ErrNoFacePatch) {
+		t.Errorf("run error %v; want one wrapping experiments.ErrNoFacePatch", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "results")); err == nil {
 		t.Error("a failed run left its folders behind")
