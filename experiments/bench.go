@@ -65,6 +65,22 @@ type Scorecard struct {
 // (a criterion the run could not decide is recorded as failed).
 func (s *Scorecard) Add(b Benchmark, run BenchmarkRun, got []Criterion) {
 	s.Benchmarks = append(s.Benchmarks, run)
+	s.addCriteria(b, got)
+}
+
+// AddNotRun records a benchmark that could not run on this model: each of
+// its criteria fails with score 0 and the reason as its verdict; it has no
+// folder and no report.
+func (s *Scorecard) AddNotRun(b Benchmark, reason error) {
+	var got []Criterion
+	for _, id := range b.Criteria {
+		got = append(got, Criterion{ID: id, Benchmark: b.Name, Verdict: "fail: not run: " + reason.Error(),
+			Model: math.NaN(), ModelCI: nan2, ModelP: math.NaN(), Monkey: math.NaN()})
+	}
+	s.addCriteria(b, got)
+}
+
+func (s *Scorecard) addCriteria(b Benchmark, got []Criterion) {
 	byID := map[string]Criterion{}
 	for _, c := range got {
 		byID[c.ID] = c
@@ -83,18 +99,6 @@ func (s *Scorecard) Add(b Benchmark, run BenchmarkRun, got []Criterion) {
 		}
 		s.MeanScore += c.Score / float64(len(s.Criteria))
 	}
-}
-
-// AddNotRun records a benchmark that could not run on this model: each of
-// its criteria fails with score 0 and the reason as its verdict.
-func (s *Scorecard) AddNotRun(b Benchmark, reason error) {
-	var got []Criterion
-	for _, id := range b.Criteria {
-		got = append(got, Criterion{ID: id, Benchmark: b.Name, Verdict: "fail: not run: " + reason.Error(),
-			Model: math.NaN(), ModelCI: nan2, ModelP: math.NaN(), Monkey: math.NaN()})
-	}
-	s.Add(b, BenchmarkRun{Name: b.Name}, got)
-	s.Benchmarks = s.Benchmarks[:len(s.Benchmarks)-1] // no folder, no report
 }
 
 // Print writes the scorecard as a terminal table.

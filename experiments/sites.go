@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -15,6 +16,11 @@ type SelectedSite struct {
 	topography.Site
 	Selective bool
 }
+
+// ErrNoFacePatch is wrapped by the errors of experiments that place sites
+// at a face patch of a model that has none above the shuffle null, such as
+// an α = 0 control.
+var ErrNoFacePatch = errors.New("the model has no face patch above the shuffle null")
 
 // SelectSites draws up to nSel sites with d′ > thr and nOther with d′ ≤ thr
 // from candidates, in a seeded random order. It returns fewer selective

@@ -393,11 +393,6 @@ func (e *PlanMismatchError) Error() string {
 // complete.
 const IncompleteMarker = resultdir.Incomplete
 
-// ErrNoFacePatch is wrapped by the errors of experiments that place sites
-// at a face patch of a model that has none above the shuffle null, such as
-// an α = 0 control.
-var ErrNoFacePatch = errors.New("the model has no face patch above the shuffle null")
-
 // ErrStopped is returned when SweepOptions.StopAfter ends a run early.
 var ErrStopped = errors.New("sweep stopped early")
 

@@ -44,6 +44,9 @@ func TestRecipes(t *testing.T) {
 	}
 	d, _ := Recipe("v2d", "root")
 	c, _ = Recipe("v2c", "root")
+	if d.Alpha != [4]float64{0, 0, 0, 1} {
+		t.Errorf("v2d α %v, want 1 on IT only", d.Alpha)
+	}
 	d.Alpha[3] = 2
 	if jc, jd := mustJSON(t, c), mustJSON(t, d); jc != jd {
 		t.Errorf("v2c and v2d differ beyond α:\n%s\n%s", jc, jd)
