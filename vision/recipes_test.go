@@ -11,8 +11,8 @@ import (
 // default's; v2a moves to 128 px with hemifield views; v2b adds
 // distillation from MobileNet v2 beside the data root; nothing else
 // differs between v2a and v2b; v2c differs from v2a in fresh views, weight
-// decay and the IT spatial-loss weight only; v2d differs from v2c in that
-// weight only. Unknown names are refused with the list.
+// decay and the IT spatial-loss weight only; v2d and v2e differ from v2c
+// in that weight only. Unknown names are refused with the list.
 func TestRecipes(t *testing.T) {
 	v1, err := Recipe("v1", "root")
 	if err != nil {
@@ -42,14 +42,16 @@ func TestRecipes(t *testing.T) {
 	if ja, jc := mustJSON(t, a), mustJSON(t, c); ja != jc {
 		t.Errorf("v2a and v2c differ beyond views, weight decay and α:\n%s\n%s", ja, jc)
 	}
-	d, _ := Recipe("v2d", "root")
 	c, _ = Recipe("v2c", "root")
-	if d.Alpha != [4]float64{0, 0, 0, 1} {
-		t.Errorf("v2d α %v, want 1 on IT only", d.Alpha)
-	}
-	d.Alpha[3] = 2
-	if jc, jd := mustJSON(t, c), mustJSON(t, d); jc != jd {
-		t.Errorf("v2c and v2d differ beyond α:\n%s\n%s", jc, jd)
+	for name, itAlpha := range map[string]float64{"v2d": 1, "v2e": 1.25} {
+		r, _ := Recipe(name, "root")
+		if r.Alpha != [4]float64{0, 0, 0, itAlpha} {
+			t.Errorf("%s α %v, want %g on IT only", name, r.Alpha, itAlpha)
+		}
+		r.Alpha[3] = 2
+		if jc, jr := mustJSON(t, c), mustJSON(t, r); jc != jr {
+			t.Errorf("v2c and %s differ beyond α:\n%s\n%s", name, jc, jr)
+		}
 	}
 	if _, err := Recipe("v3", "root"); err == nil || !strings.Contains(err.Error(), "v2b") {
 		t.Errorf("unknown recipe: %v", err)
