@@ -12,7 +12,7 @@ import (
 // distillation from MobileNet v2 beside the data root; nothing else
 // differs between v2a and v2b; v2c differs from v2a in fresh views, weight
 // decay and the IT spatial-loss weight only; v2d and v2e differ from v2c
-// in that weight only. Unknown names are refused with the list.
+// in that weight only; v2f differs from v2d in epochs only. Unknown names are refused with the list.
 func TestRecipes(t *testing.T) {
 	v1, err := Recipe("v1", "root")
 	if err != nil {
@@ -52,6 +52,15 @@ func TestRecipes(t *testing.T) {
 		if jc, jr := mustJSON(t, c), mustJSON(t, r); jc != jr {
 			t.Errorf("v2c and %s differ beyond α:\n%s\n%s", name, jc, jr)
 		}
+	}
+	f, _ := Recipe("v2f", "root")
+	d, _ := Recipe("v2d", "root")
+	if f.Epochs != 20 || d.Epochs != 16 {
+		t.Errorf("v2f epochs %d, v2d %d: want 20 and 16", f.Epochs, d.Epochs)
+	}
+	f.Epochs = d.Epochs
+	if jd, jf := mustJSON(t, d), mustJSON(t, f); jd != jf {
+		t.Errorf("v2d and v2f differ beyond epochs:\n%s\n%s", jd, jf)
 	}
 	if _, err := Recipe("v3", "root"); err == nil || !strings.Contains(err.Error(), "v2b") {
 		t.Errorf("unknown recipe: %v", err)
