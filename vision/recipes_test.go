@@ -12,7 +12,8 @@ import (
 // distillation from MobileNet v2 beside the data root; nothing else
 // differs between v2a and v2b; v2c differs from v2a in fresh views, weight
 // decay and the IT spatial-loss weight only; v2d and v2e differ from v2c
-// in that weight only; v2f differs from v2d in epochs only. Unknown names are refused with the list.
+// in that weight only; v2f differs from v2d in epochs only. Unknown names
+// are refused with the list.
 func TestRecipes(t *testing.T) {
 	v1, err := Recipe("v1", "root")
 	if err != nil {
