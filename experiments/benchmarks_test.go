@@ -9,15 +9,9 @@ import (
 
 	"github.com/microstim/microstim/experiments/paradigm"
 	"github.com/microstim/microstim/experiments/primate"
+	"github.com/microstim/microstim/internal/testutil"
 	"github.com/microstim/microstim/topography"
 )
-
-func near(t *testing.T, name string, got, want, tol float64) {
-	t.Helper()
-	if math.IsNaN(got) || math.Abs(got-want) > tol {
-		t.Errorf("%s = %.6g, want %.6g ± %g", name, got, want, tol)
-	}
-}
 
 // The contralateral field of a hemisphere is the half of the image its
 // IT columns see.
@@ -47,8 +41,8 @@ func TestFitExpDecay(t *testing.T) {
 		y[i] = 0.8 * math.Exp(-x[i]/3)
 	}
 	a, l := FitExpDecay(x, y)
-	near(t, "a", a, 0.8, 1e-6)
-	near(t, "λ", l, 3, 1e-5)
+	testutil.Near(t, "a", a, 0.8, 1e-6)
+	testutil.Near(t, "λ", l, 3, 1e-5)
 	// Monkey bins: against a brute-force least-squares grid over (a, λ).
 	k, err := primate.Rajalingham2019()
 	if err != nil {
@@ -68,8 +62,8 @@ func TestFitExpDecay(t *testing.T) {
 			}
 		}
 	}
-	near(t, "monkey a", a, bestA, 0.002)
-	near(t, "monkey λ (mm)", l, bestL, 0.02)
+	testutil.Near(t, "monkey a", a, bestA, 0.002)
+	testutil.Near(t, "monkey λ (mm)", l, bestL, 0.02)
 	// The paper's 0.92·e^(−d/5.7 mm) is the log-linear fit of the same bins.
 	var md, my float64
 	for i, d := range k.Distance_mm {
@@ -81,16 +75,16 @@ func TestFitExpDecay(t *testing.T) {
 		sxy += (d - md) * (math.Log(k.Similarity[i]) - my)
 		sxx += (d - md) * (d - md)
 	}
-	near(t, "log-linear a", math.Exp(my-sxy/sxx*md), 0.92, 0.005)
-	near(t, "log-linear λ", -sxx/sxy, 5.7, 0.05)
+	testutil.Near(t, "log-linear a", math.Exp(my-sxy/sxx*md), 0.92, 0.005)
+	testutil.Near(t, "log-linear λ", -sxx/sxy, 5.7, 0.05)
 }
 
 func TestScores(t *testing.T) {
-	near(t, "DifferenceOfCorrelations", DifferenceOfCorrelations(0.40, 0.55), 0.85, 1e-12)
-	near(t, "clipped", DifferenceOfCorrelations(0.9, -0.5), 0, 0)
-	near(t, "RetainedFraction", RetainedFraction(83.9, 85.9, 50), 33.9/35.9, 1e-12)
-	near(t, "RelativeEffectScore", RelativeEffectScore(-0.1, -0.2), 0.5, 1e-12)
-	near(t, "RelativeEffectScore wrong sign", RelativeEffectScore(0.3, -0.2), 0, 0)
+	testutil.Near(t, "DifferenceOfCorrelations", DifferenceOfCorrelations(0.40, 0.55), 0.85, 1e-12)
+	testutil.Near(t, "clipped", DifferenceOfCorrelations(0.9, -0.5), 0, 0)
+	testutil.Near(t, "RetainedFraction", RetainedFraction(83.9, 85.9, 50), 33.9/35.9, 1e-12)
+	testutil.Near(t, "RelativeEffectScore", RelativeEffectScore(-0.1, -0.2), 0.5, 1e-12)
+	testutil.Near(t, "RelativeEffectScore wrong sign", RelativeEffectScore(0.3, -0.2), 0, 0)
 }
 
 // Moeller et al. (2017)'s pooled counts give the published accuracies.
@@ -101,10 +95,10 @@ func TestMoellerPooledCounts(t *testing.T) {
 	}
 	r := &Moeller2017Result{Monkey: mo}
 	s, ss, df, dfs := r.monkeyPooled("within_facepatch").Accuracies()
-	near(t, "AM same", s, 100*945.0/1084, 1e-9)
-	near(t, "AM same, stimulated", ss, 100*69.0/479, 1e-9)
-	near(t, "AM different", df, 100*780.0/1171, 1e-9)
-	near(t, "AM different, stimulated", dfs, 100*428.0/455, 1e-9)
+	testutil.Near(t, "AM same", s, 100*945.0/1084, 1e-9)
+	testutil.Near(t, "AM same, stimulated", ss, 100*69.0/479, 1e-9)
+	testutil.Near(t, "AM different", df, 100*780.0/1171, 1e-9)
+	testutil.Near(t, "AM different, stimulated", dfs, 100*428.0/455, 1e-9)
 }
 
 // Each protocol's verdicts follow from hand-made per-site data.
@@ -127,7 +121,7 @@ func TestCriteriaOnHandMadeData(t *testing.T) {
 		}
 		t.Fatal("optogenetic criteria: want contra decrease, no ipsi change and a negative correlation to pass")
 	}
-	near(t, "contra Δ at face sites", cs[0].Model, -2.75, 1e-12)
+	testutil.Near(t, "contra Δ at face sites", cs[0].Model, -2.75, 1e-12)
 	flat := &Afraz2015Result{Kind: "optogenetic", Monkey: mon, Seed: 1, Sites: []Afraz2015Site{
 		site(1.5, true, -3, -3), site(1.3, true, -2.5, -2.5), site(1.2, true, -3.5, -3.5), site(0.1, false, 0, 0), site(0.2, false, 0.1, 0)}}
 	if cs := flat.Criteria(); cs[1].Pass {
@@ -211,7 +205,7 @@ func TestScorecardJSONShape(t *testing.T) {
 	if doc.Passed == nil || doc.MeanScore == nil || len(doc.Benchmarks) != 5 || doc.Manifest["model_sha256"] != "abc" {
 		t.Fatalf("scorecard.json top level: %s", js)
 	}
-	near(t, "mean score", *doc.MeanScore, 0.85/9, 1e-12)
+	testutil.Near(t, "mean score", *doc.MeanScore, 0.85/9, 1e-12)
 	for i, c := range doc.Criteria {
 		for _, k := range []string{"id", "benchmark", "model", "model_ci95", "model_p", "monkey", "pass", "verdict", "score", "rule", "score_rule"} {
 			if _, ok := c[k]; !ok {
@@ -249,7 +243,7 @@ func TestScorecardNotRun(t *testing.T) {
 	if sc.Passed != 8 || len(sc.Criteria) != 9 || len(sc.Benchmarks) != 4 {
 		t.Fatalf("%d of %d pass, %d benchmark folders; want 8 of 9, 4", sc.Passed, len(sc.Criteria), len(sc.Benchmarks))
 	}
-	near(t, "mean score", sc.MeanScore, 8.0/9, 1e-12)
+	testutil.Near(t, "mean score", sc.MeanScore, 8.0/9, 1e-12)
 	c := sc.Criteria[5]
 	if c.Pass || c.Score != 0 || !math.IsNaN(c.Model) || !strings.Contains(c.Verdict, "not run: moeller2017: the model has no face patch") {
 		t.Errorf("not-run criterion: %+v", c)

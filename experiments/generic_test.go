@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/microstim/microstim/experiments/paradigm"
+	"github.com/microstim/microstim/internal/testutil"
 	"github.com/microstim/microstim/topography"
 )
 
@@ -184,11 +185,11 @@ func TestBinaryMeasures(t *testing.T) {
 	items := []paradigm.Item{{Level: 100, Target: true}, {Level: -100}, {Level: 0, Target: true}, {Level: 100, Target: true, Placed: true, Side: paradigm.RightField}}
 	k := [][]int{{5, 15}, {15, 5}, {0, 20}, {20, 0}}
 	got := binaryMeasures(items, k, 20, func(it paradigm.Item) bool { return !it.Placed })
-	near(t, "accuracy", got.Accuracy_pct, 75, 1e-12)
-	near(t, "hit rate", got.HitRate, 0.75, 1e-12)
-	near(t, "false-alarm rate", got.FalseAlarmRate, 0.25, 1e-12)
-	near(t, "d′", got.DPrime, 1.3489795, 1e-6)
-	near(t, "criterion", got.Criterion, 0, 1e-12)
+	testutil.Near(t, "accuracy", got.Accuracy_pct, 75, 1e-12)
+	testutil.Near(t, "hit rate", got.HitRate, 0.75, 1e-12)
+	testutil.Near(t, "false-alarm rate", got.FalseAlarmRate, 0.25, 1e-12)
+	testutil.Near(t, "d′", got.DPrime, 1.3489795, 1e-6)
+	testutil.Near(t, "criterion", got.Criterion, 0, 1e-12)
 }
 
 // A psychometric shift is recovered from expected choice counts of two
@@ -203,7 +204,7 @@ func TestPsychometricShift(t *testing.T) {
 		p := func(x0 float64) int { return int(math.Round(n / (1 + math.Exp(-(lv-x0)/8)))) }
 		kc, ks = append(kc, []int{n - p(0), p(0)}), append(ks, []int{n - p(-10), p(-10)})
 	}
-	near(t, "shift", psychometricShift(levels, items, kc, ks, n, func(paradigm.Item) bool { return true }), 10, 0.05)
+	testutil.Near(t, "shift", psychometricShift(levels, items, kc, ks, n, func(paradigm.Item) bool { return true }), 10, 0.05)
 }
 
 // Condition summaries on hand-made sites: the mean Δ over sites, the d′

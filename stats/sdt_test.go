@@ -3,6 +3,8 @@ package stats
 import (
 	"math"
 	"testing"
+
+	"github.com/microstim/microstim/internal/testutil"
 )
 
 // Hand-computed cases: H = 0.84, F = 0.16 gives d′ = 2·0.9945 = 1.989 and
@@ -22,10 +24,10 @@ func TestDetection(t *testing.T) {
 		{"perfect", 100, 100, 0, 100, 1, 0, 2 * 2.5758293035489004, 0},
 	} {
 		s := Detection(tc.h, tc.nt, tc.f, tc.nd)
-		near(t, tc.name+" hit rate", s.HitRate, tc.hit, 1e-12)
-		near(t, tc.name+" false-alarm rate", s.FalseAlarmRate, tc.fa, 1e-12)
-		near(t, tc.name+" d′", s.DPrime, tc.dp, 1e-9)
-		near(t, tc.name+" criterion", s.Criterion, tc.crt, 1e-9)
+		testutil.Near(t, tc.name+" hit rate", s.HitRate, tc.hit, 1e-12)
+		testutil.Near(t, tc.name+" false-alarm rate", s.FalseAlarmRate, tc.fa, 1e-12)
+		testutil.Near(t, tc.name+" d′", s.DPrime, tc.dp, 1e-9)
+		testutil.Near(t, tc.name+" criterion", s.Criterion, tc.crt, 1e-9)
 	}
 	if s := Detection(3, 0, 1, 10); !math.IsNaN(s.DPrime) {
 		t.Errorf("no target trials: %+v", s)

@@ -4,30 +4,25 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-)
 
-func near(t *testing.T, name string, got, want, tol float64) {
-	t.Helper()
-	if math.IsNaN(got) || math.Abs(got-want) > tol {
-		t.Errorf("%s = %.6g, want %.6g ± %g", name, got, want, tol)
-	}
-}
+	"github.com/microstim/microstim/internal/testutil"
+)
 
 // t-tests and the z-test against hand-computed values and scipy.
 func TestTTests(t *testing.T) {
 	one := OneSampleT([]float64{1, 2, 3, 4, 5})
-	near(t, "one-sample t", one.T, 3/math.Sqrt(0.5), 1e-12)
-	near(t, "one-sample p (scipy 0.013236)", one.P, 0.0132356, 1e-6)
+	testutil.Near(t, "one-sample t", one.T, 3/math.Sqrt(0.5), 1e-12)
+	testutil.Near(t, "one-sample p (scipy 0.013236)", one.P, 0.0132356, 1e-6)
 	// equal n and variances: Welch's t is Student's, df = 8; t = −2 → p = 0.0805
 	w := WelchT([]float64{1, 2, 3, 4, 5}, []float64{3, 4, 5, 6, 7})
-	near(t, "Welch t", w.T, -2, 1e-12)
-	near(t, "Welch df", w.DF, 8, 1e-12)
-	near(t, "Welch p", w.P, 0.0805162, 1e-6)
+	testutil.Near(t, "Welch t", w.T, -2, 1e-12)
+	testutil.Near(t, "Welch df", w.DF, 8, 1e-12)
+	testutil.Near(t, "Welch p", w.P, 0.0805162, 1e-6)
 	p := PairedT([]float64{2, 4, 6}, []float64{1, 2, 3})
-	near(t, "paired t = one-sample t of the differences", p.T, OneSampleT([]float64{1, 2, 3}).T, 1e-12)
+	testutil.Near(t, "paired t = one-sample t of the differences", p.T, OneSampleT([]float64{1, 2, 3}).T, 1e-12)
 	z, pz := TwoProportionZ(60, 100, 40, 100)
-	near(t, "z", z, 0.2/math.Sqrt(0.25*0.02), 1e-12)
-	near(t, "p(z)", pz, 0.0046777, 1e-6)
+	testutil.Near(t, "z", z, 0.2/math.Sqrt(0.25*0.02), 1e-12)
+	testutil.Near(t, "p(z)", pz, 0.0046777, 1e-6)
 }
 
 // Pearson: uncorrelated data are not significant, a perfect line gives
@@ -51,8 +46,8 @@ func TestPearsonPValue(t *testing.T) {
 		t.Errorf("perfect correlation: %+v", c)
 	}
 	c = Pearson([]float64{1, 2, 3, 4, 5}, []float64{2, 4, 5, 4, 5}, 0, 1)
-	near(t, "r", c.R, 0.7745966692414834, 1e-12)
-	near(t, "p", c.P, 0.12402706265755456, 1e-9)
+	testutil.Near(t, "r", c.R, 0.7745966692414834, 1e-12)
+	testutil.Near(t, "p", c.P, 0.12402706265755456, 1e-9)
 }
 
 // The bootstrap is reproducible for a seed, resamples with replacement,
@@ -91,7 +86,7 @@ func TestMeanDifference(t *testing.T) {
 	ma, _ := MeanSEM(a)
 	mb, _ := MeanSEM(b)
 	d, lo, hi := MeanDifference(a, b, 2000, 1)
-	near(t, "difference", d, ma-mb, 1e-12)
+	testutil.Near(t, "difference", d, ma-mb, 1e-12)
 	if !(lo < d && d < hi && lo > 0) {
 		t.Errorf("separated samples: %v [%v, %v]", d, lo, hi)
 	}

@@ -7,16 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microstim/microstim/internal/testutil"
 	"github.com/microstim/microstim/sim"
 	"github.com/microstim/microstim/vision"
 )
-
-func near(t *testing.T, name string, got, want, tol float64) {
-	t.Helper()
-	if math.Abs(got-want) > tol || math.IsNaN(got) {
-		t.Errorf("%s = %v, want %v ± %v", name, got, want, tol)
-	}
-}
 
 // Selectors name the sets they say; detection Distractors default to the
 // face-selectivity set's images the target does not name.
@@ -116,8 +110,8 @@ func TestPairTask(t *testing.T) {
 		d += sdt.DPrime / 3
 		acc += 100 * (sdt.HitRate + 1 - sdt.FalseAlarmRate) / 2 / 3
 	}
-	near(t, "uniform readout d′", d, 0, 0.15)
-	near(t, "uniform readout % correct", acc, 50, 3)
+	testutil.Near(t, "uniform readout d′", d, 0, 0.15)
+	testutil.Near(t, "uniform readout % correct", acc, 50, 3)
 }
 
 // Same/different on hand-made responses: two people, two photos each;
@@ -303,10 +297,10 @@ func TestAllPairs(t *testing.T) {
 }
 
 func TestO2DPrime(t *testing.T) {
-	near(t, "d′(84/100, 16/100)", O2DPrime(84, 100, 16, 100), 2*0.9944578832097535, 1e-9)
-	near(t, "d′(50/100, 50/100)", O2DPrime(50, 100, 50, 100), 0, 1e-12)
+	testutil.Near(t, "d′(84/100, 16/100)", O2DPrime(84, 100, 16, 100), 2*0.9944578832097535, 1e-9)
+	testutil.Near(t, "d′(50/100, 50/100)", O2DPrime(50, 100, 50, 100), 0, 1e-12)
 	// perfect performance is clipped at 1 − 1/(2n): z(0.995) − z(0.005)
-	near(t, "d′(100/100, 0/100)", O2DPrime(100, 100, 0, 100), 2*2.5758293035489004, 1e-9)
+	testutil.Near(t, "d′(100/100, 0/100)", O2DPrime(100, 100, 0, 100), 2*2.5758293035489004, 1e-9)
 }
 
 // AddNoise replaces exactly round((1 − |x|/100)·N) pixels at each level.

@@ -1,18 +1,11 @@
 package primate
 
 import (
-	"math"
 	"testing"
 
+	"github.com/microstim/microstim/internal/testutil"
 	"github.com/microstim/microstim/stats"
 )
-
-func near(t *testing.T, name string, got, want, tol float64) {
-	t.Helper()
-	if math.Abs(got-want) > tol || math.IsNaN(got) {
-		t.Errorf("%s = %v, want %v ± %v", name, got, want, tol)
-	}
-}
 
 // The reported data load with the published summary values.
 func TestPublishedValues(t *testing.T) {
@@ -20,22 +13,22 @@ func TestPublishedValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	near(t, "contra, no laser", a.ContraNoLaser[0], 85.9, 0.05)
-	near(t, "contra, laser", a.ContraLaser[0], 83.9, 0.05)
-	near(t, "ipsi, laser", a.IpsiLaser[0], 86.9, 0.05)
+	testutil.Near(t, "contra, no laser", a.ContraNoLaser[0], 85.9, 0.05)
+	testutil.Near(t, "contra, laser", a.ContraLaser[0], 83.9, 0.05)
+	testutil.Near(t, "ipsi, laser", a.IpsiLaser[0], 86.9, 0.05)
 	var d, v []float64
 	for _, s := range a.Sites {
 		d, v = append(d, s.DPrime), append(v, s.Shift_pct)
 	}
-	near(t, "Fig. 3C r (packagers: −0.472 from the dots)", stats.Pearson(d, v, 0, 0).R, -0.47, 0.01)
-	near(t, "muscimol face sites, mean of monkeys", a.MuscimolFace, (-4.4-8.1)/2, 0.05)
+	testutil.Near(t, "Fig. 3C r (packagers: −0.472 from the dots)", stats.Pearson(d, v, 0, 0).R, -0.47, 0.01)
+	testutil.Near(t, "muscimol face sites, mean of monkeys", a.MuscimolFace, (-4.4-8.1)/2, 0.05)
 	k, err := Rajalingham2019()
 	if err != nil {
 		t.Fatal(err)
 	}
-	near(t, "global Δd′", k.Global[0], -0.20, 0.005)
-	near(t, "contra Δd′", k.Contra[0], -0.26, 0.005)
-	near(t, "ipsi Δd′", k.Ipsi[0], -0.17, 0.005)
+	testutil.Near(t, "global Δd′", k.Global[0], -0.20, 0.005)
+	testutil.Near(t, "contra Δd′", k.Contra[0], -0.26, 0.005)
+	testutil.Near(t, "ipsi Δd′", k.Ipsi[0], -0.17, 0.005)
 }
 
 // Afraz et al. (2006) digitised 86 sites (31 with d′ > 1).

@@ -1,0 +1,2 @@
+// Package testutil holds the assertions shared by microstim's tests.
+package testutil
