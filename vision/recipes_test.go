@@ -12,8 +12,8 @@ import (
 // distillation from MobileNet v2 beside the data root; nothing else
 // differs between v2a and v2b; v2c differs from v2a in fresh views, weight
 // decay and the IT spatial-loss weight only; v2d and v2e differ from v2c
-// in that weight only; v2f differs from v2d in epochs only. Unknown names
-// are refused with the list.
+// in that weight only; v2f differs from v2d in epochs only, and v2g from
+// v2f in the seed only. Unknown names are refused with the list.
 func TestRecipes(t *testing.T) {
 	v1, err := Recipe("v1", "root")
 	if err != nil {
@@ -62,6 +62,15 @@ func TestRecipes(t *testing.T) {
 	f.Epochs = d.Epochs
 	if jd, jf := mustJSON(t, d), mustJSON(t, f); jd != jf {
 		t.Errorf("v2d and v2f differ beyond epochs:\n%s\n%s", jd, jf)
+	}
+	g, _ := Recipe("v2g", "root")
+	f, _ = Recipe("v2f", "root")
+	if g.Seed != 2 || f.Seed != 1 {
+		t.Errorf("v2g seed %d, v2f %d: want 2 and 1", g.Seed, f.Seed)
+	}
+	g.Seed = f.Seed
+	if jf, jg := mustJSON(t, f), mustJSON(t, g); jf != jg {
+		t.Errorf("v2f and v2g differ beyond the seed:\n%s\n%s", jf, jg)
 	}
 	if _, err := Recipe("v3", "root"); err == nil || !strings.Contains(err.Error(), "v2b") {
 		t.Errorf("unknown recipe: %v", err)
