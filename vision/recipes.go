@@ -48,7 +48,7 @@ var recipes = map[string]func(dataRoot string) TrainConfig{
 		return c
 	},
 	// v2f is v2d trained for 20 epochs instead of 16: held-out top-1 of
-	// v2c, v2d and v2e gained 0.001–0.005 over their last four epochs.
+	// v2c, v2d and v2e gained 0.001–0.006 over their last four epochs.
 	"v2f": recipeV2F,
 	// v2g is v2f with seed 2: whether v2f's one-site miss of the Afraz-site
 	// threshold (30 of 31) is seed noise. The last seed drawn for selection.
