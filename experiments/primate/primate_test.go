@@ -31,7 +31,8 @@ func TestPublishedValues(t *testing.T) {
 	testutil.Near(t, "ipsi Δd′", k.Ipsi[0], -0.17, 0.005)
 }
 
-// Afraz et al. (2006) digitised 86 sites (31 with d′ > 1).
+// Afraz et al. (2006) report 86 sites, 31 with d′ > 1; the digitisation has
+// 26 points with d′ > 1 (data/README.md).
 func TestAfraz2006Sites(t *testing.T) {
 	sites, err := Afraz2006()
 	if err != nil {
@@ -43,7 +44,7 @@ func TestAfraz2006Sites(t *testing.T) {
 			n++
 		}
 	}
-	if len(sites) != 86 {
-		t.Errorf("%d sites (%d with d′ > 1), want 86", len(sites), n)
+	if len(sites) != 86 || n != 26 {
+		t.Errorf("%d sites (%d with d′ > 1), want 86 (26)", len(sites), n)
 	}
 }
