@@ -172,13 +172,16 @@ func (c *Config) CheckSafety() (sim.Safety, bool, error) {
 }
 
 // hardwareTask is what every point of a sweep shares: the face-detection
-// test items, the frozen readout, the cached network and the aim point.
+// test items, the frozen readout, the cached network, the IT face
+// selectivity and, for target "face_patch_centre", the patch centre.
 type hardwareTask struct {
 	*condRun
-	items     []paradigm.Item
-	levels    []float64
-	aim       sim.Site
-	aimDPrime float64
+	items    []paradigm.Item
+	levels   []float64
+	it       *topography.Layout
+	fs       *faceSelectivity
+	radius   float64   // neighbourhood of the aim's d′, mm
+	patchAim *sim.Site // centre of the largest face patch; nil for explicit aims
 }
 
 // newHardwareTask prepares the task of config c: the generic pipeline's
@@ -190,27 +193,36 @@ func newHardwareTask(c *Config, m *vision.Model, pool []vision.Stimulus) (*hardw
 	if err != nil {
 		return nil, err
 	}
-	t := &hardwareTask{condRun: run, items: run.task.Items, levels: c.Task.SignalLevels_pct}
-	// Aim point.
-	h, err := topography.ParseHemisphere(c.Placement.Hemisphere)
-	if err != nil {
-		return nil, err
-	}
-	t.aim = sim.Site{Hemi: h, X_mm: c.Placement.X_mm, Y_mm: c.Placement.Y_mm}
 	fs, err := measureFaceSelectivity(c, m, pool)
 	if err != nil {
 		return nil, err
 	}
+	t := &hardwareTask{condRun: run, items: run.task.Items, levels: c.Task.SignalLevels_pct, it: m.IT(), fs: fs, radius: c.Sites.Radius_mm}
 	if c.Placement.Target == "face_patch_centre" {
 		patches, _ := topography.FacePatches(m.IT(), fs.UnitDPrime, MapSigma_mm, MapStep_mm, NullPermutations, c.Seed)
 		if len(patches) == 0 {
 			return nil, fmt.Errorf("placement.target = \"face_patch_centre\": %w", ErrNoFacePatch)
 		}
 		sort.SliceStable(patches, func(i, j int) bool { return patches[i].Area_mm2 > patches[j].Area_mm2 })
-		t.aim = sim.Site{Hemi: patches[0].Hemi, X_mm: patches[0].X_mm, Y_mm: patches[0].Y_mm}
+		t.patchAim = &sim.Site{Hemi: patches[0].Hemi, X_mm: patches[0].X_mm, Y_mm: patches[0].Y_mm}
 	}
-	t.aimDPrime, _ = topography.PointDPrime(m.IT(), fs.Resp, fs.IsFace, t.aim.Hemi, t.aim.X_mm, t.aim.Y_mm, c.Sites.Radius_mm)
 	return t, nil
+}
+
+// aim returns the aim point of a sweep point's config, the largest face
+// patch's centre or placement's own point, and its description with the
+// pooled face d′ of the IT units within the sites' neighbourhood radius.
+func (t *hardwareTask) aim(c *Config) (sim.Site, PointAim, error) {
+	a := t.patchAim
+	if a == nil {
+		h, err := topography.ParseHemisphere(c.Placement.Hemisphere)
+		if err != nil {
+			return sim.Site{}, PointAim{}, err
+		}
+		a = &sim.Site{Hemi: h, X_mm: c.Placement.X_mm, Y_mm: c.Placement.Y_mm}
+	}
+	d, _ := topography.PointDPrime(t.it, t.fs.Resp, t.fs.IsFace, a.Hemi, a.X_mm, a.Y_mm, t.radius)
+	return *a, PointAim{Hemisphere: a.Hemi.String(), X_mm: a.X_mm, Y_mm: a.Y_mm, DPrime: d}, nil
 }
 
 // Replicate metrics of one placement and seed.
@@ -229,10 +241,10 @@ var Metrics = []struct{ Name, Label, Short string }{
 
 // replicate runs one placement with one seed and returns the metrics and
 // the number of contacts off the sheet.
-func (t *hardwareTask) replicate(c *Config, pert sim.Perturbation, dev sim.Device, rep int) (map[string]float64, int, error) {
+func (t *hardwareTask) replicate(c *Config, aim sim.Site, pert sim.Perturbation, dev sim.Device, rep int) (map[string]float64, int, error) {
 	seed := c.Seed*1_000_003 + uint64(rep)
 	r := rand.New(rand.NewPCG(seed, 0x706c6163))
-	sites, dropped := dev.Place(t.eng.Layout(), sim.Placement{Hemi: t.aim.Hemi, X_mm: t.aim.X_mm, Y_mm: t.aim.Y_mm,
+	sites, dropped := dev.Place(t.eng.Layout(), sim.Placement{Hemi: aim.Hemi, X_mm: aim.X_mm, Y_mm: aim.Y_mm,
 		TargetingError_mm: c.Placement.TargetingError_mm}, r)
 	out := map[string]float64{MetricShift: math.NaN(), MetricDeltaAc: math.NaN(), MetricControl: math.NaN()}
 	if len(sites) == 0 {

@@ -260,6 +260,9 @@ func NewSweepPlan(c *Config, lines map[string]int) (SweepPlan, error) {
 	if err != nil {
 		return SweepPlan{}, err
 	}
+	if err := c.checkAimAxes(axes, lines); err != nil {
+		return SweepPlan{}, err
+	}
 	plan := SweepPlan{ConfigSHA256: c.ConfigHash(), Axes: axes, Points: 1}
 	for _, a := range axes {
 		if plan.Points *= len(a.Values); plan.Points > MaxSweepPoints {
@@ -277,6 +280,25 @@ func NewSweepPlan(c *Config, lines map[string]int) (SweepPlan, error) {
 		}
 	}
 	return plan, nil
+}
+
+// checkAimAxes refuses a sweep of the aim point (placement.hemisphere,
+// x_mm or y_mm) when placement.target ignores it.
+func (c *Config) checkAimAxes(axes []SweepAxis, lines map[string]int) error {
+	if c.Placement == nil || c.Placement.Target == "explicit" {
+		return nil
+	}
+	for _, a := range axes {
+		switch a.Key {
+		case "placement.hemisphere", "placement.x_mm", "placement.y_mm":
+			e := field("sweep."+shortKey(c, a.Key), fmt.Sprint(a.Values),
+				fmt.Sprintf("placement.target = %q aims every point at the same place and ignores %s; set placement.target = \"explicit\" to sweep the aim point",
+					c.Placement.Target, a.Key))
+			e.Line = lineOf(lines, e.Key)
+			return e
+		}
+	}
+	return nil
 }
 
 // pointError reports an invalid point against the [sweep] key that made it,
@@ -335,7 +357,46 @@ type PointResult struct {
 	OffSheet    float64        `json:"contacts_off_sheet_mean"`
 	TotalCharge float64        `json:"total_charge_per_phase_nC"` // electrodes: Σ current × pulse width
 	Safety      *sim.Safety    `json:"safety"`                    // electrodes only
+	Aim         PointAim       `json:"aim"`
 	Metrics     []MetricResult `json:"metrics"`
+}
+
+// PointAim is where a sweep point's device is aimed, before its targeting
+// error, and the pooled face d′ of the IT units within the sites'
+// neighbourhood radius of that point.
+type PointAim struct {
+	Hemisphere string  `json:"hemisphere"`
+	X_mm       float64 `json:"x_mm"`
+	Y_mm       float64 `json:"y_mm"`
+	DPrime     float64 `json:"dprime"` // NaN (null in JSON) when no unit is that near
+}
+
+// UnmarshalJSON reads an aim whose d′ was written as null as NaN.
+func (a *PointAim) UnmarshalJSON(b []byte) error {
+	aux := struct {
+		Hemisphere string   `json:"hemisphere"`
+		X_mm       float64  `json:"x_mm"`
+		Y_mm       float64  `json:"y_mm"`
+		DPrime     *float64 `json:"dprime"`
+	}{}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	*a = PointAim{Hemisphere: aux.Hemisphere, X_mm: aux.X_mm, Y_mm: aux.Y_mm, DPrime: math.NaN()}
+	if aux.DPrime != nil {
+		a.DPrime = *aux.DPrime
+	}
+	return nil
+}
+
+// same reports whether a and b are one aim (NaN d′ equal to NaN).
+func (a PointAim) same(b PointAim) bool {
+	return a.Hemisphere == b.Hemisphere && a.X_mm == b.X_mm && a.Y_mm == b.Y_mm &&
+		(a.DPrime == b.DPrime || math.IsNaN(a.DPrime) && math.IsNaN(b.DPrime))
+}
+
+func (a PointAim) String() string {
+	return fmt.Sprintf("%s (%.2f, %.2f) mm, site d′ %.2f", a.Hemisphere, a.X_mm, a.Y_mm, a.DPrime)
 }
 
 // Metric returns the named metric.
@@ -366,11 +427,7 @@ type SweepOptions struct {
 type SweepResult struct {
 	Plan     SweepPlan
 	Points   []PointResult // sorted by point
-	AimHemi  string
-	AimX_mm  float64
-	AimY_mm  float64
-	AimD     float64
-	Computed int // points computed in this run (the rest were loaded)
+	Computed int           // points computed in this run (the rest were loaded)
 	// Discarded lists stored point files that could not be used (unreadable,
 	// incomplete, or written for another point or plan) and were computed
 	// again.
@@ -459,7 +516,6 @@ func RunSweep(c *Config, m *vision.Model, pool []vision.Stimulus, opt SweepOptio
 	if err != nil {
 		return nil, err
 	}
-	res.AimHemi, res.AimX_mm, res.AimY_mm, res.AimD = task.aim.Hemi.String(), task.aim.X_mm, task.aim.Y_mm, task.aimDPrime
 	var finished, started atomic.Int64
 	results := make([]PointResult, len(todo))
 	err = sim.ParallelFor(len(todo), func(i int) error {
@@ -522,8 +578,8 @@ func readPoint(path string, plan SweepPlan, k int) (PointResult, error) {
 		return bad("holds point %d, not %d", p.Point, k)
 	case !reflect.DeepEqual(p.Values, plan.Values(k)):
 		return bad("holds values %v, point %d has %v", p.Values, k, plan.Values(k))
-	case p.Device == "" || p.Contacts < 1 || len(p.Metrics) != len(Metrics):
-		return bad("incomplete point (device %q, %d contacts, %d of %d metrics)", p.Device, p.Contacts, len(p.Metrics), len(Metrics))
+	case p.Device == "" || p.Contacts < 1 || p.Aim.Hemisphere == "" || len(p.Metrics) != len(Metrics):
+		return bad("incomplete point (device %q, %d contacts, aim %q, %d of %d metrics)", p.Device, p.Contacts, p.Aim.Hemisphere, len(p.Metrics), len(Metrics))
 	}
 	for i, mt := range Metrics {
 		if p.Metrics[i].Name != mt.Name || p.Metrics[i].N < 0 {
@@ -689,7 +745,11 @@ func runPoint(base *Config, plan SweepPlan, task *hardwareTask, k int) (PointRes
 		return PointResult{}, err
 	}
 	dev := c.BuildDevice()
-	p := PointResult{PlanSHA256: plan.PlanSHA256, Point: k, Values: plan.Values(k), Device: dev.Name, Contacts: len(dev.Contacts)}
+	site, aim, err := task.aim(c)
+	if err != nil {
+		return PointResult{}, err
+	}
+	p := PointResult{PlanSHA256: plan.PlanSHA256, Point: k, Values: plan.Values(k), Device: dev.Name, Contacts: len(dev.Contacts), Aim: aim}
 	if s, ok, err := c.CheckSafety(); err != nil {
 		return PointResult{}, err
 	} else if ok {
@@ -702,7 +762,7 @@ func runPoint(base *Config, plan SweepPlan, task *hardwareTask, k int) (PointRes
 	vals := map[string][]float64{}
 	var off float64
 	for r := 0; r < reps; r++ {
-		m, dropped, err := task.replicate(c, pert, dev, r)
+		m, dropped, err := task.replicate(c, site, pert, dev, r)
 		if err != nil {
 			return PointResult{}, err
 		}
@@ -725,21 +785,43 @@ func runPoint(base *Config, plan SweepPlan, task *hardwareTask, k int) (PointRes
 // Criteria: a sweep decides no benchmark criterion.
 func (r *SweepResult) Criteria() []Criterion { return nil }
 
+// Aim describes where the sweep's devices were aimed: the one aim point
+// that every point shares, or "per point" when a swept placement moves it.
+func (r *SweepResult) Aim() string {
+	for _, p := range r.Points {
+		if !p.Aim.same(r.Points[0].Aim) {
+			return "per point (placement swept; each point's aim in summary.json, its d′ in sweep.csv)"
+		}
+	}
+	if len(r.Points) == 0 {
+		return "no point"
+	}
+	return r.Points[0].Aim.String()
+}
+
 // Print writes one line per point.
 func (r *SweepResult) Print(w io.Writer) {
-	fmt.Fprintf(w, "Sweep: %d points; devices aimed at %s (%.1f, %.1f) mm, site d′ %.2f\n", len(r.Points), r.AimHemi, r.AimX_mm, r.AimY_mm, r.AimD)
+	aim := r.Aim()
+	fmt.Fprintf(w, "Sweep: %d points; aim: %s\n", len(r.Points), aim)
 	for _, p := range r.Points {
 		var desc []string
 		for a, v := range p.Values {
 			desc = append(desc, fmt.Sprintf("%s=%v", r.Plan.Axes[a].Key[strings.LastIndex(r.Plan.Axes[a].Key, ".")+1:], v))
 		}
+		if aim != r.Points[0].Aim.String() {
+			desc = append(desc, fmt.Sprintf("(d′ %.2f)", p.Aim.DPrime))
+		}
 		sh := p.Metric(MetricShift)
 		ct := p.Metric(MetricControl)
+		ci := fmt.Sprintf("[%+.2f, %+.2f]", sh.CILo, sh.CIHi)
+		if sh.N < 2 {
+			ci = fmt.Sprintf("(n = %d, no CI)", sh.N)
+		}
 		safe := ""
 		if p.Safety != nil && !p.Safety.Safe() {
 			safe = "  UNSAFE"
 		}
-		fmt.Fprintf(w, "  %3d %-40s shift %+6.2f [%+.2f, %+.2f] %%, control %+6.2f pp%s\n", p.Point+1, strings.Join(desc, " "),
-			sh.Mean, sh.CILo, sh.CIHi, ct.Mean, safe)
+		fmt.Fprintf(w, "  %3d %-40s shift %+6.2f %s %%, control %+6.2f pp%s\n", p.Point+1, strings.Join(desc, " "),
+			sh.Mean, ci, ct.Mean, safe)
 	}
 }

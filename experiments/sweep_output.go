@@ -19,7 +19,7 @@ import (
 var metricUnits = map[string]string{
 	MetricShift: "% signal", MetricDeltaAc: "percentage points", MetricControl: "percentage points",
 	"charge_per_phase_nC": "nC", "charge_density_uC_cm2": "µC/cm²", "shannon_k": "", "total_current_uA": "µA",
-	"total_charge_per_phase_nC": "nC", "contacts_off_sheet": "contacts",
+	"total_charge_per_phase_nC": "nC", "contacts_off_sheet": "contacts", "aim_dprime": "d′",
 }
 
 // CSV renders sweep.csv: tidy, one row per point and metric, readable by
@@ -52,7 +52,7 @@ func (r *SweepResult) CSV() []byte {
 		for _, m := range p.Metrics {
 			w.Write(append(append([]string(nil), row...), m.Name, metricUnits[m.Name], cell(m.Mean), cell(m.CILo), cell(m.CIHi), fmt.Sprint(m.N), safe))
 		}
-		extra := [][2]any{{"contacts_off_sheet", p.OffSheet}}
+		extra := [][2]any{{"contacts_off_sheet", p.OffSheet}, {"aim_dprime", p.Aim.DPrime}}
 		if p.Safety != nil {
 			extra = append(extra, [2]any{"charge_per_phase_nC", p.Safety.ChargePerPhase_nC}, [2]any{"charge_density_uC_cm2", p.Safety.ChargeDensity_uC_cm2},
 				[2]any{"shannon_k", p.Safety.ShannonK}, [2]any{"total_current_uA", p.Safety.TotalCurrent_uA}, [2]any{"total_charge_per_phase_nC", p.TotalCharge})
@@ -78,8 +78,7 @@ type SweepSummary struct {
 
 // Summary collects the sweep's results.
 func (r *SweepResult) Summary() SweepSummary {
-	s := SweepSummary{Protocol: "hardware", Plan: r.Plan, Points: r.Points,
-		Aim: fmt.Sprintf("%s (%.2f, %.2f) mm, site d′ %.2f", r.AimHemi, r.AimX_mm, r.AimY_mm, r.AimD)}
+	s := SweepSummary{Protocol: "hardware", Plan: r.Plan, Points: r.Points, Aim: r.Aim()}
 	for _, k := range r.ParetoFront() {
 		s.Pareto = append(s.Pareto, r.Points[k].Point+1)
 	}
@@ -163,6 +162,7 @@ func (r *SweepResult) Write(dir string, c *Config, man Manifest) error {
 		for _, v := range p.Values {
 			row = append(row, fmt.Sprint(v))
 		}
+		row = append(row, fnum(p.Aim.DPrime, 2))
 		for _, mt := range Metrics {
 			m := p.Metric(mt.Name)
 			row = append(row, fmt.Sprintf("%s [%s, %s]", fnum(m.Mean, 2), fnum(m.CILo, 2), fnum(m.CIHi, 2)))
@@ -180,6 +180,7 @@ func (r *SweepResult) Write(dir string, c *Config, man Manifest) error {
 	for _, a := range r.Plan.Axes {
 		head = append(head, a.Key)
 	}
+	head = append(head, "aim d′")
 	for _, mt := range Metrics {
 		head = append(head, mt.Name+" [95 % CI]")
 	}
@@ -189,7 +190,7 @@ func (r *SweepResult) Write(dir string, c *Config, man Manifest) error {
 		Title:    "Hardware sweep: behavioural effect against device parameters",
 		Citation: "Face-detection task of Afraz et al. (2006); effects are means over placements and seeds with percentile-bootstrap 95 % CIs.",
 		Manifest: man, Figures: figs,
-		Notes: []string{fmt.Sprintf("Devices aimed at %s, targeting error %.2f mm (RMS), %d placements × %d seeds per point. Pareto front (shift against total charge, safe points): %s. Points violating a safety limit: %s.",
+		Notes: []string{fmt.Sprintf("Aim: %s; targeting error %.2f mm (RMS), %d placements × %d seeds per point. Pareto front (shift against total charge, safe points): %s. Points violating a safety limit: %s.",
 			s.Aim, c.Placement.TargetingError_mm, c.Placement.NPlacements, c.Placement.NSeeds, listOrNone(s.Pareto), listOrNone(s.Unsafe))},
 		Tables: []Table{{Caption: "Points", Header: head, Rows: rows}},
 		Files:  []string{"sweep.csv", "summary.json", "config.resolved.toml", "manifest.json"},

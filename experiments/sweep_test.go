@@ -70,12 +70,69 @@ func TestSweepPlan(t *testing.T) {
 		{`protocol = "hardware"` + "\n[sweep]\ncurrent_uA = { from = 50, to = 10 }\n", "sweep.current_uA"},
 		{`protocol = "hardware"` + "\n[sweep]\ntype = [\"single\", \"helmet\"]\n", "sweep.type = \"helmet\""},
 		{`protocol = "afraz2006"` + "\n[sweep]\ncurrent_uA = [50]\n", "sweep: only for protocol = \"hardware\""},
+		{`protocol = "hardware"` + "\n[placement]\ntarget = \"face_patch_centre\"\n[sweep]\ny_mm = [1, 2]\n",
+			"small.toml:5: sweep.y_mm = [1 2]: placement.target = \"face_patch_centre\" aims every point at the same place and ignores placement.y_mm"},
+		{`protocol = "hardware"` + "\n[sweep]\nhemisphere = [\"L\", \"R\"]\n", "sweep.hemisphere"}, // the default target is the patch centre
 	} {
 		_, err := ParseConfig("small.toml", []byte(tc.doc))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want it to contain %q", tc.doc, err, tc.want)
 		}
 	}
+}
+
+// Sweeping the aim point moves the device: each point of a sweep over
+// placement.x_mm gives what a config with that x_mm alone gives.
+func TestSweepAimPoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs sweeps")
+	}
+	doc := strings.Replace(smallSweep, "pitch_um = [200, 800]\ncurrent_uA = { from = 20, to = 40, step = 20 }", "x_mm = [2.0, 5.0, 8.0]", 1)
+	c, err := ParseConfig("aim.toml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := vision.NewModel(vision.DefaultArch([]string{"a", "Faces_easy"}), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := vision.AtSide(mustStimuli(t), m.Arch.Input)
+	res, err := RunSweep(c, m, pool, SweepOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Aim(); !strings.HasPrefix(got, "per point") {
+		t.Errorf("Aim() = %q, want per point", got)
+	}
+	for k, x := range []float64{2, 5, 8} {
+		one := c.clone()
+		one.Sweep, one.Placement.X_mm = nil, x
+		alone, err := RunSweep(one, m, pool, SweepOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := res.Points[k], alone.Points[0]
+		if got.Aim != want.Aim || got.Aim.X_mm != x || got.Aim.Hemisphere != "L" {
+			t.Errorf("x_mm = %g: aim %v, alone %v", x, got.Aim, want.Aim)
+		}
+		for i := range got.Metrics {
+			if g, w := got.Metrics[i], want.Metrics[i]; g.Mean != w.Mean && !(math.IsNaN(g.Mean) && math.IsNaN(w.Mean)) {
+				t.Errorf("x_mm = %g: %s = %g in the sweep, %g alone", x, g.Name, g.Mean, w.Mean)
+			}
+		}
+	}
+	if res.Points[0].Metric(MetricShift).Mean == res.Points[2].Metric(MetricShift).Mean {
+		t.Errorf("x_mm = 2 and 8 mm give the same shift (%g): the aim did not move", res.Points[0].Metric(MetricShift).Mean)
+	}
+}
+
+func mustStimuli(t *testing.T) []vision.Stimulus {
+	t.Helper()
+	pool, err := vision.Stimuli()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pool
 }
 
 func readAll(t *testing.T, dir string, names ...string) map[string][]byte {
@@ -224,8 +281,8 @@ func TestSweepResumeAndShards(t *testing.T) {
 			}
 		}
 	}
-	if len(perPoint) != 4 || perPoint["1"] != len(Metrics)+6 {
-		t.Errorf("rows per point %v, want 4 points × %d metrics", perPoint, len(Metrics)+6)
+	if len(perPoint) != 4 || perPoint["1"] != len(Metrics)+7 {
+		t.Errorf("rows per point %v, want 4 points × %d metrics", perPoint, len(Metrics)+7)
 	}
 }
 
@@ -254,7 +311,8 @@ func TestSweepSafetyFatal(t *testing.T) {
 func TestPointFileNaN(t *testing.T) {
 	plan := SweepPlan{Axes: []SweepAxis{{Key: "perturbation.current_uA", Values: []any{20.0, 50.0}}, {Key: "device.type", Values: []any{"single", "utah"}}}, Points: 4}
 	plan.Identify("model", "v")
-	p := PointResult{PlanSHA256: plan.PlanSHA256, Point: 3, Values: []any{50.0, "utah"}, Device: "utah", Contacts: 96}
+	p := PointResult{PlanSHA256: plan.PlanSHA256, Point: 3, Values: []any{50.0, "utah"}, Device: "utah", Contacts: 96,
+		Aim: PointAim{Hemisphere: "R", X_mm: 9.5, Y_mm: 2, DPrime: math.NaN()}}
 	for _, mt := range Metrics {
 		p.Metrics = append(p.Metrics, MetricResult{Name: mt.Name, Mean: 1.5, CILo: 1, CIHi: 2, N: 4})
 	}
@@ -271,6 +329,9 @@ func TestPointFileNaN(t *testing.T) {
 	q, err := readPoint(path, plan, 3)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !q.Aim.same(p.Aim) {
+		t.Errorf("aim read back as %+v, written %+v", q.Aim, p.Aim)
 	}
 	if m := q.Metric(Metrics[0].Name); !math.IsNaN(m.Mean) || !math.IsNaN(m.CIHi) {
 		t.Errorf("missing metric read back as %+v", m)

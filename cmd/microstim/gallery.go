@@ -20,7 +20,7 @@ import (
 const DefaultControl = "models/control_alpha0.mstw"
 
 // galleryHardware are the hardware configs whose sweeps the gallery draws.
-var galleryHardware = []string{"current_pitch", "single_vs_utah", "targeting"}
+var galleryHardware = []string{"current_pitch", "single_vs_utah", "targeting", "aim_profile"}
 
 // runGallery rebuilds docs/figures/ and the README's generated blocks
 // from scratch on the embedded default model: the face maps, the Afraz
