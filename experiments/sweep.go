@@ -291,7 +291,11 @@ func (c *Config) checkAimAxes(axes []SweepAxis, lines map[string]int) error {
 	for _, a := range axes {
 		switch a.Key {
 		case "placement.hemisphere", "placement.x_mm", "placement.y_mm":
-			e := field("sweep."+shortKey(c, a.Key), fmt.Sprint(a.Values),
+			vals := make([]string, len(a.Values))
+			for i, v := range a.Values {
+				vals[i] = fmt.Sprintf("%#v", v)
+			}
+			e := field("sweep."+shortKey(c, a.Key), "["+strings.Join(vals, ", ")+"]",
 				fmt.Sprintf("placement.target = %q aims every point at the same place and ignores %s; set placement.target = \"explicit\" to sweep the aim point",
 					c.Placement.Target, a.Key))
 			e.Line = lineOf(lines, e.Key)
@@ -368,7 +372,7 @@ type PointAim struct {
 	Hemisphere string  `json:"hemisphere"`
 	X_mm       float64 `json:"x_mm"`
 	Y_mm       float64 `json:"y_mm"`
-	DPrime     float64 `json:"dprime"` // NaN (null in JSON) when no unit is that near
+	DPrime     float64 `json:"dprime"` // NaN (null in JSON) where undefined
 }
 
 // UnmarshalJSON reads an aim whose d′ was written as null as NaN.

@@ -71,7 +71,7 @@ func TestSweepPlan(t *testing.T) {
 		{`protocol = "hardware"` + "\n[sweep]\ntype = [\"single\", \"helmet\"]\n", "sweep.type = \"helmet\""},
 		{`protocol = "afraz2006"` + "\n[sweep]\ncurrent_uA = [50]\n", "sweep: only for protocol = \"hardware\""},
 		{`protocol = "hardware"` + "\n[placement]\ntarget = \"face_patch_centre\"\n[sweep]\ny_mm = [1, 2]\n",
-			"small.toml:5: sweep.y_mm = [1 2]: placement.target = \"face_patch_centre\" aims every point at the same place and ignores placement.y_mm"},
+			"small.toml:5: sweep.y_mm = [1, 2]: placement.target = \"face_patch_centre\" aims every point at the same place and ignores placement.y_mm"},
 		{`protocol = "hardware"` + "\n[sweep]\nhemisphere = [\"L\", \"R\"]\n", "sweep.hemisphere"}, // the default target is the patch centre
 	} {
 		_, err := ParseConfig("small.toml", []byte(tc.doc))
@@ -112,7 +112,7 @@ func TestSweepAimPoint(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, want := res.Points[k], alone.Points[0]
-		if got.Aim != want.Aim || got.Aim.X_mm != x || got.Aim.Hemisphere != "L" {
+		if !got.Aim.same(want.Aim) || got.Aim.X_mm != x || got.Aim.Hemisphere != "L" {
 			t.Errorf("x_mm = %g: aim %v, alone %v", x, got.Aim, want.Aim)
 		}
 		for i := range got.Metrics {
@@ -163,11 +163,7 @@ func TestSweepResumeAndShards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool, err := vision.Stimuli()
-	pool = vision.AtSide(pool, m.Arch.Input) // at the small test network's input
-	if err != nil {
-		t.Fatal(err)
-	}
+	pool := vision.AtSide(mustStimuli(t), m.Arch.Input) // at the small test network's input
 	man := Manifest{Program: "microstim", Seed: c.Seed}
 	outputs := []string{"sweep.csv", "summary.json", "report.html", "config.resolved.toml", "dose_response_shift.png", "heatmap_shift.svg", "pareto.svg"}
 	run := func(dir string, opt SweepOptions) (*SweepResult, error) {
