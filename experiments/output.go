@@ -145,8 +145,8 @@ func jsonTree(v reflect.Value) any {
 			}
 			name := f.Name
 			if tag := f.Tag.Get("json"); tag != "" {
-				n := strings.Split(tag, ",")[0]
-				if n == "-" {
+				n, opts, _ := strings.Cut(tag, ",")
+				if n == "-" || opts == "omitempty" && v.Field(i).IsZero() {
 					continue
 				}
 				if n != "" {

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -363,6 +364,23 @@ type PointResult struct {
 	Safety      *sim.Safety    `json:"safety"`                    // electrodes only
 	Aim         PointAim       `json:"aim"`
 	Metrics     []MetricResult `json:"metrics"`
+	// SHA256 is the checksum of the point's own JSON (with this field
+	// empty), which carries its plan's hash: an edited point file is
+	// recomputed, never reused.
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// pointJSON is the stored form of p, its checksum set.
+func pointJSON(p PointResult) ([]byte, error) {
+	p.SHA256 = ""
+	body, err := marshalJSON(p)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	p.SHA256 = hex.EncodeToString(sum[:])
+	js, err := marshalJSON(p)
+	return append(js, '\n'), err
 }
 
 // PointAim is where a sweep point's device is aimed, before its targeting
@@ -486,13 +504,15 @@ func RunSweep(c *Config, m *vision.Model, pool []vision.Stimulus, opt SweepOptio
 	}
 	plan.Identify(opt.ModelSHA256, opt.Version)
 	if opt.Dir != "" {
-		undo, err := prepareSweepDir(opt.Dir, c, plan, opt.Force)
+		release, undo, err := prepareSweepDir(opt.Dir, c, plan, opt.Force)
 		if err != nil {
 			return nil, err
 		}
 		defer func() {
 			if retErr != nil {
 				undo()
+			} else {
+				release()
 			}
 		}()
 	}
@@ -532,11 +552,11 @@ func RunSweep(c *Config, m *vision.Model, pool []vision.Stimulus, opt SweepOptio
 			return fmt.Errorf("sweep point %d: %w", k+1, err)
 		}
 		if opt.Dir != "" {
-			js, err := marshalJSON(p)
+			js, err := pointJSON(p)
 			if err != nil {
 				return err
 			}
-			if err := plots.WriteAtomic(pointFile(opt.Dir, k), append(js, '\n')); err != nil {
+			if err := plots.WriteAtomic(pointFile(opt.Dir, k), js); err != nil {
 				return err
 			}
 		}
@@ -575,6 +595,10 @@ func readPoint(path string, plan SweepPlan, k int) (PointResult, error) {
 	bad := func(why string, a ...any) (PointResult, error) {
 		return PointResult{}, fmt.Errorf("%s: %s", path, fmt.Sprintf(why, a...))
 	}
+	if want, err := pointJSON(p); err != nil || !bytes.Equal(want, b) {
+		return bad("its content does not match its checksum (edited or damaged)")
+	}
+	p.SHA256 = ""
 	switch {
 	case p.PlanSHA256 != plan.PlanSHA256:
 		return bad("written for plan %.12s…, not this plan %.12s…", p.PlanSHA256+" ", plan.PlanSHA256)
@@ -593,19 +617,33 @@ func readPoint(path string, plan SweepPlan, k int) (PointResult, error) {
 	return p, nil
 }
 
-// prepareSweepDir makes dir a folder of plan before any work: it resumes a
+// prepareSweepDir makes dir a folder of plan before any work: it marks a
+// new folder as microstim's, locks it against other writers, resumes a
 // folder of the same plan, refuses one of another plan or holding other
 // files (force clears a microstim folder), writes plan.json and marks the
-// folder incomplete. undo removes what it made, for a sweep that fails
-// before storing a point.
-func prepareSweepDir(dir string, c *Config, plan SweepPlan, force bool) (undo func(), err error) {
+// folder incomplete. release unlocks it; undo also removes what it made,
+// for a sweep that fails before storing a point.
+func prepareSweepDir(dir string, c *Config, plan SweepPlan, force bool) (release, undo func(), err error) {
 	created, err := resultdir.MakeDirs(dir)
 	if err != nil {
-		return nil, &resultdir.Error{Dest: dir, Reason: "cannot create it", Err: err}
+		return nil, nil, &resultdir.Error{Dest: dir, Reason: "cannot create it", Err: err}
+	}
+	lock, err := lockSweepDir(dir)
+	if err != nil {
+		resultdir.RemoveEmpty(created)
+		return nil, nil, err
+	}
+	release = func() { lock.Close() }
+	fail := func(err error) (func(), func(), error) {
+		lock.Close()
+		if len(created) > 0 {
+			os.Remove(filepath.Join(dir, resultdir.Marker))
+		}
+		resultdir.RemoveEmpty(created)
+		return nil, nil, err
 	}
 	if err := checkSweepDir(dir, c, plan, force); err != nil {
-		resultdir.RemoveEmpty(created)
-		return nil, err
+		return fail(err)
 	}
 	stale, _ := filepath.Glob(filepath.Join(dir, "points", ".*.tmp-*")) // a kill during a write leaves a temp file, never a partial point
 	for _, f := range stale {
@@ -613,21 +651,25 @@ func prepareSweepDir(dir string, c *Config, plan SweepPlan, force bool) (undo fu
 	}
 	cfg, err := c.ResolvedTOML()
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	js, err := json.MarshalIndent(planFile{plan, string(cfg)}, "", "  ")
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	marker := fmt.Sprintf("This sweep folder is incomplete: a sweep is running here or was interrupted.\n"+
 		"Run the same \"microstim sweep\" command again to finish it; the %d point(s) of plan %.12s already in points/ are kept.\n", plan.Points, plan.PlanSHA256)
 	undo = func() {
+		defer lock.Close()
 		if pts, _ := filepath.Glob(filepath.Join(dir, "points", "*.json")); len(pts) > 0 {
 			return // stored points are kept for the next run
 		}
 		os.Remove(filepath.Join(dir, "points"))
 		os.Remove(filepath.Join(dir, "plan.json"))
 		os.Remove(filepath.Join(dir, IncompleteMarker))
+		if len(created) > 0 {
+			os.Remove(filepath.Join(dir, resultdir.Marker))
+		}
 		resultdir.RemoveEmpty(created)
 	}
 	for _, w := range []func() error{
@@ -637,10 +679,28 @@ func prepareSweepDir(dir string, c *Config, plan SweepPlan, force bool) (undo fu
 	} {
 		if err := w(); err != nil {
 			undo()
+			return nil, nil, &resultdir.Error{Dest: dir, Reason: "not writable", Err: err}
+		}
+	}
+	return release, undo, nil
+}
+
+// lockSweepDir marks an empty folder as a sweep folder and locks it; a
+// folder of other files is refused untouched.
+func lockSweepDir(dir string) (*os.File, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, &resultdir.Error{Dest: dir, Reason: "cannot read it", Err: err}
+	}
+	if len(entries) == 0 {
+		if err := resultdir.WriteMarker(dir, "a sweep, written in place (resumable)"); err != nil {
 			return nil, &resultdir.Error{Dest: dir, Reason: "not writable", Err: err}
 		}
 	}
-	return undo, nil
+	if !resultdir.IsResult(dir) {
+		return nil, &resultdir.Error{Dest: dir, Reason: "holds files that microstim did not write; choose a new folder (nothing there is replaced)"}
+	}
+	return resultdir.Lock(dir)
 }
 
 // planFile is plan.json: the plan and the resolved config it came from.
@@ -659,28 +719,30 @@ func ReadPlan(dir string) (SweepPlan, string, error) {
 	return pf.SweepPlan, pf.Config, err
 }
 
-// checkSweepDir accepts an empty folder or one of the same plan; with force
-// it clears a microstim folder of another plan or result.
+// checkSweepDir accepts a new sweep folder (its marker alone, or a sweep
+// killed before it wrote its plan) or one of the same plan; with force it
+// clears a microstim folder of another plan or result, keeping its marker.
 func checkSweepDir(dir string, c *Config, plan SweepPlan, force bool) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return &resultdir.Error{Dest: dir, Reason: "cannot read it", Err: err}
 	}
-	if len(entries) == 0 {
-		return nil
-	}
 	old, oldCfg, err := ReadPlan(dir)
 	if err == nil && old.PlanSHA256 == plan.PlanSHA256 {
 		return nil
 	}
-	if len(entries) == 1 && entries[0].Name() == IncompleteMarker {
-		return nil // a sweep killed before it wrote its plan
+	fresh := true
+	for _, e := range entries {
+		fresh = fresh && (e.Name() == resultdir.Marker || e.Name() == IncompleteMarker)
 	}
-	if !resultdir.IsResult(dir) {
-		return &resultdir.Error{Dest: dir, Reason: "holds files that microstim did not write; choose a new folder (nothing there is replaced)"}
+	if fresh {
+		return nil
 	}
 	if force {
 		for _, e := range entries {
+			if e.Name() == resultdir.Marker {
+				continue
+			}
 			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 				return &resultdir.Error{Dest: dir, Reason: "cannot clear it (--force)", Err: err}
 			}

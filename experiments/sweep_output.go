@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/microstim/microstim/plots"
+	"github.com/microstim/microstim/resultdir"
 )
 
 // metricUnits gives each sweep.csv metric its unit.
@@ -144,6 +145,14 @@ func axisLabel(a SweepAxis) string {
 // manifest.json, the figures and report.html in dir. The files depend only
 // on the points, so merged shards give the same bytes as one run.
 func (r *SweepResult) Write(dir string, c *Config, man Manifest) error {
+	lock, err := resultdir.Lock(dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if p, _, err := ReadPlan(dir); err != nil || p.PlanSHA256 != r.Plan.PlanSHA256 {
+		return &resultdir.Error{Dest: dir, Reason: "its plan.json changed while the sweep ran (another sweep wrote it); nothing was written, rerun the sweep"}
+	}
 	files, err := runFiles(c, r.Summary(), man)
 	if err != nil {
 		return err

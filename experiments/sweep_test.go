@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/microstim/microstim/resultdir"
 	"github.com/microstim/microstim/vision"
 )
 
@@ -224,9 +226,13 @@ func TestSweepResumeAndShards(t *testing.T) {
 		}
 	}
 
-	// Shards 1/3, 2/3, 3/3, merged.
+	// Shards 1/3, 2/3, 3/3, merged (into a folder marked as microstim
+	// marks a merge's staging folder).
 	merged := t.TempDir()
 	os.MkdirAll(filepath.Join(merged, "points"), 0o755)
+	if err := resultdir.WriteMarker(merged, "merged shards"); err != nil {
+		t.Fatal(err)
+	}
 	for i := 1; i <= 3; i++ {
 		dir := t.TempDir()
 		r, err := RunSweep(c, m, pool, SweepOptions{Dir: dir, Lines: lines, Shard: [2]int{i, 3}})
@@ -313,7 +319,7 @@ func TestPointFileNaN(t *testing.T) {
 		p.Metrics = append(p.Metrics, MetricResult{Name: mt.Name, Mean: 1.5, CILo: 1, CIHi: 2, N: 4})
 	}
 	p.Metrics[0] = MetricResult{Name: Metrics[0].Name, Mean: math.NaN(), CILo: math.NaN(), CIHi: math.NaN()}
-	js, err := marshalJSON(p)
+	js, err := pointJSON(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,5 +344,61 @@ func TestPointFileNaN(t *testing.T) {
 	os.WriteFile(path, []byte("{\"point\": 3, "), 0o644)
 	if _, err := readPoint(path, plan, 3); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("truncated point file: %v", err)
+	}
+	// An edited mean (+10, still valid JSON, now outside its own CI) is
+	// refused by the checksum.
+	edited := strings.Replace(string(js), `"mean": 1.5`, `"mean": 10`, 1)
+	os.WriteFile(path, []byte(edited), 0o644)
+	if _, err := readPoint(path, plan, 3); err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Errorf("edited point file: %v, want a checksum refusal", err)
+	}
+}
+
+// A sweep folder is locked while a sweep writes it: a second sweep, even
+// with --force, is refused and the first finishes whole. A user's folder
+// holding a plan.json is refused untouched.
+func TestSweepFolderLocked(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs sweeps")
+	}
+	c, err := ParseConfig("small.toml", []byte(smallSweep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := KeyLines([]byte(smallSweep))
+	m, err := vision.NewModel(vision.DefaultArch([]string{"a", "Faces_easy"}), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := vision.AtSide(mustStimuli(t), m.Arch.Input)
+	dir := t.TempDir()
+	var second error
+	var once sync.Once
+	res, err := RunSweep(c, m, pool, SweepOptions{Dir: dir, Lines: lines, OnComputed: func(int) {
+		once.Do(func() { _, second = RunSweep(c, m, pool, SweepOptions{Dir: dir, Lines: lines, Force: true}) })
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var busy *resultdir.BusyError
+	if !errors.As(second, &busy) {
+		t.Errorf("second sweep into a folder being written: %v, want a *resultdir.BusyError", second)
+	}
+	if err := res.Write(dir, c, Manifest{Program: "microstim"}); err != nil {
+		t.Errorf("the first sweep could not finish: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, IncompleteMarker)); err == nil {
+		t.Error("the finished sweep is still marked incomplete")
+	}
+
+	user := t.TempDir()
+	os.WriteFile(filepath.Join(user, "plan.json"), []byte("{}"), 0o644)
+	os.WriteFile(filepath.Join(user, "thesis.txt"), []byte("draft"), 0o644)
+	_, err = RunSweep(c, m, pool, SweepOptions{Dir: user, Lines: lines, Force: true})
+	if err == nil || !strings.Contains(err.Error(), "did not write") {
+		t.Errorf("sweep --force into a user folder: %v, want a refusal", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(user, "thesis.txt")); string(b) != "draft" {
+		t.Error("thesis.txt lost")
 	}
 }

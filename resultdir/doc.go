@@ -17,8 +17,13 @@
 // calls Abort, which removes the staging folder and every parent folder that
 // Create made, so a failing command leaves nothing behind.
 //
+// A folder is a result folder only if it holds Marker, a file that opens
+// with MarkerTag and carries a random id; no other file name counts, so a
+// user's folder that happens to hold a manifest.json is never replaced.
+//
 // A staging folder in use is locked (flock) by its process; Create removes
-// only staging folders whose lock it can take, so concurrent runs into one
-// destination do not delete each other's work: the last to commit wins, and
-// each commit is whole.
+// only staging folders whose lock it can take, and refuses with a
+// *BusyError a destination that another live process is staging, so two
+// runs never write one destination at once. Lock holds a folder written in
+// place (a resumable sweep) the same way.
 package resultdir

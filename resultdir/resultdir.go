@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,17 +16,18 @@ import (
 // exercise the two-rename fallback.
 var exchangeFolders = exchange
 
-// Marker is the file Commit writes into every result folder; an existing
-// destination without it (and not empty) is not replaced.
+// Marker is the file that makes a folder a microstim result folder: Commit
+// and WriteMarker write it, with MarkerTag on its first line and a random
+// id. A destination without it (and not empty) is never replaced, whatever
+// other files it holds.
 const Marker = ".microstim-result"
+
+// MarkerTag opens every marker file.
+const MarkerTag = "microstim result folder"
 
 // Incomplete is the file a result folder written in place (a resumable
 // sweep) holds until its results are complete.
 const Incomplete = "INCOMPLETE.txt"
-
-// otherMarkers identify result folders written in place, or before Marker
-// existed.
-var otherMarkers = []string{Incomplete, "manifest.json", "plan.json", "scorecard.json"}
 
 // AfterStep, when not nil, is called after each step of Create and Commit
 // with the step's name. It exists for tests that kill the process between
@@ -58,6 +60,15 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// BusyError is a folder another live microstim process is writing.
+type BusyError struct {
+	Dest string
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("results folder %s: another microstim process is writing it; wait for it to finish or choose another folder", e.Dest)
+}
 
 // Folder is a result folder being written.
 type Folder struct {
@@ -99,8 +110,36 @@ func Create(dest string) (*Folder, error) {
 		f.removeCreated()
 		return nil, &Error{Dest: dest, Reason: "cannot lock the staging folder", Err: err}
 	}
+	if busy := f.otherWriters(); busy {
+		f.Abort()
+		return nil, &BusyError{Dest: abs}
+	}
 	step("staged")
 	return f, nil
+}
+
+// otherWriters reports whether another live process stages a run into the
+// same destination. Both of two simultaneous Creates may see each other and
+// refuse; neither goes on unseen.
+func (f *Folder) otherWriters() bool {
+	if !haveLocks {
+		return false
+	}
+	matches, _ := filepath.Glob(globQuote(f.Dest) + ".incomplete-*")
+	for _, m := range matches {
+		if m == f.Path {
+			continue
+		}
+		l, err := tryLock(m)
+		if err != nil {
+			if _, serr := os.Stat(m); serr == nil {
+				return true
+			}
+			continue
+		}
+		l.Close()
+	}
+	return false
 }
 
 // checkDest accepts a missing destination, or an existing folder that is
@@ -136,14 +175,55 @@ func checkDest(dest string) error {
 	return nil
 }
 
-// IsResult reports whether dir is a result folder written by microstim.
+// IsResult reports whether dir is a result folder written by microstim: it
+// holds a Marker file that opens with MarkerTag. No other file name counts.
 func IsResult(dir string) bool {
-	for _, m := range append([]string{Marker}, otherMarkers...) {
-		if _, err := os.Stat(filepath.Join(dir, m)); err == nil {
-			return true
-		}
+	f, err := os.Open(filepath.Join(dir, Marker))
+	if err != nil {
+		return false
 	}
-	return false
+	defer f.Close()
+	head := make([]byte, len(MarkerTag))
+	n, _ := io.ReadFull(f, head)
+	return string(head[:n]) == MarkerTag
+}
+
+// WriteMarker makes dir a result folder: it writes the Marker file, with
+// what the folder holds and a random id, atomically.
+func WriteMarker(dir, what string) error {
+	id := make([]byte, 8)
+	rand.Read(id)
+	text := fmt.Sprintf("%s\nholds: %s\nid: %s\nThis file is written by microstim; a folder without it is never replaced or cleared.\n", MarkerTag, what, hex.EncodeToString(id))
+	tmp, err := os.CreateTemp(dir, ".marker-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.WriteString(text)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(dir, Marker))
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}
+
+// Lock takes an exclusive advisory lock (flock) on the result folder dir,
+// held until the returned file is closed or the process dies. A folder
+// another process holds gives a *BusyError. The lock is on dir's Marker,
+// which must exist.
+func Lock(dir string) (*os.File, error) {
+	l, err := lockDir(filepath.Join(dir, Marker))
+	if err != nil {
+		if _, serr := os.Stat(filepath.Join(dir, Marker)); serr == nil && haveLocks {
+			return nil, &BusyError{Dest: dir}
+		}
+		return nil, &Error{Dest: dir, Reason: "cannot lock it", Err: err}
+	}
+	return l, nil
 }
 
 // Leftovers lists the staging folders of dest that no live process holds.
@@ -182,7 +262,7 @@ func (f *Folder) Commit() error {
 	if f.done {
 		return errors.New("resultdir: Commit after Commit or Abort")
 	}
-	if err := os.WriteFile(filepath.Join(f.Path, Marker), []byte("microstim result folder: one complete run\n"), 0o644); err != nil {
+	if err := WriteMarker(f.Path, "one complete run"); err != nil {
 		return f.fail("cannot write its marker", err)
 	}
 	syncDir(f.Path)

@@ -222,19 +222,20 @@ func TestHelperRerun(t *testing.T) {
 	}
 }
 
-// A staging folder held by a live run is not removed by another Create.
-func TestLiveStagingIsKept(t *testing.T) {
+// A second writer into a destination a live run is staging is refused
+// with a *BusyError, and the live run's staging folder is kept.
+func TestSecondWriterIsRefused(t *testing.T) {
 	dest := filepath.Join(t.TempDir(), "out")
 	a, err := Create(dest)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Abort()
-	b, err := Create(dest)
-	if err != nil {
-		t.Fatal(err)
+	_, err = Create(dest)
+	var busy *BusyError
+	if !errors.As(err, &busy) || !strings.Contains(err.Error(), dest) {
+		t.Fatalf("second Create: %v, want a *BusyError naming %s", err, dest)
 	}
-	defer b.Abort()
 	if _, err := os.Stat(a.Path); err != nil {
 		t.Fatalf("a live staging folder was removed: %v", err)
 	}
@@ -242,11 +243,68 @@ func TestLiveStagingIsKept(t *testing.T) {
 	if err := a.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(b.Path, "x"), []byte("b"), 0o644)
-	if err := b.Commit(); err != nil {
+	if got := snapshot(t, dest); got["x"] != "a" || len(got) != 1 {
+		t.Errorf("after the commit: %v, want run a", got)
+	}
+	b, err := Create(dest) // once a is done, the next run goes ahead
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got := snapshot(t, dest); got["x"] != "b" || len(got) != 1 {
-		t.Errorf("after two commits: %v, want the last run", got)
+	b.Abort()
+}
+
+// Only microstim's marker makes a result folder: a user's folder holding
+// files with the names microstim writes (manifest.json, plan.json, …), or a
+// marker-named file of other content, is refused and left as it was.
+func TestUserFolderWithResultNamesIsKept(t *testing.T) {
+	for _, name := range []string{"manifest.json", "plan.json", "scorecard.json", Incomplete, Marker} {
+		t.Run(name, func(t *testing.T) {
+			dest := filepath.Join(t.TempDir(), "v")
+			os.MkdirAll(filepath.Join(dest, "src"), 0o755)
+			os.WriteFile(filepath.Join(dest, name), []byte("{}\n"), 0o644)
+			os.WriteFile(filepath.Join(dest, "thesis.txt"), []byte("draft"), 0o644)
+			if IsResult(dest) {
+				t.Errorf("a folder holding %s is taken for a result folder", name)
+			}
+			err := writeRun(dest, runA, nil)
+			var re *Error
+			if !errors.As(err, &re) || !strings.Contains(err.Error(), "did not write") {
+				t.Errorf("run into it: %v, want a refusal", err)
+			}
+			if b, _ := os.ReadFile(filepath.Join(dest, "thesis.txt")); string(b) != "draft" {
+				t.Error("thesis.txt lost")
+			}
+			if _, err := os.Stat(filepath.Join(dest, "src")); err != nil {
+				t.Error("src/ lost")
+			}
+		})
 	}
+}
+
+// Lock holds a result folder against a second locker until released.
+func TestLock(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Lock(dir); err == nil {
+		t.Fatal("locked a folder without a marker")
+	}
+	if err := WriteMarker(dir, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if !IsResult(dir) {
+		t.Fatal("WriteMarker did not make a result folder")
+	}
+	l, err := Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var busy *BusyError
+	if _, err := Lock(dir); !errors.As(err, &busy) {
+		t.Errorf("second Lock: %v, want a *BusyError", err)
+	}
+	l.Close()
+	l2, err := Lock(dir)
+	if err != nil {
+		t.Errorf("Lock after release: %v", err)
+	}
+	l2.Close()
 }

@@ -76,8 +76,8 @@ func TestSlurmIntegration(t *testing.T) {
 	script := filepath.Join(dir, "sweep.sbatch")
 	run(bin, "slurm", cfg, "--shards", "2", "--cpus", "1", "--out", shards, "--script", script, "--binary", bin, "--time", "00:20:00")
 	run("sbatch", "--wait", script)
-	merged := filepath.Join(dir, "merged")
-	run(bin, "merge", "--config", cfg, "--out", merged, filepath.Join(shards, "shard_1"), filepath.Join(shards, "shard_2"))
+	run("bash", "-c", mergeLine(t, script)) // the merge command exactly as the script's header prints it
+	merged := filepath.Join(shards, "merged")
 	for _, f := range []string{"sweep.csv", "summary.json", "report.html", "pareto.png", "heatmap_shift.png", "dose_response_control.svg"} {
 		a, err1 := os.ReadFile(filepath.Join(single, f))
 		b, err2 := os.ReadFile(filepath.Join(merged, f))
@@ -90,6 +90,70 @@ func TestSlurmIntegration(t *testing.T) {
 		if len(pts) != 2 {
 			t.Errorf("shard %d holds %d points, want 2", i, len(pts))
 		}
+	}
+}
+
+// mergeLine is the merge command of a Slurm script's header.
+func mergeLine(t *testing.T, script string) string {
+	t.Helper()
+	b, _ := os.ReadFile(script)
+	for _, l := range strings.Split(string(b), "\n") {
+		if cmd, ok := strings.CutPrefix(l, "# Then:"); ok {
+			return strings.TrimSpace(cmd)
+		}
+	}
+	t.Fatalf("no merge command in the header of %s:\n%s", script, b)
+	return ""
+}
+
+// The merge command the script's header prints works as printed: run with
+// shard folders standing in for the jobs', it merges them.
+func TestSlurmMergeLineRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a sweep")
+	}
+	dir := filepath.Join(t.TempDir(), "sp ace")
+	os.Mkdir(dir, 0o755)
+	bin := filepath.Join(dir, "microstim")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cfg := filepath.Join(dir, "sweep.toml")
+	os.WriteFile(cfg, []byte(slurmSweep), 0o644)
+	out := filepath.Join(dir, "o")
+	script := filepath.Join(dir, "s.sbatch")
+	if b, err := exec.Command(bin, "slurm", cfg, "--shards", "2", "--out", out, "--script", script, "--binary", bin).CombinedOutput(); err != nil {
+		t.Fatalf("slurm: %v\n%s", err, b)
+	}
+	for i := 1; i <= 2; i++ { // what the array's jobs run
+		cmd := exec.Command("bash", script)
+		cmd.Env = append(os.Environ(), "SLURM_ARRAY_TASK_ID="+strconv.Itoa(i))
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("job %d: %v\n%s", i, err, b)
+		}
+	}
+	os.WriteFile(filepath.Join(out, "slurm-1_1.log"), []byte("log"), 0o644) // Slurm's logs sit beside the shards
+	if b, err := exec.Command("bash", "-c", mergeLine(t, script)).CombinedOutput(); err != nil {
+		t.Fatalf("the header's merge command: %v\n%s", err, b)
+	}
+	if _, err := os.Stat(filepath.Join(out, "merged", "sweep.csv")); err != nil {
+		t.Errorf("no merged sweep.csv: %v", err)
+	}
+	// The script is not rewritten without --force, and never over the config.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--script", script}, "--force"},
+		{[]string{"--script", cfg, "--force"}, "config file itself"},
+	} {
+		b, err := exec.Command(bin, append([]string{"slurm", cfg, "--shards", "2", "--out", out}, tc.args...)...).CombinedOutput()
+		if err == nil || !strings.Contains(string(b), tc.want) {
+			t.Errorf("slurm %q: %v\n%s, want a refusal about %s", tc.args, err, b, tc.want)
+		}
+	}
+	if b, _ := os.ReadFile(cfg); string(b) != slurmSweep {
+		t.Error("the config was overwritten")
 	}
 }
 

@@ -130,6 +130,9 @@ func runMerge(args []string) error {
 		return err
 	}
 	plan.Identify(sha, Version)
+	if err := resultdir.WriteMarker(dir.Path, "a merged sweep"); err != nil { // RunSweep works only in microstim's folders
+		return err
+	}
 	if err := os.Mkdir(filepath.Join(dir.Path, "points"), 0o755); err != nil {
 		return err
 	}
@@ -199,7 +202,7 @@ func copyFile(from, to string) error {
 var slurmTmpl = template.Must(template.New("slurm").Funcs(template.FuncMap{"sh": shellQuote}).Parse(`#!/bin/bash
 # Slurm batch script for a microstim sweep: {{.Shards}} shards as one job array.
 # Submit:  sbatch {{sh .Script}}
-# Then:    {{sh .Binary}} merge --config {{sh .Config}} --out {{sh .Out}}{{range .ShardDirs}} {{sh .}}{{end}}
+# Then:    {{sh .Binary}} merge --config {{sh .Config}} --out {{sh .Merged}}{{range .ShardDirs}} {{sh .}}{{end}}
 # Each shard resumes if resubmitted (finished points are kept).
 #SBATCH --job-name=microstim-sweep
 #SBATCH --array=1-{{.Shards}}
@@ -233,6 +236,22 @@ func checkScriptPath(flagName, p string) error {
 	return nil
 }
 
+// checkScriptTarget refuses a script path that is the config itself, or
+// an existing file unless force.
+func checkScriptTarget(script, config string, force bool) error {
+	st, err := os.Stat(script)
+	if err != nil {
+		return nil
+	}
+	if cst, cerr := os.Stat(config); cerr == nil && os.SameFile(st, cst) {
+		return fmt.Errorf("slurm: --script %s is the config file itself; choose another path", script)
+	}
+	if !force {
+		return fmt.Errorf("slurm: --script %s exists; rerun with --force to overwrite it", script)
+	}
+	return nil
+}
+
 // runSlurm writes a Slurm batch script that runs a sweep as a job array.
 func runSlurm(args []string) error {
 	fs := flag.NewFlagSet("slurm", flag.ContinueOnError)
@@ -242,6 +261,7 @@ func runSlurm(args []string) error {
 	cpus := fs.Int("cpus", 2, "CPUs per array task, 1–1024")
 	limit := fs.String("time", "01:00:00", "time limit per array task, in a Slurm format (e.g. 90, 01:30:00, 2-00:00:00)")
 	binary := fs.String("binary", "", "path of the microstim binary on the cluster (default: this one)")
+	force := fs.Bool("force", false, "overwrite an existing script")
 	file, err := parseWithFile(fs, args)
 	if err != nil {
 		return err
@@ -298,13 +318,16 @@ func runSlurm(args []string) error {
 			return err
 		}
 	}
+	if err := checkScriptTarget(abs(*script), abs(file), *force); err != nil {
+		return err
+	}
 	var dirs []string
 	for i := 1; i <= *shards; i++ {
 		dirs = append(dirs, fmt.Sprintf("%s/shard_%d", *out, i))
 	}
 	var b bytes.Buffer
 	if err := slurmTmpl.Execute(&b, map[string]any{"Config": abs(file), "Shards": *shards, "Script": abs(*script), "Binary": abs(*binary),
-		"Out": *out, "ShardDirs": dirs, "CPUs": *cpus, "Time": *limit, "Workdir": wd}); err != nil {
+		"Out": *out, "Merged": filepath.Join(*out, "merged"), "ShardDirs": dirs, "CPUs": *cpus, "Time": *limit, "Workdir": wd}); err != nil {
 		return err
 	}
 	made, err := resultdir.MakeDirs(*out) // Slurm writes the jobs' logs there
