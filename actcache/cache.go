@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -24,7 +25,19 @@ const DefaultMaxBytes = 2 << 30
 type Cache struct {
 	Dir      string
 	MaxBytes int64 // evict oldest entries beyond this total (0: DefaultMaxBytes)
+	// Warn receives what the cache found wrong (a damaged entry, an entry
+	// holding another key, a folder it cannot write); nil: standard error.
+	Warn func(msg string)
+	// ReadOnly is set when the folder cannot be written: entries are still
+	// read (each checked against its key) and nothing is stored.
+	ReadOnly bool
+	// StaleTemps counts the temporary files of killed writers that Open
+	// removed.
+	StaleTemps int
 }
+
+// staleAfter: a temporary file older than this is a killed writer's.
+const staleAfter = 10 * time.Minute
 
 // DefaultDir is the user's cache folder for activations
 // ($XDG_CACHE_HOME/microstim/activations or ~/.cache/…), or
@@ -40,47 +53,123 @@ func DefaultDir() (string, error) {
 	return filepath.Join(d, "microstim", "activations"), nil
 }
 
-// Open makes the folder if needed.
+// Open makes the folder if needed and removes the temporary files of
+// killed writers. A folder that exists but cannot be written opens
+// ReadOnly, with a warning.
 func Open(dir string, maxBytes int64) (*Cache, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("activation cache: %w", err)
-	}
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
 	}
-	return &Cache{Dir: dir, MaxBytes: maxBytes}, nil
+	c := &Cache{Dir: dir, MaxBytes: maxBytes}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("activation cache: %w", err)
+	}
+	probe, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		c.ReadOnly = true
+		c.warn(fmt.Sprintf("activation cache %s is not writable (%v): reading its entries, storing none", dir, unwrapPath(err)))
+		return c, nil
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	c.StaleTemps = c.removeStaleTemps()
+	return c, nil
 }
 
 const (
-	magic      = "MSACT1\n"
+	magic      = "MSACT2\n"
+	blobMagic  = "MSBLOB2\n"
 	suffix     = ".act"
 	blobSuffix = ".blob"
+	maxKeyLen  = 256 // Key gives 64 hex digits
 )
+
+func (c *Cache) warn(msg string) {
+	if c.Warn != nil {
+		c.Warn(msg)
+		return
+	}
+	fmt.Fprintln(os.Stderr, "warning: "+msg)
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// isTemp reports whether name is a temporary file of WriteFileAtomic.
+func isTemp(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp")
+}
+
+// removeStaleTemps removes temporary files older than staleAfter.
+func (c *Cache) removeStaleTemps() int {
+	ents, _ := os.ReadDir(c.Dir)
+	n := 0
+	for _, e := range ents {
+		if info, err := e.Info(); err == nil && isTemp(e.Name()) && time.Since(info.ModTime()) > staleAfter {
+			if os.Remove(filepath.Join(c.Dir, e.Name())) == nil {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// reject removes a bad entry and says why; the caller recomputes it.
+func (c *Cache) reject(p string, err error) {
+	if os.Remove(p) == nil || c.ReadOnly {
+		c.warn(fmt.Sprintf("activation cache: %s: %v; recomputing it", filepath.Base(p), err))
+	}
+}
+
+// failedStore turns the cache read-only after a write fails, with one
+// warning: the run goes on without storing.
+func (c *Cache) failedStore(err error) error {
+	c.ReadOnly = true
+	c.warn(fmt.Sprintf("activation cache %s: cannot store (%v): the run goes on, storing nothing more", c.Dir, unwrapPath(err)))
+	return nil
+}
 
 func (c *Cache) path(key string) string { return filepath.Join(c.Dir, key+suffix) }
 
-// Load returns the entry for key (false when absent, damaged or
-// unreadable: the caller recomputes). A hit refreshes the entry's age.
+// Load returns the entry for key (false when absent: the caller
+// recomputes). An entry that is damaged, or holds another key's data (a
+// copied or linked file), is reported, removed and missed. A hit refreshes
+// the entry's age.
 func (c *Cache) Load(key string) (*vision.Activations, bool) {
 	p := c.path(key)
 	data, err := os.ReadFile(p)
 	if err != nil {
 		return nil, false
 	}
-	a, err := decode(data)
+	a, err := decode(data, key)
 	if err != nil {
-		os.Remove(p) // damaged: recompute and rewrite
+		c.reject(p, err)
 		return nil, false
 	}
-	now := time.Now()
-	os.Chtimes(p, now, now)
+	c.touch(p)
 	return a, true
 }
 
+func (c *Cache) touch(p string) {
+	if !c.ReadOnly {
+		now := time.Now()
+		os.Chtimes(p, now, now)
+	}
+}
+
 // Store writes the entry for key atomically, then evicts the oldest
-// entries while the folder exceeds MaxBytes.
+// entries while the folder exceeds MaxBytes. A cache that cannot be
+// written warns once and stores nothing more; the run goes on.
 func (c *Cache) Store(key string, a *vision.Activations) error {
-	data, err := encode(a)
+	if c.ReadOnly {
+		return nil
+	}
+	data, err := encode(a, key)
 	if err != nil {
 		return err
 	}
@@ -88,37 +177,75 @@ func (c *Cache) Store(key string, a *vision.Activations) error {
 		return nil // larger than the whole cache: not kept
 	}
 	if err := vision.WriteFileAtomic(c.path(key), data); err != nil {
-		return fmt.Errorf("activation cache: %w", err)
+		return c.failedStore(err)
 	}
 	return c.evict()
 }
 
-// LoadBlob returns the bytes stored under key (false when absent or
-// damaged), for results derived from activations, such as fitted readouts.
+// LoadBlob returns the bytes stored under key (false when absent), for
+// results derived from activations, such as fitted readouts. A blob that
+// is damaged or holds another key is reported, removed and missed.
 func (c *Cache) LoadBlob(key string) ([]byte, bool) {
 	p := filepath.Join(c.Dir, key+blobSuffix)
 	data, err := os.ReadFile(p)
-	if err != nil || len(data) < sha256.Size {
+	if err != nil {
 		return nil, false
 	}
-	body := data[:len(data)-sha256.Size]
-	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], data[len(body):]) {
-		os.Remove(p)
+	body, err := checkFramed(data, blobMagic, key)
+	if err != nil {
+		c.reject(p, err)
 		return nil, false
 	}
-	now := time.Now()
-	os.Chtimes(p, now, now)
+	c.touch(p)
 	return body, true
 }
 
-// StoreBlob writes data under key atomically (with a SHA-256 trailer),
-// then evicts as Store does.
+// StoreBlob writes data under key atomically (framed by its key and a
+// SHA-256 trailer), then evicts as Store does.
 func (c *Cache) StoreBlob(key string, data []byte) error {
-	sum := sha256.Sum256(data)
-	if err := vision.WriteFileAtomic(filepath.Join(c.Dir, key+blobSuffix), append(append([]byte(nil), data...), sum[:]...)); err != nil {
-		return fmt.Errorf("activation cache: %w", err)
+	if c.ReadOnly {
+		return nil
+	}
+	if err := vision.WriteFileAtomic(filepath.Join(c.Dir, key+blobSuffix), frame(blobMagic, key, data)); err != nil {
+		return c.failedStore(err)
 	}
 	return c.evict()
+}
+
+// frame is magic, key, newline, body and the SHA-256 of all of it.
+func frame(magic, key string, body []byte) []byte {
+	out := make([]byte, 0, len(magic)+len(key)+1+len(body)+sha256.Size)
+	out = append(append(append(append(out, magic...), key...), '\n'), body...)
+	sum := sha256.Sum256(out)
+	return append(out, sum[:]...)
+}
+
+// checkFramed returns the body of a framed file, checking its magic, its
+// checksum and that it holds key.
+func checkFramed(data []byte, magic, key string) ([]byte, error) {
+	if len(data) < len(magic)+1+sha256.Size || string(data[:len(magic)]) != magic {
+		return nil, errDamaged
+	}
+	all, trailer := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
+	if sum := sha256.Sum256(all); !bytes.Equal(sum[:], trailer) {
+		return nil, errDamaged
+	}
+	rest := all[len(magic):]
+	end := bytes.IndexByte(rest[:min(len(rest), maxKeyLen+1)], '\n')
+	if end < 0 {
+		return nil, errDamaged
+	}
+	if got := string(rest[:end]); got != key {
+		return nil, &KeyMismatchError{Want: key, Got: got}
+	}
+	return rest[end+1:], nil
+}
+
+// KeyMismatchError is an entry that holds another key's data.
+type KeyMismatchError struct{ Want, Got string }
+
+func (e *KeyMismatchError) Error() string {
+	return fmt.Sprintf("entry holds the data of key %.12s…, not %.12s…", e.Got, e.Want)
 }
 
 // evict removes the least recently used entries beyond MaxBytes.
@@ -135,15 +262,18 @@ func (c *Cache) evict() error {
 	var list []entry
 	var total int64
 	for _, e := range ents {
-		if !strings.HasSuffix(e.Name(), suffix) && !strings.HasSuffix(e.Name(), blobSuffix) {
+		temp := isTemp(e.Name())
+		if !temp && !strings.HasSuffix(e.Name(), suffix) && !strings.HasSuffix(e.Name(), blobSuffix) {
 			continue
 		}
 		info, err := e.Info()
 		if err != nil {
 			continue // removed by another process
 		}
-		list = append(list, entry{filepath.Join(c.Dir, e.Name()), info.Size(), info.ModTime()})
-		total += info.Size()
+		total += info.Size() // a live writer's temporary file counts, and is never evicted
+		if !temp {
+			list = append(list, entry{filepath.Join(c.Dir, e.Name()), info.Size(), info.ModTime()})
+		}
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].mod.Before(list[j].mod) })
 	for _, e := range list {
@@ -181,12 +311,11 @@ func Key(modelSHA string, keep [4]bool, from int, input []float32, n int) string
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// encode: magic, image count, class count, units per stage (0 when not
-// kept), the float32 values (stages, then logits), SHA-256 of all that.
-func encode(a *vision.Activations) ([]byte, error) {
+// encode frames (magic, key) the image count, class count, units per stage
+// (0 when not kept) and the float32 values (stages, then logits).
+func encode(a *vision.Activations, key string) ([]byte, error) {
 	n := len(a.Logits)
 	var b bytes.Buffer
-	b.WriteString(magic)
 	classes := 0
 	if n > 0 {
 		classes = len(a.Logits[0])
@@ -228,32 +357,32 @@ func encode(a *vision.Activations) ([]byte, error) {
 	if err := put(a.Logits, classes); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(b.Bytes())
-	b.Write(sum[:])
-	return b.Bytes(), nil
+	return frame(magic, key, b.Bytes()), nil
 }
 
 var errDamaged = errors.New("activation cache: damaged entry")
 
-func decode(data []byte) (*vision.Activations, error) {
-	const hdrLen = len(magic) + 6*4
-	if len(data) < hdrLen+sha256.Size || string(data[:len(magic)]) != magic {
-		return nil, errDamaged
+func decode(data []byte, key string) (*vision.Activations, error) {
+	const hdrLen = 6 * 4
+	body, err := checkFramed(data, magic, key)
+	if err != nil {
+		return nil, err
 	}
-	body, trailer := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
-	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], trailer) {
+	if len(body) < hdrLen {
 		return nil, errDamaged
 	}
 	var hdr [6]uint32
 	for i := range hdr {
-		hdr[i] = binary.LittleEndian.Uint32(body[len(magic)+4*i:])
+		hdr[i] = binary.LittleEndian.Uint32(body[4*i:])
 	}
 	n, classes := int(hdr[0]), int(hdr[1])
 	want := int64(0)
-	for s := 0; s < 4; s++ {
-		want += int64(n) * int64(hdr[2+s])
+	for _, w := range hdr[1:] {
+		if int64(w) > int64(len(body)) || int64(n) > int64(len(body)) {
+			return nil, errDamaged
+		}
+		want += int64(n) * int64(w)
 	}
-	want += int64(n) * int64(classes)
 	if int64(len(body)-hdrLen) != 4*want {
 		return nil, errDamaged
 	}

@@ -3,8 +3,10 @@ package actcache
 import (
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,7 +81,7 @@ func TestKeyCoversInputs(t *testing.T) {
 func TestEviction(t *testing.T) {
 	dir := t.TempDir()
 	a := randomActs(10, 2)
-	data, _ := encode(a)
+	data, _ := encode(a, "a")
 	c, _ := Open(dir, int64(2*len(data)+10)) // room for two entries
 	for _, k := range []string{"a", "b"} {
 		if err := c.Store(k, a); err != nil {
@@ -163,5 +165,116 @@ func TestModelRunUsesCache(t *testing.T) {
 	}
 	if _, err := m.Run(imgs[:4], keep); err != nil || cc.hits != 1 {
 		t.Errorf("other images: hits %d, err %v", cc.hits, err)
+	}
+}
+
+// An entry or blob file that holds another key's data — copied or linked
+// under the wrong name — is reported, removed and missed, never loaded.
+func TestEntryHoldingAnotherKey(t *testing.T) {
+	dir := t.TempDir()
+	c, _ := Open(dir, 0)
+	var warned []string
+	c.Warn = func(m string) { warned = append(warned, m) }
+	ka := Key("sha", [4]bool{false, true, false, true}, -1, []float32{1}, 1)
+	kb := Key("sha", [4]bool{false, true, false, true}, -1, []float32{2}, 1)
+	kc := Key("sha", [4]bool{false, true, false, true}, -1, []float32{3}, 1)
+	if err := c.Store(ka, randomActs(3, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.StoreBlob(ka, []byte("fitted readout of a")); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(c.path(ka))
+	os.WriteFile(c.path(kb), data, 0o644) // copied
+	os.Symlink(c.path(ka), c.path(kc))    // linked
+	blob, _ := os.ReadFile(filepath.Join(dir, ka+blobSuffix))
+	os.WriteFile(filepath.Join(dir, kb+blobSuffix), blob, 0o644)
+	for _, k := range []string{kb, kc} {
+		if _, ok := c.Load(k); ok {
+			t.Errorf("key %.8s loaded another key's entry", k)
+		}
+		if _, err := os.Lstat(c.path(k)); !os.IsNotExist(err) {
+			t.Errorf("key %.8s: the wrong entry was kept", k)
+		}
+	}
+	if _, ok := c.LoadBlob(kb); ok {
+		t.Error("a blob holding another key was loaded")
+	}
+	if _, ok := c.Load(ka); !ok {
+		t.Error("the right entry was lost")
+	}
+	if len(warned) != 3 || !strings.Contains(warned[0], "another key") && !strings.Contains(warned[0], "holds the data of key") {
+		t.Errorf("warnings %q, want three naming the mismatch", warned)
+	}
+}
+
+// A cache that cannot be written warns once and the run goes on: Store
+// returns nil and stores nothing more.
+func TestUnwritableCacheGoesOn(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "c")
+	c, err := Open(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warned []string
+	c.Warn = func(m string) { warned = append(warned, m) }
+	os.RemoveAll(dir)
+	os.WriteFile(dir, []byte("not a folder"), 0o644) // every write now fails
+	for i := 0; i < 3; i++ {
+		if err := c.Store(Key("m", [4]bool{}, -1, []float32{float32(i)}, 1), randomActs(2, 1)); err != nil {
+			t.Fatalf("Store on an unwritable cache: %v, want nil (the run goes on)", err)
+		}
+	}
+	if !c.ReadOnly || len(warned) != 1 {
+		t.Errorf("read-only %v after %d warnings, want read-only after one", c.ReadOnly, len(warned))
+	}
+}
+
+// A read-only mount opens ReadOnly with a warning (needs root and mount).
+func TestReadOnlyMountOpens(t *testing.T) {
+	ro := filepath.Join(t.TempDir(), "ro")
+	os.Mkdir(ro, 0o755)
+	if err := exec.Command("mount", "-t", "tmpfs", "-o", "ro", "tmpfs", ro).Run(); err != nil {
+		t.Skip("cannot mount a read-only tmpfs here:", err)
+	}
+	defer exec.Command("umount", ro).Run()
+	c, err := Open(ro, 0)
+	if err != nil || !c.ReadOnly {
+		t.Fatalf("Open(read-only mount): %+v, %v; want a read-only cache", c, err)
+	}
+	if err := c.Store("k", randomActs(2, 1)); err != nil {
+		t.Errorf("Store: %v", err)
+	}
+}
+
+// Temporary files of killed writers are removed by Open and counted; a
+// live writer's temporary file counts against MaxBytes.
+func TestStaleTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, ".abc.act.tmp123")
+	live := filepath.Join(dir, ".def.act.tmp456")
+	os.WriteFile(stale, make([]byte, 1000), 0o644)
+	os.WriteFile(live, make([]byte, 1000), 0o644)
+	past := time.Now().Add(-time.Hour)
+	os.Chtimes(stale, past, past)
+	c, err := Open(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.StaleTemps != 1 {
+		t.Errorf("StaleTemps %d, want 1", c.StaleTemps)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Error("stale temp file kept")
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Error("a live writer's temp file was removed")
+	}
+	a := randomActs(2, 1)
+	data, _ := encode(a, "k1")
+	c.MaxBytes = int64(len(data) + 500) // room for the entry alone, not with the live temp file
+	c.Store("k1", a)
+	if _, err := os.Stat(c.path("k1")); !os.IsNotExist(err) {
+		t.Error("the live temp file was not counted against MaxBytes")
 	}
 }

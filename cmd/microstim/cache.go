@@ -24,6 +24,9 @@ func useCache(m *vision.Model, sha string, off bool) {
 	if err == nil {
 		var c *actcache.Cache
 		if c, err = actcache.Open(dir, 0); err == nil {
+			if c.StaleTemps > 0 {
+				fmt.Fprintf(os.Stderr, "activation cache: removed %d temporary file(s) left by killed runs\n", c.StaleTemps)
+			}
 			m.UseStore(c, sha)
 			return
 		}
