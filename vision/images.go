@@ -1,7 +1,9 @@
 package vision
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"hash/fnv"
 	"image"
 	_ "image/jpeg" // decoders for image folders
@@ -25,6 +27,21 @@ type Gray struct {
 	Pix  []float32
 }
 
+// MaxImagePixels bounds the images DecodeGray accepts (width × height):
+// 40 megapixels, far above any stimulus, far below what would exhaust
+// memory. The header is checked before the pixels are decoded.
+const MaxImagePixels = 40_000_000
+
+// ImageSizeError is an image whose header claims more pixels than
+// MaxImagePixels (or none).
+type ImageSizeError struct {
+	W, H int
+}
+
+func (e *ImageSizeError) Error() string {
+	return fmt.Sprintf("image header claims %d × %d pixels; want 1 to %d pixels", e.W, e.H, MaxImagePixels)
+}
+
 // LoadGray decodes a JPEG or PNG file into grayscale (ITU-R BT.601 luma).
 func LoadGray(path string) (*Gray, error) {
 	f, err := os.Open(path)
@@ -32,9 +49,28 @@ func LoadGray(path string) (*Gray, error) {
 		return nil, err
 	}
 	defer f.Close()
-	img, _, err := image.Decode(f)
+	g, err := DecodeGray(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return g, nil
+}
+
+// DecodeGray decodes a JPEG or PNG into grayscale after checking its
+// header's size against MaxImagePixels, so a crafted header cannot make
+// the decoder allocate beyond the bound.
+func DecodeGray(r io.Reader) (*Gray, error) {
+	var head bytes.Buffer
+	cfg, _, err := image.DecodeConfig(io.TeeReader(r, &head))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Width < 1 || cfg.Height < 1 || int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
+		return nil, &ImageSizeError{W: cfg.Width, H: cfg.Height}
+	}
+	img, _, err := image.Decode(io.MultiReader(&head, r))
+	if err != nil {
+		return nil, err
 	}
 	return ToGray(img), nil
 }

@@ -4,7 +4,6 @@ import (
 	"embed"
 	"encoding/csv"
 	"fmt"
-	"image"
 	"io/fs"
 	"os"
 	"sort"
@@ -81,12 +80,12 @@ func LoadStimuli(fsys fs.FS) ([]Stimulus, error) {
 		if err != nil {
 			return nil, fmt.Errorf("stimulus pool: %w", err)
 		}
-		img, _, err := image.Decode(pf)
+		img, err := DecodeGray(pf)
 		pf.Close()
 		if err != nil {
 			return nil, fmt.Errorf("stimulus pool %s: %w", r[0], err)
 		}
-		out = append(out, Stimulus{File: r[0], Dataset: r[1], Source: r[2], Category: r[3], Face: r[4] == "1", Role: r[5], Img: ToGray(img)})
+		out = append(out, Stimulus{File: r[0], Dataset: r[1], Source: r[2], Category: r[3], Face: r[4] == "1", Role: r[5], Img: img})
 	}
 	return out, addFaceLabels(fsys, out)
 }
