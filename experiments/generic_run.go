@@ -157,20 +157,7 @@ func newCondRun(c *Config, m *vision.Model, pool []vision.Stimulus) (*condRun, e
 	}
 	var task *paradigm.Binary
 	var err error
-	if t.Kind == "detection" {
-		targets := paradigm.Select(pool, t.Target)
-		task, err = paradigm.Detection(t.SignalLevels_pct, targets, paradigm.Distractors(pool, t.Target, t.Distractors), t.TestImages, t.ImageScale, c.Seed)
-		if err != nil {
-			err = fmt.Errorf("detection of %q: %w", t.Target, err)
-		}
-	} else {
-		a, b := paradigm.Select(pool, t.Categories[0]), paradigm.Select(pool, t.Categories[1])
-		task, err = paradigm.Discrimination(a, b, t.TestImages, t.ImageScale, c.Seed)
-		if err != nil {
-			err = fmt.Errorf("discrimination of %q against %q: %w", t.Categories[0], t.Categories[1], err)
-		}
-	}
-	if err != nil {
+	if task, err = binaryTask(t, pool, t.SignalLevels_pct, c.Seed); err != nil {
 		return nil, err
 	}
 	fitAct, err := m.Run(task.FitImgs, [4]bool{false, false, false, true})
@@ -379,4 +366,27 @@ func describePerturbation(p PerturbationConfig) string {
 		return fmt.Sprintf("muscimol %g µL in %s", p.Volume_uL, p.Stage)
 	}
 	return fmt.Sprintf("lesion of radius %g mm in %s", p.Radius_mm, p.Stage)
+}
+
+// binaryTask builds a generic detection (at levels) or two-way
+// discrimination on the pool, its stimulus sets compared as sets.
+func binaryTask(t TaskConfig, pool []vision.Stimulus, levels []float64, seed uint64) (*paradigm.Binary, error) {
+	if t.Kind == "detection" {
+		targets, others, err := paradigm.DetectionSets(pool, t.Target, t.Distractors)
+		if err == nil {
+			var task *paradigm.Binary
+			if task, err = paradigm.Detection(levels, targets, others, t.TestImages, t.ImageScale, seed); err == nil {
+				return task, nil
+			}
+		}
+		return nil, fmt.Errorf("detection of %q: %w", t.Target, err)
+	}
+	sets, err := paradigm.SelectDisjoint(pool, t.Categories[0], t.Categories[1])
+	if err == nil {
+		var task *paradigm.Binary
+		if task, err = paradigm.Discrimination(sets[0], sets[1], t.TestImages, t.ImageScale, seed); err == nil {
+			return task, nil
+		}
+	}
+	return nil, fmt.Errorf("discrimination of %q against %q: %w", t.Categories[0], t.Categories[1], err)
 }

@@ -53,16 +53,8 @@ func checkTask(t TaskConfig, pool []vision.Stimulus, seed uint64) error {
 		_, err = paradigm.NewSameDifferent(pool, t.Pairs, t.Categories)
 	case t.Kind == "discrimination" && len(t.Categories) > 2:
 		_, err = paradigm.NewPairs(pool, t.Categories, t.TestImages, t.ImageScale, seed)
-	case t.Kind == "discrimination":
-		_, err = paradigm.Discrimination(paradigm.Select(pool, t.Categories[0]), paradigm.Select(pool, t.Categories[1]), t.TestImages, t.ImageScale, seed)
-		if err != nil {
-			err = fmt.Errorf("discrimination of %q against %q: %w", t.Categories[0], t.Categories[1], err)
-		}
 	default:
-		_, err = paradigm.Detection(nil, paradigm.Select(pool, t.Target), paradigm.Distractors(pool, t.Target, t.Distractors), t.TestImages, 0, seed)
-		if err != nil {
-			err = fmt.Errorf("detection of %q: %w", t.Target, err)
-		}
+		_, err = binaryTask(t, pool, nil, seed)
 	}
 	return err
 }

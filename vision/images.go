@@ -3,16 +3,18 @@ package vision
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"hash/fnv"
 	"image"
 	_ "image/jpeg" // decoders for image folders
 	_ "image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/microstim/microstim/resultdir"
 )
 
 // Input normalisation applied to pixel values in [0, 1] before the network.
@@ -152,7 +154,10 @@ type Item struct {
 }
 
 // ListFolder lists the images of a folder of category folders, sorted by
-// Rel. Files other than .jpg, .jpeg and .png are ignored.
+// Rel. Files other than .jpg, .jpeg and .png are ignored, and so are
+// folders that are not categories: hidden ones (".name") and microstim's
+// result folders, finished or being written (a run's --out inside the set
+// never becomes a category of the next run).
 func ListFolder(root string) ([]Item, error) {
 	cats, err := os.ReadDir(root)
 	if err != nil {
@@ -160,7 +165,7 @@ func ListFolder(root string) ([]Item, error) {
 	}
 	var items []Item
 	for _, c := range cats {
-		if !c.IsDir() {
+		if !c.IsDir() || !isCategoryFolder(root, c.Name()) {
 			continue
 		}
 		files, err := os.ReadDir(filepath.Join(root, c.Name()))
@@ -180,6 +185,16 @@ func ListFolder(root string) ([]Item, error) {
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].Rel < items[j].Rel })
 	return items, nil
+}
+
+// isCategoryFolder reports whether root/name may be a category: not
+// hidden, not a result folder (resultdir.Marker) and not a result folder's
+// staging or swap folder.
+func isCategoryFolder(root, name string) bool {
+	if strings.HasPrefix(name, ".") || strings.Contains(name, ".incomplete-") || strings.Contains(name, ".replaced-") {
+		return false
+	}
+	return !resultdir.IsResult(filepath.Join(root, name))
 }
 
 // SplitKey is the FNV-1a 64-bit hash of an item's Rel path. The held-out

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -104,13 +105,18 @@ func addFaceLabels(fsys fs.FS, pool []Stimulus) error {
 	if err != nil {
 		return fmt.Errorf("stimulus pool face_labels.csv: %w", err)
 	}
-	if len(rows) == 0 || len(rows[0]) != 3 {
-		return fmt.Errorf("stimulus pool face_labels.csv: want the header file,gender,identity")
+	if len(rows) == 0 || len(rows[0]) != 3 || !slices.Equal(rows[0], []string{"file", "gender", "identity"}) {
+		first := ""
+		if len(rows) > 0 {
+			first = strings.Join(rows[0], ",")
+		}
+		return fmt.Errorf("stimulus pool face_labels.csv line 1: %q: want the header file,gender,identity (without it the first row would be lost)", first)
 	}
 	idx := map[string]int{}
 	for i, s := range pool {
 		idx[s.File] = i
 	}
+	line := map[string]int{}
 	for n, r := range rows[1:] {
 		i, ok := idx[r[0]]
 		switch {
@@ -118,7 +124,14 @@ func addFaceLabels(fsys fs.FS, pool []Stimulus) error {
 			return fmt.Errorf("stimulus pool face_labels.csv line %d: %q is not in the pool", n+2, r[0])
 		case r[1] != "" && r[1] != "male" && r[1] != "female":
 			return fmt.Errorf("stimulus pool face_labels.csv line %d: gender %q: want male, female or empty", n+2, r[1])
+		case line[r[0]] > 0:
+			p := pool[i]
+			if p.Gender != r[1] || p.Identity != r[2] {
+				return fmt.Errorf("stimulus pool face_labels.csv lines %d and %d: %q is labelled twice, differently (%s,%s against %s,%s)", line[r[0]], n+2, r[0], p.Gender, p.Identity, r[1], r[2])
+			}
+			return fmt.Errorf("stimulus pool face_labels.csv lines %d and %d: %q is listed twice", line[r[0]], n+2, r[0])
 		}
+		line[r[0]] = n + 2
 		pool[i].Gender, pool[i].Identity = r[1], r[2]
 	}
 	return nil

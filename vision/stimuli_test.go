@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/microstim/microstim/resultdir"
 	"testing/fstest"
 )
 
@@ -79,6 +81,18 @@ func TestFolderStimuli(t *testing.T) {
 	if labelled["faces/a.png"] != "female/p1" || labelled["faces/b.png"] != "male/p1" || labelled["cars/a.png"] != "/" {
 		t.Errorf("labels %v", labelled)
 	}
+	// A result folder (marker), its staging folder and a hidden folder
+	// inside the set are not categories.
+	for _, d := range []string{"results", "results.incomplete-1a2b", ".git"} {
+		os.MkdirAll(filepath.Join(dir, d), 0o755)
+		f, _ := os.Create(filepath.Join(dir, d, "fig.png"))
+		png.Encode(f, image.NewGray(image.Rect(0, 0, 10, 10)))
+		f.Close()
+	}
+	resultdir.WriteMarker(filepath.Join(dir, "results"), "a run")
+	if pool, err = FolderStimuli(dir, 64); err != nil || len(pool) != 4 {
+		t.Errorf("with result and hidden folders inside: %d stimuli (%v), want the 4 of the categories", len(pool), err)
+	}
 	os.WriteFile(filepath.Join(dir, "face_labels.csv"), []byte("file,gender,identity\nfaces/z.png,female,p1\n"), 0o644)
 	if _, err := FolderStimuli(dir, 64); err == nil || !strings.Contains(err.Error(), "faces/z.png") {
 		t.Errorf("a label for a missing image: %v", err)
@@ -131,6 +145,9 @@ func TestFaceLabelsErrors(t *testing.T) {
 		{"file,gender,identity\nb.png,male,\n", `line 2: "b.png" is not in the pool`},
 		{"file,gender,identity\na.png,woman,\n", `line 2: gender "woman"`},
 		{"file,gender\na.png,male\n", "want the header file,gender,identity"},
+		{"a.png,female,p1\n", `line 1: "a.png,female,p1": want the header`},
+		{"file,gender,identity\na.png,female,p1\na.png,male,p2\n", `lines 2 and 3: "a.png" is labelled twice, differently`},
+		{"file,gender,identity\na.png,female,p1\na.png,female,p1\n", `lines 2 and 3: "a.png" is listed twice`},
 	} {
 		fsys := fstest.MapFS{"manifest.csv": {Data: []byte(manifest)}, "a.png": {Data: buf.Bytes()}, "face_labels.csv": {Data: []byte(tc.labels)}}
 		pool, err := LoadStimuli(fsys)

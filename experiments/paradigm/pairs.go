@@ -78,10 +78,12 @@ type Pairs struct {
 // test_images_per_class for testing and as many of each category as the
 // smallest allows for fitting, and shows every image in each hemifield.
 func NewPairs(pool []vision.Stimulus, categories []string, nTest int, scale float64, seed uint64) (*Pairs, error) {
-	byCat := make([][]vision.Stimulus, len(categories))
+	byCat, err := SelectDisjoint(pool, categories...)
+	if err != nil {
+		return nil, err
+	}
 	nFit := math.MaxInt
 	for k, sel := range categories {
-		byCat[k] = Select(pool, sel)
 		if len(byCat[k]) < nTest+2 {
 			return nil, fmt.Errorf("category %q has %d images; test_images_per_class = %d needs %d", sel, len(byCat[k]), nTest, nTest+2)
 		}

@@ -1,6 +1,7 @@
 package paradigm
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -31,6 +32,45 @@ func TestSelectors(t *testing.T) {
 		if CheckSelector(bad) == nil {
 			t.Errorf("selector %q accepted", bad)
 		}
+	}
+}
+
+// Selectors combine with " + " and " - "; sets are compared as sets of
+// images, so the same set spelt two ways, a subset and a partial overlap
+// are refused with both names and the counts, and disjoint sets pass.
+func TestSelectorSets(t *testing.T) {
+	pool := handPool()
+	for _, tc := range []struct {
+		sel  string
+		want int
+	}{{"face + body", 12}, {"nonface - body", 6}, {"face - gender:male", 3}, {"body + body", 6}, {"face + car_side - gender:female", 9}} {
+		if got := len(Select(pool, tc.sel)); got != tc.want {
+			t.Errorf("%s: %d stimuli, want %d", tc.sel, got, tc.want)
+		}
+	}
+	if err := CheckSelector("face - colour:red"); err == nil || !strings.Contains(err.Error(), "colour:red") {
+		t.Errorf("a bad term: %v", err)
+	}
+	for _, tc := range []struct {
+		a, b, want string
+	}{
+		{"face", "face", `"face" and "face" name the same 6 images`},
+		{"car_side", "category:car_side", `name the same 6 images`},
+		{"gender:male", "face", `"gender:male" (3 images) lies within "face" (6 images)`},
+		{"face", "gender:male", `exclude it: "face - gender:male"`},
+		{"face + body", "nonface", `share 6 images`},
+	} {
+		_, err := SelectDisjoint(pool, tc.a, tc.b)
+		var oe *OverlapError
+		if !errors.As(err, &oe) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q against %q: %v, want an *OverlapError saying %s", tc.a, tc.b, err, tc.want)
+		}
+	}
+	if sets, err := SelectDisjoint(pool, "face - gender:male", "gender:male"); err != nil || len(sets[0]) != 3 || len(sets[1]) != 3 {
+		t.Errorf("disjoint sets: %v", err)
+	}
+	if _, _, err := DetectionSets(pool, "face", "face"); err == nil {
+		t.Error("detection of face among face accepted")
 	}
 }
 

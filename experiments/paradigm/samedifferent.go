@@ -32,8 +32,12 @@ func NewSameDifferent(pool []vision.Stimulus, by string, selectors []string) (*S
 			}
 		}
 	} else {
-		for _, sel := range selectors {
-			for _, s := range Select(pool, sel) {
+		sets, err := SelectDisjoint(pool, selectors...)
+		if err != nil {
+			return nil, err
+		}
+		for k, sel := range selectors {
+			for _, s := range sets[k] {
 				add(s, sel)
 			}
 		}
