@@ -106,7 +106,7 @@ func RunAfraz2015(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 	}
 	res.UnitDPrime = fs.UnitDPrime
 	progress(2, 3, "simulating the sites")
-	gc, err := runCondition(g, c.Protocol, run, fs, m)
+	gc, err := runCondition(g, c.Protocol, 0, run, fs, m)
 	if err != nil {
 		return nil, err
 	}

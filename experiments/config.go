@@ -3,6 +3,7 @@ package experiments
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -19,8 +20,10 @@ import (
 // Config is a TOML experiment file. Every quantity carries its unit in its
 // key. Zero values are filled from the protocol's defaults (Resolve).
 type Config struct {
-	Protocol     string             `toml:"protocol"` // registered protocol, e.g. "afraz2006"
-	Seed         uint64             `toml:"seed"`
+	Protocol     string             `toml:"protocol"`    // registered protocol, e.g. "afraz2006"
+	Seed         uint64             `toml:"seed"`        // master seed
+	SitesSeed    uint64             `toml:"sites_seed"`  // the site sample (0: seed)
+	TrialsSeed   uint64             `toml:"trials_seed"` // trial noise and its bootstrap (0: seed)
 	Model        ModelConfig        `toml:"model"`
 	Stimuli      StimuliConfig      `toml:"stimuli"`
 	Task         TaskConfig         `toml:"task"`
@@ -92,19 +95,23 @@ type TaskConfig struct {
 	// Readout is "fixed" (decoder_C as given) or "calibrated": C is set so
 	// the readout's unperturbed cross-validated expected accuracy matches
 	// control_accuracy_pct, the monkeys' control performance.
-	Readout             string   `toml:"readout"`
-	ControlAccuracy_pct float64  `toml:"control_accuracy_pct"`
-	Lapse               float64  `toml:"lapse_rate"`
-	BootstrapReps       int      `toml:"bootstrap_reps"`
-	ImageScale          float64  `toml:"image_scale"`          // image side as a fraction of the frame, shown in one hemifield
-	TrialsPerCond       int      `toml:"trials_per_condition"` // same/different: trials per condition (same or different × stimulation)
-	StimulatedCue       string   `toml:"stimulated_cue"`       // same/different: "second" or "both"
-	DistanceMetric      string   `toml:"distance_metric"`      // same/different: "l1" or "correlation"
-	Categories          []string `toml:"categories"`           // object discrimination: categories, every pair a task; generic discrimination: two selectors
-	Kind                string   `toml:"kind"`                 // generic: "detection" or "discrimination"
-	Target              string   `toml:"target"`               // generic detection: stimulus selector of the targets
-	Distractors         string   `toml:"distractors"`          // generic detection: selector of the paradigm.Distractors ("": the face-selectivity set's other images)
-	Pairs               string   `toml:"pairs"`                // generic same/different: "identity" or "category"
+	Readout             string  `toml:"readout"`
+	ControlAccuracy_pct float64 `toml:"control_accuracy_pct"`
+	Lapse               float64 `toml:"lapse_rate"`
+	BootstrapReps       int     `toml:"bootstrap_reps"`
+	// PairedTrials (generic detection and discrimination): a site's control
+	// and perturbed trials share their noise (common random numbers);
+	// false simulates them as separate sessions, as the paper protocols do.
+	PairedTrials   bool     `toml:"paired_trials"`
+	ImageScale     float64  `toml:"image_scale"`          // image side as a fraction of the frame, shown in one hemifield
+	TrialsPerCond  int      `toml:"trials_per_condition"` // same/different: trials per condition (same or different × stimulation)
+	StimulatedCue  string   `toml:"stimulated_cue"`       // same/different: "second" or "both"
+	DistanceMetric string   `toml:"distance_metric"`      // same/different: "l1" or "correlation"
+	Categories     []string `toml:"categories"`           // object discrimination: categories, every pair a task; generic discrimination: two selectors
+	Kind           string   `toml:"kind"`                 // generic: "detection" or "discrimination"
+	Target         string   `toml:"target"`               // generic detection: stimulus selector of the targets
+	Distractors    string   `toml:"distractors"`          // generic detection: selector of the paradigm.Distractors ("": the face-selectivity set's other images)
+	Pairs          string   `toml:"pairs"`                // generic same/different: "identity" or "category"
 }
 
 // PerturbationConfig describes the intervention.
@@ -129,7 +136,7 @@ type PerturbationConfig struct {
 
 // SitesConfig chooses where to perturb.
 type SitesConfig struct {
-	Rule            string     `toml:"rule"` // "explicit", "dprime_split", "face_patch_centre", "outside_patches", "grid", "random"
+	Rule            string     `toml:"rule"` // "explicit", "dprime_split", "face_patch_centre", "outside_patches", "inside_patches", "grid", "random"
 	Explicit        []SiteSpec `toml:"site"`
 	NSelective      int        `toml:"n_selective"`
 	NOther          int        `toml:"n_other"`
@@ -137,7 +144,7 @@ type SitesConfig struct {
 	Radius_mm       float64    `toml:"neighbourhood_radius_mm"`
 	Grid_mm         float64    `toml:"grid_mm"`
 	Hemisphere      string     `toml:"hemisphere"`         // "L", "R" or "both"
-	NPerHemisphere  int        `toml:"n_per_hemisphere"`   // rule "random": grid sites drawn per hemisphere
+	NPerHemisphere  int        `toml:"n_per_hemisphere"`   // rules "random", "inside_patches" and "outside_patches" (0: one): sites per hemisphere
 	OutsideDPrime   float64    `toml:"outside_dprime_max"` // control site: every grid site within outside_radius_mm below this d′
 	Outside_mm      float64    `toml:"outside_radius_mm"`
 }
@@ -242,8 +249,16 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	if n, ok := head.Seed.(int64); ok && n < 0 { // the decoder wraps a negative seed into uint64
 		return nil, &ConfigError{File: name, Line: lines["seed"], Key: "seed", Value: fmt.Sprint(n), Allowed: fmt.Sprintf("allowed range [0, %d]", math.MaxInt64)}
 	}
-	if c.Seed > math.MaxInt64 {
-		return nil, &ConfigError{File: name, Line: lines["seed"], Key: "seed", Value: fmt.Sprint(c.Seed), Allowed: fmt.Sprintf("allowed range [0, %d]", math.MaxInt64)}
+	for _, sd := range []struct {
+		key string
+		v   *uint64
+	}{{"seed", &c.Seed}, {"sites_seed", &c.SitesSeed}, {"trials_seed", &c.TrialsSeed}} {
+		if *sd.v > math.MaxInt64 {
+			return nil, &ConfigError{File: name, Line: lines[sd.key], Key: sd.key, Value: fmt.Sprint(*sd.v), Allowed: fmt.Sprintf("allowed range [0, %d]", math.MaxInt64)}
+		}
+		if *sd.v == 0 {
+			*sd.v = c.Seed // sites_seed and trials_seed default to the master seed
+		}
 	}
 	c.resolvePaths(filepath.Dir(name))
 	c.resolveZeroDefaults()
@@ -526,3 +541,10 @@ func skipString(data []byte, i, line int) (int, int) {
 	}
 	return len(data), line
 }
+
+// sitesSeed is sites_seed, or the master seed where it is 0 (a config
+// built in code rather than parsed).
+func (c *Config) sitesSeed() uint64 { return cmp.Or(c.SitesSeed, c.Seed) }
+
+// trialsSeed is trials_seed, or the master seed where it is 0.
+func (c *Config) trialsSeed() uint64 { return cmp.Or(c.TrialsSeed, c.Seed) }

@@ -37,7 +37,7 @@ func genericDefaults() Config {
 		Protocol: "generic", Seed: 1,
 		Stimuli: StimuliConfig{Set: "embedded"},
 		Task: TaskConfig{Kind: "detection", Target: "face", TestImages: 16, TrialsPerImage: 10, DecoderC: 1e-3,
-			Readout: ReadoutFixed, BootstrapReps: 2000, Pairs: "identity", TrialsPerCond: 500, DistanceMetric: "l1", StimulatedCue: "second"},
+			Readout: ReadoutFixed, BootstrapReps: 2000, PairedTrials: true, Pairs: "identity", TrialsPerCond: 500, DistanceMetric: "l1", StimulatedCue: "second"},
 		Perturbation: afrazMicrostim(),
 		Sites: SitesConfig{Rule: "dprime_split", NSelective: 10, NOther: 10, DPrimeThreshold: 1, Radius_mm: 0.5,
 			Grid_mm: 0.5, Hemisphere: "both", OutsideDPrime: 0.85, Outside_mm: 2},
@@ -47,9 +47,9 @@ func genericDefaults() Config {
 // genericTaskKeys are the [task] keys each generic task kind reads.
 var genericTaskKeys = map[string][]string{
 	"detection": {"kind", "target", "distractors", "signal_levels_pct", "image_scale", "test_images_per_class", "trials_per_image",
-		"decoder_C", "readout", "control_accuracy_pct", "lapse_rate", "bootstrap_reps"},
+		"decoder_C", "readout", "control_accuracy_pct", "lapse_rate", "bootstrap_reps", "paired_trials"},
 	"discrimination": {"kind", "categories", "image_scale", "test_images_per_class", "trials_per_image",
-		"decoder_C", "readout", "control_accuracy_pct", "lapse_rate", "bootstrap_reps"},
+		"decoder_C", "readout", "control_accuracy_pct", "lapse_rate", "bootstrap_reps", "paired_trials"},
 	"same_different": {"kind", "pairs", "categories", "trials_per_condition", "distance_metric", "stimulated_cue", "lapse_rate", "bootstrap_reps"},
 }
 
@@ -151,8 +151,24 @@ func checkLevels(levels []float64) error {
 	if !pos || !neg {
 		return field("task.signal_levels_pct", levels, "want at least one positive (target) and one negative (distractor) level, or none for intact images")
 	}
+	sorted := slices.Compact(slices.Sorted(slices.Values(levels)))
+	if len(sorted) < MinPsychometricLevels {
+		return field("task.signal_levels_pct", levels, fmt.Sprintf("a psychometric shift needs at least %d distinct levels (two fix a curve through them exactly: the shift would be an artefact)", MinPsychometricLevels))
+	}
+	for i := 1; i < len(sorted); i++ {
+		if sorted[i]-sorted[i-1] < MinLevelSpacing_pct {
+			return field("task.signal_levels_pct", levels, fmt.Sprintf("levels %g and %g are closer than %g %%: the curve's fit would be degenerate", sorted[i-1], sorted[i], MinLevelSpacing_pct))
+		}
+	}
 	return nil
 }
+
+// A psychometric shift is fitted only from MinPsychometricLevels distinct
+// signal levels at least MinLevelSpacing_pct apart.
+const (
+	MinPsychometricLevels = 3
+	MinLevelSpacing_pct   = 1.0
+)
 
 // conditionConfig returns c with condition i's task, sites and
 // perturbation.

@@ -27,7 +27,7 @@ func (r *GenericResult) Print(w io.Writer) {
 		fmt.Fprintf(w, "%s — %s; %s; %d sites (%s)%s\n", gc.Name, gc.Task, gc.Perturbation, len(gc.Sites), gc.SiteRule, readout)
 		for _, s := range r.Summaries {
 			if s.Condition == gc.Name {
-				fmt.Fprintf(w, "  %-10s %-7s Δ %-16s %s\n", s.Group, s.Field, s.Measure, interval(s.Delta, s.DeltaLo, s.DeltaHi))
+				fmt.Fprintf(w, "  %-10s %-7s Δ %-16s %s\n", s.Group, s.Field, s.Measure, summaryText(s))
 			}
 		}
 	}
@@ -40,7 +40,23 @@ func (r *GenericResult) Print(w io.Writer) {
 }
 
 func interval(v, lo, hi float64) string {
+	if math.IsNaN(lo) || math.IsNaN(hi) {
+		return signed(v) + " (no CI)"
+	}
 	return fmt.Sprintf("%s [%s, %s]", signed(v), signed(lo), signed(hi))
+}
+
+// summaryText is a summary's mean Δ with its CI, or, below MinSitesForCI
+// sites, with the per-site values.
+func summaryText(s MeasureSummary) string {
+	if s.Values == nil {
+		return interval(s.Delta, s.DeltaLo, s.DeltaHi)
+	}
+	v := make([]string, len(s.Values))
+	for i, x := range s.Values {
+		v[i] = signed(x)
+	}
+	return fmt.Sprintf("%s (no CI: %d site(s), values %s)", signed(s.Delta), s.Sites, strings.Join(v, ", "))
 }
 
 // Write stores summary.json, sites.csv, measures.csv, differences.csv,
@@ -125,7 +141,7 @@ func (r *GenericResult) reportTables() []Table {
 		Header: []string{"condition", "sites", "field", "measure", "control", "perturbed", "Δ [95 % CI]"}}
 	for _, s := range r.Summaries {
 		sum.Rows = append(sum.Rows, []string{s.Condition + " (" + s.Group + ")", fmt.Sprint(s.Sites), s.Field, s.Measure,
-			fnum(s.Control, 3), fnum(s.Perturbed, 3), interval(s.Delta, s.DeltaLo, s.DeltaHi)})
+			fnum(s.Control, 3), fnum(s.Perturbed, 3), summaryText(s)})
 	}
 	diff := Table{Caption: "Differences of mean Δ between conditions (A − B), 95 % bootstrap CI",
 		Header: []string{"A", "B", "field", "measure", "difference [95 % CI]"}}

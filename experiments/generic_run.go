@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -44,6 +45,10 @@ type GenericSite struct {
 	// TaskDeltaDPrime is, for discrimination of every pair of ≥ 3
 	// categories, Δd′ per field and task (the deficit pattern).
 	TaskDeltaDPrime [][]float64 `json:"task_delta_dprime,omitempty"`
+	// resample redraws the site's trials with replacement (paired control
+	// and perturbed trials together) and returns field f's measures; nil
+	// where the trials are not kept (the site's values stand).
+	resample func(r *rand.Rand, f int) (ctrl, pert BinaryMeasures, shift float64)
 }
 
 // value is measure name's perturbed − control difference in field f (the
@@ -131,7 +136,7 @@ func RunGeneric(c *Config, m *vision.Model, pool []vision.Stimulus, progress Pro
 			sel[skey] = fs
 		}
 		res.UnitDPrime = sel[skey].UnitDPrime
-		gc, err := runCondition(cc, names[i], runs[key], sel[skey], m)
+		gc, err := runCondition(cc, names[i], i, runs[key], sel[skey], m)
 		if err != nil {
 			return nil, fmt.Errorf("condition %q: %w", names[i], err)
 		}
@@ -140,7 +145,9 @@ func RunGeneric(c *Config, m *vision.Model, pool []vision.Stimulus, progress Pro
 		}
 		res.Conditions = append(res.Conditions, *gc)
 	}
-	res.Summaries, res.Differences = summariseConditions(res.Conditions, c.Task.BootstrapReps, c.Seed)
+	var notes []string
+	res.Summaries, res.Differences, notes = summariseConditions(res.Conditions, c.Task.BootstrapReps, c.trialsSeed())
+	res.Notes = append(res.Notes, notes...)
 	progress(len(conds), len(conds), "done")
 	return res, nil
 }
@@ -201,7 +208,7 @@ func newSameDifferentRun(c *Config, m *vision.Model, pool []vision.Stimulus) (*c
 
 // runCondition perturbs each chosen site and measures behaviour without
 // and with the perturbation, from simulated choices.
-func runCondition(c *Config, name string, r *condRun, fs *faceSelectivity, m *vision.Model) (*GenericCondition, error) {
+func runCondition(c *Config, name string, ci int, r *condRun, fs *faceSelectivity, m *vision.Model) (*GenericCondition, error) {
 	chosen, err := c.chooseSites(m.IT(), fs.Resp, fs.IsFace, fs.UnitDPrime, fs.Candidates)
 	if err != nil {
 		return nil, err
@@ -217,11 +224,11 @@ func runCondition(c *Config, name string, r *condRun, fs *faceSelectivity, m *vi
 	}
 	if r.sd != nil {
 		gc.DecoderAcc = math.NaN()
-		return gc, runSameDifferent(c, gc, r, chosen, pert)
+		return gc, runSameDifferent(c, gc, ci, r, chosen, pert)
 	}
 	if r.pairs != nil {
 		gc.DecoderAcc = math.NaN()
-		return gc, runPairSites(c, gc, r, chosen, pert)
+		return gc, runPairSites(c, gc, ci, r, chosen, pert)
 	}
 	items, trials := r.task.Items, c.Task.TrialsPerImage
 	gc.DecoderAcc = expectedAccuracy(items, r.ctrlP)
@@ -232,29 +239,126 @@ func runCondition(c *Config, name string, r *condRun, fs *faceSelectivity, m *vi
 		if err != nil {
 			return err
 		}
-		kc := sim.SimulateChoices(r.ctrlP, trials, c.Task.Lapse, c.Seed+uint64(2*s))
-		ks := sim.SimulateChoices(stimP, trials, c.Task.Lapse, c.Seed+uint64(2*s+1))
-		gs := GenericSite{SelectedSite: site}
-		for _, f := range gc.Fields {
-			in := func(it paradigm.Item) bool {
-				return f == "all" || (it.Side == paradigm.Contralateral(site.Hemi)) == (f == "contra")
-			}
-			gs.Control = append(gs.Control, binaryMeasures(items, kc, trials, in))
-			gs.Perturbed = append(gs.Perturbed, binaryMeasures(items, ks, trials, in))
-			if len(r.task.Levels) > 0 {
-				gs.Shift_pct = append(gs.Shift_pct, psychometricShift(r.task.Levels, items, kc, ks, trials, in))
-			}
+		if c.Task.PairedTrials {
+			gc.Sites[s] = pairedSite(r.task, site, gc.Fields, r.ctrlP, stimP, trials, c.Task.Lapse, trialStream(c.trialsSeed(), ci, s))
+		} else {
+			base := sessionSeed(c.trialsSeed(), ci)
+			gc.Sites[s] = separateSite(r.task, site, gc.Fields, r.ctrlP, stimP, trials, c.Task.Lapse, base+uint64(2*s), base+uint64(2*s+1))
 		}
-		gc.Sites[s] = gs
 		return nil
 	})
 	return gc, err
 }
 
+// pairedSite simulates a site's paired control and perturbed trials
+// (class probabilities ctrlP and stimP per item) and measures each field;
+// its resample redraws the paired trials within the site.
+func pairedSite(task *paradigm.Binary, site SelectedSite, fields []string, ctrlP, stimP [][]float64, trials int, lapse float64, seed uint64) GenericSite {
+	joint := sim.PairedBinaryChoices(ctrlP, stimP, trials, lapse, seed)
+	gs := GenericSite{SelectedSite: site}
+	ins := fieldFilters(site, fields)
+	for fi := range fields {
+		ctrl, pert, shift := fieldMeasures(task, joint, trials, ins[fi])
+		gs.Control, gs.Perturbed = append(gs.Control, ctrl), append(gs.Perturbed, pert)
+		if len(task.Levels) > 0 {
+			gs.Shift_pct = append(gs.Shift_pct, shift)
+		}
+	}
+	gs.resample = func(r *rand.Rand, f int) (BinaryMeasures, BinaryMeasures, float64) {
+		re := make([][4]int, len(joint))
+		for i, it := range task.Items {
+			if ins[f](it) {
+				re[i] = sim.ResampleJoint(r, joint[i], trials)
+			}
+		}
+		return fieldMeasures(task, re, trials, ins[f])
+	}
+	return gs
+}
+
+// separateSite is pairedSite for control and perturbed trials simulated
+// as separate sessions (seeds seedC and seedS); its resample redraws each
+// item's control and perturbed trials independently.
+func separateSite(task *paradigm.Binary, site SelectedSite, fields []string, ctrlP, stimP [][]float64, trials int, lapse float64, seedC, seedS uint64) GenericSite {
+	kc := sim.SimulateChoices(ctrlP, trials, lapse, seedC)
+	ks := sim.SimulateChoices(stimP, trials, lapse, seedS)
+	gs := GenericSite{SelectedSite: site}
+	ins := fieldFilters(site, fields)
+	for _, in := range ins {
+		gs.Control = append(gs.Control, binaryMeasures(task.Items, kc, trials, in))
+		gs.Perturbed = append(gs.Perturbed, binaryMeasures(task.Items, ks, trials, in))
+		if len(task.Levels) > 0 {
+			gs.Shift_pct = append(gs.Shift_pct, psychometricShift(task.Levels, task.Items, kc, ks, trials, in))
+		}
+	}
+	gs.resample = func(r *rand.Rand, f int) (BinaryMeasures, BinaryMeasures, float64) {
+		rc, rs := make([][]int, len(kc)), make([][]int, len(ks))
+		for i, it := range task.Items {
+			rc[i], rs[i] = []int{trials, 0}, []int{trials, 0}
+			if ins[f](it) {
+				c, s := binomial(r, trials, float64(kc[i][1])/float64(trials)), binomial(r, trials, float64(ks[i][1])/float64(trials))
+				rc[i], rs[i] = []int{trials - c, c}, []int{trials - s, s}
+			}
+		}
+		shift := math.NaN()
+		if len(task.Levels) > 0 {
+			shift = psychometricShift(task.Levels, task.Items, rc, rs, trials, ins[f])
+		}
+		return binaryMeasures(task.Items, rc, trials, ins[f]), binaryMeasures(task.Items, rs, trials, ins[f]), shift
+	}
+	return gs
+}
+
+// fieldFilters returns, per field, which items it holds for a site.
+func fieldFilters(site SelectedSite, fields []string) []func(paradigm.Item) bool {
+	ins := make([]func(paradigm.Item) bool, len(fields))
+	for fi, f := range fields {
+		ins[fi] = func(it paradigm.Item) bool {
+			return f == "all" || (it.Side == paradigm.Contralateral(site.Hemi)) == (f == "contra")
+		}
+	}
+	return ins
+}
+
+// sessionSeed is the base seed of condition ci's separate sessions: the
+// trials seed itself for the first condition (so the paper protocols keep
+// their numbers), a hash of it and ci for the others, so conditions never
+// share noise.
+func sessionSeed(trialsSeed uint64, ci int) uint64 {
+	if ci == 0 {
+		return trialsSeed
+	}
+	return trialStream(trialsSeed, ci, -1)
+}
+
+// trialStream is the seed of the trial noise of site s of condition ci:
+// conditions and sites never share noise, and a site's control and
+// perturbed trials share it (sim.PairedBinaryChoices).
+func trialStream(trialsSeed uint64, ci, s int) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "trials %d condition %d site %d", trialsSeed, ci, s)
+	return h.Sum64()
+}
+
+// fieldMeasures are the control and perturbed measures and the
+// psychometric shift (NaN without levels) of a field from paired counts.
+func fieldMeasures(task *paradigm.Binary, joint [][4]int, trials int, in func(paradigm.Item) bool) (ctrl, pert BinaryMeasures, shift float64) {
+	kc, ks := make([][]int, len(joint)), make([][]int, len(joint))
+	for i, j := range joint {
+		c, s := j[2]+j[3], j[1]+j[3]
+		kc[i], ks[i] = []int{trials - c, c}, []int{trials - s, s}
+	}
+	shift = math.NaN()
+	if len(task.Levels) > 0 {
+		shift = psychometricShift(task.Levels, task.Items, kc, ks, trials, in)
+	}
+	return binaryMeasures(task.Items, kc, trials, in), binaryMeasures(task.Items, ks, trials, in), shift
+}
+
 // runSameDifferent simulates the same/different trials at each site: "same"
 // is the signal, so the hit rate is the % correct on same trials and one
 // minus the false-alarm rate the % correct on different trials.
-func runSameDifferent(c *Config, gc *GenericCondition, r *condRun, chosen []SelectedSite, pert sim.Perturbation) error {
+func runSameDifferent(c *Config, gc *GenericCondition, ci int, r *condRun, chosen []SelectedSite, pert sim.Perturbation) error {
 	gc.Sites = make([]GenericSite, len(chosen))
 	n := c.Task.TrialsPerCond
 	measures := func(sameCorrect, diffCorrect int) BinaryMeasures {
@@ -268,13 +372,32 @@ func runSameDifferent(c *Config, gc *GenericCondition, r *condRun, chosen []Sele
 		if err != nil {
 			return err
 		}
-		k, err := r.sd.Trials(r.eng.IT, stim, r.sdDec, c.Task.TrialsPerCond, c.Task.StimulatedCue, c.Task.Lapse, rand.New(rand.NewPCG(c.Seed, uint64(i)<<8|0x73)))
+		k, err := r.sd.Trials(r.eng.IT, stim, r.sdDec, n, c.Task.StimulatedCue, c.Task.Lapse, rand.New(rand.NewPCG(trialStream(c.trialsSeed(), ci, i), 0x73)))
 		if err != nil {
 			return err
 		}
-		gc.Sites[i] = GenericSite{SelectedSite: site, Control: []BinaryMeasures{measures(k[0], k[2])}, Perturbed: []BinaryMeasures{measures(k[1], k[3])}}
+		gc.Sites[i] = GenericSite{SelectedSite: site, Control: []BinaryMeasures{measures(k[0], k[2])}, Perturbed: []BinaryMeasures{measures(k[1], k[3])},
+			resample: func(rr *rand.Rand, _ int) (BinaryMeasures, BinaryMeasures, float64) {
+				var re [4]int
+				for j := range re {
+					re[j] = binomial(rr, n, float64(k[j])/float64(n))
+				}
+				return measures(re[0], re[2]), measures(re[1], re[3]), math.NaN()
+			}}
 		return nil
 	})
+}
+
+// binomial draws Binomial(n, p) as n Bernoulli trials (trials resampled
+// with replacement from n of which a fraction p was correct).
+func binomial(r *rand.Rand, n int, p float64) int {
+	k := 0
+	for range n {
+		if r.Float64() < p {
+			k++
+		}
+	}
+	return k
 }
 
 // binaryMeasures summarises choice counts k (k[i][1]: "target" choices of

@@ -3,6 +3,8 @@ package experiments
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"sort"
 
 	"github.com/microstim/microstim/stats"
 )
@@ -21,6 +23,9 @@ type MeasureSummary struct {
 	Delta     float64 `json:"delta"`     // perturbed − control (the shift for shift_pct)
 	DeltaLo   float64 `json:"delta_ci95_lo"`
 	DeltaHi   float64 `json:"delta_ci95_hi"`
+	// Values are the per-site Δ where there are fewer than MinSitesForCI
+	// sites, which get no CI.
+	Values []float64 `json:"values,omitempty"`
 }
 
 // ConditionDifference is the difference between two summaries' mean Δ
@@ -69,17 +74,26 @@ func deltas(sites []GenericSite, name string, f int) []float64 {
 	return out
 }
 
+// MinSitesForCI is the fewest sites a summary gets a confidence interval
+// from; below it the per-site values are listed instead.
+const MinSitesForCI = 3
+
 // summariseConditions summarises every condition, group, field and
 // measure, and compares the conditions pairwise (all sites) and the two
-// groups of a d′ split, each with bootstrap CIs of reps resamples.
-func summariseConditions(conds []GenericCondition, reps int, seed uint64) ([]MeasureSummary, []ConditionDifference) {
+// groups of a d′ split, each with hierarchical bootstrap CIs of reps
+// resamples (sites, then trials within each site: hierarchicalMeans).
+func summariseConditions(conds []GenericCondition, reps int, seed uint64) ([]MeasureSummary, []ConditionDifference, []string) {
 	var sums []MeasureSummary
 	var diffs []ConditionDifference
-	for _, gc := range conds {
+	var notes []string
+	boot := map[string][][]float64{} // condition|group|field → rep means per measure
+	for ci, gc := range conds {
 		gs := gc.groups()
-		for _, g := range gs {
+		for gi, g := range gs {
 			for f, field := range gc.Fields {
-				for _, name := range measureNames {
+				key := gc.Name + "|" + g.label + "|" + field
+				boot[key] = hierarchicalMeans(g.sites, f, reps, seed, uint64(ci)<<16|uint64(gi)<<8|uint64(f))
+				for m, name := range measureNames {
 					d := deltas(g.sites, name, f)
 					if len(d) == 0 {
 						continue
@@ -90,37 +104,147 @@ func summariseConditions(conds []GenericCondition, reps int, seed uint64) ([]Mea
 						ms.Control, ms.Perturbed = meanOf(g.sites, func(s GenericSite) float64 { return s.Control[f].get(name) }),
 							meanOf(g.sites, func(s GenericSite) float64 { return s.Perturbed[f].get(name) })
 					}
-					ms.Delta, ms.DeltaLo, ms.DeltaHi = stats.BootstrapMean(d, reps, seed)
+					ms.Delta, _ = stats.MeanSEM(d)
+					ms.DeltaLo, ms.DeltaHi = percentileCI(boot[key], m)
+					if len(d) < MinSitesForCI {
+						ms.Values = d
+					}
 					sums = append(sums, ms)
+				}
+				if gi == 0 {
+					notes = append(notes, siteNotes(gc, g, f, field, boot[key])...)
 				}
 			}
 		}
 		if len(gs) == 3 {
-			diffs = append(diffs, compare(gc.Name+": "+gs[1].label, gs[1].sites, gc.Name+": "+gs[2].label, gs[2].sites, gc.Fields, reps, seed)...)
+			diffs = append(diffs, compare(gc.Name+": "+gs[1].label, boot, gc.Name+"|"+gs[1].label, gs[1].sites,
+				gc.Name+": "+gs[2].label, gc.Name+"|"+gs[2].label, gs[2].sites, gc.Fields)...)
 		}
 	}
 	for i := range conds {
 		for j := i + 1; j < len(conds); j++ {
 			if fmt.Sprint(conds[i].Fields) == fmt.Sprint(conds[j].Fields) {
-				diffs = append(diffs, compare(conds[i].Name, conds[i].Sites, conds[j].Name, conds[j].Sites, conds[i].Fields, reps, seed)...)
+				a, b := conds[i], conds[j]
+				diffs = append(diffs, compare(a.Name, boot, a.Name+"|all sites", a.Sites, b.Name, b.Name+"|all sites", b.Sites, a.Fields)...)
 			}
 		}
 	}
-	return sums, diffs
+	return sums, diffs, notes
+}
+
+// siteNotes warns of a summary without a CI (fewer than MinSitesForCI
+// sites) and of an unperturbed readout within its CI of chance.
+func siteNotes(gc GenericCondition, g siteGroup, f int, field string, boot [][]float64) []string {
+	var out []string
+	where := fmt.Sprintf("condition %q (%s, %s)", gc.Name, g.label, field)
+	if len(g.sites) < MinSitesForCI {
+		out = append(out, fmt.Sprintf("%s: %d site(s): no confidence interval below %d sites; the per-site values are listed in summary.json (values)",
+			where, len(g.sites), MinSitesForCI))
+	}
+	ctrl := meanOf(g.sites, func(s GenericSite) float64 { return s.Control[f].Accuracy_pct })
+	lo, hi := percentileCI(boot, len(measureNames))
+	if len(g.sites) < MinSitesForCI {
+		lo, hi = ctrl, ctrl
+	}
+	if !math.IsNaN(ctrl) && lo <= ChanceAccuracy_pct { // chance within (or above) the CI
+		out = append(out, fmt.Sprintf("%s: WARNING: the unperturbed readout is at or below chance (control accuracy %.1f %%, 95 %% CI %.1f–%.1f %%, chance %g %%): every Δ of this condition is meaningless",
+			where, ctrl, lo, hi, ChanceAccuracy_pct))
+	}
+	return out
+}
+
+// ChanceAccuracy_pct is the % correct of guessing in a two-choice task.
+const ChanceAccuracy_pct = 50.0
+
+// hierarchicalMeans draws reps two-stage bootstrap resamples of sites in
+// field f: the sites with replacement, then each drawn site's trials with
+// replacement within it (GenericSite.resample; a site without one keeps its
+// values). It returns, per measure (measureNames, then the control
+// accuracy), the resamples' means of the per-site Δ (NaN where no site had
+// a value). Fewer than MinSitesForCI sites give nil.
+func hierarchicalMeans(sites []GenericSite, f, reps int, seed, stream uint64) [][]float64 {
+	if len(sites) < MinSitesForCI || reps == 0 {
+		return nil
+	}
+	r := rand.New(rand.NewPCG(seed, 0x68696572<<24^stream))
+	out := make([][]float64, len(measureNames)+1)
+	for m := range out {
+		out[m] = make([]float64, reps)
+	}
+	sum, cnt := make([]float64, len(out)), make([]int, len(out))
+	for rep := range reps {
+		clear(sum)
+		clear(cnt)
+		for range sites {
+			s := sites[r.IntN(len(sites))]
+			ctrl, pert, shift := s.Control[f], s.Perturbed[f], s.delta("shift_pct", f)
+			if s.resample != nil {
+				ctrl, pert, shift = s.resample(r, f)
+			}
+			for m, name := range measureNames {
+				d := shift
+				if name != "shift_pct" {
+					d = pert.get(name) - ctrl.get(name)
+				}
+				if !math.IsNaN(d) {
+					sum[m], cnt[m] = sum[m]+d, cnt[m]+1
+				}
+			}
+			sum[len(measureNames)], cnt[len(measureNames)] = sum[len(measureNames)]+ctrl.Accuracy_pct, cnt[len(measureNames)]+1
+		}
+		for m := range out {
+			out[m][rep] = math.NaN()
+			if cnt[m] > 0 {
+				out[m][rep] = sum[m] / float64(cnt[m])
+			}
+		}
+	}
+	return out
+}
+
+// percentileCI is the 2.5th and 97.5th percentile (the ⌊p·n⌋-th order
+// statistic) of the finite resampled means of measure m; NaN without them.
+func percentileCI(boot [][]float64, m int) (lo, hi float64) {
+	if boot == nil {
+		return math.NaN(), math.NaN()
+	}
+	var x []float64
+	for _, v := range boot[m] {
+		if !math.IsNaN(v) {
+			x = append(x, v)
+		}
+	}
+	if len(x) < 2 {
+		return math.NaN(), math.NaN()
+	}
+	sort.Float64s(x)
+	q := func(p float64) float64 { return x[min(len(x)-1, int(math.Floor(p*float64(len(x)))))] }
+	return q(0.025), q(0.975)
 }
 
 // compare returns the difference of mean Δ between two site sets for
-// every field and measure both have.
-func compare(a string, sa []GenericSite, b string, sb []GenericSite, fields []string, reps int, seed uint64) []ConditionDifference {
+// every field and measure both have, its CI from the two sets' independent
+// hierarchical resamples.
+func compare(a string, boot map[string][][]float64, keyA string, sa []GenericSite, b, keyB string, sb []GenericSite, fields []string) []ConditionDifference {
 	var out []ConditionDifference
 	for f, field := range fields {
-		for _, name := range measureNames {
+		ba, bb := boot[keyA+"|"+field], boot[keyB+"|"+field]
+		for m, name := range measureNames {
 			da, db := deltas(sa, name, f), deltas(sb, name, f)
 			if len(da) == 0 || len(db) == 0 {
 				continue
 			}
-			d, lo, hi := stats.MeanDifference(da, db, reps, seed)
-			out = append(out, ConditionDifference{A: a, B: b, Field: field, Measure: name, Diff: d, Lo: lo, Hi: hi})
+			ma, _ := stats.MeanSEM(da)
+			mb, _ := stats.MeanSEM(db)
+			d := ConditionDifference{A: a, B: b, Field: field, Measure: name, Diff: ma - mb, Lo: math.NaN(), Hi: math.NaN()}
+			if ba != nil && bb != nil {
+				diff := make([]float64, len(ba[m]))
+				for k := range diff {
+					diff[k] = ba[m][k] - bb[m][k]
+				}
+				d.Lo, d.Hi = percentileCI([][]float64{diff}, 0)
+			}
+			out = append(out, d)
 		}
 	}
 	return out

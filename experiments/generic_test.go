@@ -217,17 +217,23 @@ func TestConditionComparison(t *testing.T) {
 	a := GenericCondition{Name: "a", Fields: []string{"all"}, split: true, threshold: 1,
 		Sites: []GenericSite{site(true, 80, 70), site(true, 80, 72), site(false, 80, 80), site(false, 80, 78)}}
 	b := GenericCondition{Name: "b", Fields: []string{"all"}, Sites: []GenericSite{site(false, 80, 81), site(false, 80, 79)}}
-	sums, diffs := summariseConditions([]GenericCondition{a, b}, 2000, 1)
+	sums, diffs, notes := summariseConditions([]GenericCondition{a, b}, 2000, 1)
 	want := map[string]float64{"a/all sites": -5, "a/d′ > 1": -9, "a/d′ ≤ 1": -1, "b/all sites": 0}
 	for _, s := range sums {
 		if s.Measure != "accuracy_pct" {
 			continue
 		}
 		w, ok := want[s.Condition+"/"+s.Group]
-		if !ok || math.Abs(s.Delta-w) > 1e-12 || !(s.DeltaLo <= s.Delta && s.Delta <= s.DeltaHi) {
-			t.Errorf("%s/%s: Δ %v [%v, %v], want %v", s.Condition, s.Group, s.Delta, s.DeltaLo, s.DeltaHi, w)
+		// Four sites get a CI; two get none, their values listed instead.
+		withCI := s.Sites >= MinSitesForCI && s.DeltaLo <= s.Delta && s.Delta <= s.DeltaHi && s.Values == nil
+		noCI := s.Sites < MinSitesForCI && math.IsNaN(s.DeltaLo) && math.IsNaN(s.DeltaHi) && len(s.Values) == s.Sites
+		if !ok || math.Abs(s.Delta-w) > 1e-12 || !(withCI || noCI) {
+			t.Errorf("%s/%s: Δ %v [%v, %v] values %v, want %v", s.Condition, s.Group, s.Delta, s.DeltaLo, s.DeltaHi, s.Values, w)
 		}
 		delete(want, s.Condition+"/"+s.Group)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], `condition "b"`) || !strings.Contains(notes[0], "no confidence interval below 3 sites") {
+		t.Errorf("notes %q, want one saying b's 2 sites get no CI", notes)
 	}
 	if len(want) != 0 {
 		t.Errorf("missing summaries %v", want)
@@ -254,6 +260,27 @@ func TestOutsideSiteRule(t *testing.T) {
 	got, ok := outsideSite(cands, ctr, 0.85, 1)
 	if !ok || got.X_mm != 3 {
 		t.Errorf("outside site at x = %v (%v), want 3: its neighbours within 1 mm have d′ 0 and −2, x = 2's include 1", got.X_mm, ok)
+	}
+	if two := outsideSites(cands, ctr, 0.85, 1, 5); len(two) != 2 || two[0].X_mm != 3 || two[1].X_mm != 4 {
+		t.Errorf("outside sites %+v, want x = 3 and 4, nearest first (only they qualify)", two)
+	}
+}
+
+// The inside-patches rule takes, per hemisphere, the grid sites inside its
+// patches ranked by d′.
+func TestInsideSitesRule(t *testing.T) {
+	// A patch of the cells x in [1, 3) mm, y in [0, 1) mm of a 1 mm map.
+	patch := topography.Patch{Hemi: topography.Left, NX: 5, Step_mm: 1, Cells: []int{1, 2}}
+	var cands []topography.Site
+	for x := 0.5; x < 5; x++ {
+		cands = append(cands, topography.Site{Hemi: topography.Left, X_mm: x, Y_mm: 0.5, DPrime: x})
+	}
+	got := insideSites(cands, []topography.Patch{patch}, topography.Left, 5, 2)
+	if len(got) != 2 || got[0].X_mm != 2.5 || got[1].X_mm != 1.5 || !got[0].Selective || got[1].Selective {
+		t.Errorf("inside sites %+v, want x = 2.5 (d′ 2.5 > 2) then 1.5", got)
+	}
+	if one := insideSites(cands, []topography.Patch{patch}, topography.Left, 1, 2); len(one) != 1 || one[0].X_mm != 2.5 {
+		t.Errorf("n = 1: %+v", one)
 	}
 }
 
@@ -345,6 +372,11 @@ func TestSiteRules(t *testing.T) {
 	centre.Rule, centre.Hemisphere = "face_patch_centre", "L"
 	if got, err = choose(centre); err != nil || len(got) != 1 || math.Hypot(got[0].X_mm-3, got[0].Y_mm-7) > 0.5 {
 		t.Errorf("face_patch_centre: %+v, %v; want one site within 0.5 mm of (3, 7)", got, err)
+	}
+	inside := centre
+	inside.Rule, inside.NPerHemisphere = "inside_patches", 3
+	if got, err = choose(inside); err != nil || len(got) != 3 || !inPatch(got[0]) || !inPatch(got[2]) {
+		t.Errorf("inside_patches: %+v, %v; want 3 sites inside the patch", got, err)
 	}
 	outside := centre
 	outside.Rule, outside.OutsideDPrime, outside.Outside_mm = "outside_patches", 0.85, 2

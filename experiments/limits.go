@@ -153,7 +153,7 @@ func (c *Config) siteCount() int {
 		return len(s.Explicit)
 	case "dprime_split":
 		return s.NSelective + s.NOther
-	case "random":
+	case "random", "inside_patches":
 		return hemis * s.NPerHemisphere
 	case "grid":
 		it := topography.Sheets["IT"]
@@ -164,6 +164,9 @@ func (c *Config) siteCount() int {
 		ny := math.Floor(it.Height_mm/s.Grid_mm) + 1
 		return hemis * int(math.Min(nx*ny, 1e9))
 	case "face_patch_centre", "outside_patches":
+		if s.Rule == "outside_patches" && s.NPerHemisphere > 1 {
+			return hemis * s.NPerHemisphere
+		}
 		if c.Protocol == "moeller2017" {
 			return 2 * hemis // the patch centre and a control site outside
 		}
@@ -205,7 +208,7 @@ func (c *Config) checkWorkload() error {
 		return field(key, v, fmt.Sprintf("%s (this config: %s)", limit, w))
 	}
 	if n := c.siteCount(); n > MaxSites {
-		key := map[string]string{"explicit": "sites.site", "grid": "sites.grid_mm", "random": "sites.n_per_hemisphere"}[c.Sites.Rule]
+		key := map[string]string{"explicit": "sites.site", "grid": "sites.grid_mm", "random": "sites.n_per_hemisphere", "inside_patches": "sites.n_per_hemisphere"}[c.Sites.Rule]
 		if key == "" {
 			key = "sites.rule"
 		}

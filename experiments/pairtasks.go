@@ -38,7 +38,7 @@ func newPairRun(c *Config, m *vision.Model, pool []vision.Stimulus) (*condRun, e
 // runPairSites simulates a control and a perturbed session at each site;
 // a site's measures in a field are the means over tasks, and its Δd′ per
 // task is kept (TaskDeltaDPrime).
-func runPairSites(c *Config, gc *GenericCondition, r *condRun, chosen []SelectedSite, pert sim.Perturbation) error {
+func runPairSites(c *Config, gc *GenericCondition, ci int, r *condRun, chosen []SelectedSite, pert sim.Perturbation) error {
 	gc.Sites = make([]GenericSite, len(chosen))
 	return sim.ParallelFor(len(chosen), func(s int) error {
 		site := chosen[s]
@@ -46,8 +46,13 @@ func runPairSites(c *Config, gc *GenericCondition, r *condRun, chosen []Selected
 		if err != nil {
 			return err
 		}
-		ctrl := r.pairs.Sessions(r.ctrlP, c.Task.TrialsPerImage, c.Task.Lapse, c.Seed+uint64(2*s))
-		inact := r.pairs.Sessions(stimP, c.Task.TrialsPerImage, c.Task.Lapse, c.Seed+uint64(2*s+1))
+		seedC, seedS := sessionSeed(c.trialsSeed(), ci)+uint64(2*s), sessionSeed(c.trialsSeed(), ci)+uint64(2*s+1)
+		if c.Task.PairedTrials { // the same stream for both sessions
+			seedC = trialStream(c.trialsSeed(), ci, s)
+			seedS = seedC
+		}
+		ctrl := r.pairs.Sessions(r.ctrlP, c.Task.TrialsPerImage, c.Task.Lapse, seedC)
+		inact := r.pairs.Sessions(stimP, c.Task.TrialsPerImage, c.Task.Lapse, seedS)
 		gs := GenericSite{SelectedSite: site}
 		contra := paradigm.Contralateral(site.Hemi)
 		for _, side := range []paradigm.Side{contra, 1 - contra} { // fields contra, ipsi

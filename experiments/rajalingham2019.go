@@ -139,7 +139,7 @@ func RunRajalingham2019(c *Config, m *vision.Model, pool []vision.Stimulus, prog
 	}
 	res.UnitDPrime = fs.UnitDPrime
 	progress(2, 3, "simulating the sites")
-	gc, err := runCondition(&g, c.Protocol, run, fs, m)
+	gc, err := runCondition(&g, c.Protocol, 0, run, fs, m)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -54,9 +55,9 @@ func (c *Config) chooseSites(l *topography.Layout, resp [][]float64, isFace []bo
 	var out []SelectedSite
 	switch sc.Rule {
 	case "dprime_split":
-		return SelectSites(cands, sc.NSelective, sc.NOther, sc.DPrimeThreshold, sc.Hemisphere, c.Seed), nil
+		return SelectSites(cands, sc.NSelective, sc.NOther, sc.DPrimeThreshold, sc.Hemisphere, c.sitesSeed()), nil
 	case "random":
-		r := rand.New(rand.NewPCG(c.Seed, 0x72616e64))
+		r := rand.New(rand.NewPCG(c.sitesSeed(), 0x72616e64))
 		for h := topography.Left; h <= topography.Right; h++ {
 			if !want(h) {
 				continue
@@ -88,7 +89,7 @@ func (c *Config) chooseSites(l *topography.Layout, resp [][]float64, isFace []bo
 			}
 			out = append(out, at(h, e.X_mm, e.Y_mm))
 		}
-	case "face_patch_centre", "outside_patches":
+	case "face_patch_centre", "outside_patches", "inside_patches":
 		patches, _ := topography.FacePatches(l, unitD, MapSigma_mm, MapStep_mm, NullPermutations, c.Seed)
 		for h := topography.Left; h <= topography.Right; h++ {
 			i := slices.IndexFunc(patches, func(p topography.Patch) bool { return p.Hemi == h }) // sorted by area: the largest
@@ -96,10 +97,13 @@ func (c *Config) chooseSites(l *topography.Layout, resp [][]float64, isFace []bo
 				continue
 			}
 			ctr := at(h, patches[i].X_mm, patches[i].Y_mm)
-			if sc.Rule == "face_patch_centre" {
+			switch sc.Rule {
+			case "face_patch_centre":
 				out = append(out, ctr)
-			} else if s, ok := outsideSite(cands, ctr, sc.OutsideDPrime, sc.Outside_mm); ok {
-				out = append(out, s)
+			case "inside_patches":
+				out = append(out, insideSites(cands, patches, h, sc.NPerHemisphere, sc.DPrimeThreshold)...)
+			default:
+				out = append(out, outsideSites(cands, ctr, sc.OutsideDPrime, sc.Outside_mm, max(1, sc.NPerHemisphere))...)
 			}
 		}
 		if len(out) == 0 {
@@ -130,26 +134,57 @@ func (c *Config) countSelective(chosen []SelectedSite) (n int, note string) {
 // outsideSite returns the grid site of ctr's hemisphere nearest to ctr
 // whose every grid neighbour within radius_mm has d′ below maxD.
 func outsideSite(cands []topography.Site, ctr SelectedSite, maxD, radius_mm float64) (SelectedSite, bool) {
-	best, bestD := -1, math.Inf(1)
-	for i, s := range cands {
+	s := outsideSites(cands, ctr, maxD, radius_mm, 1)
+	if len(s) == 0 {
+		return SelectedSite{}, false
+	}
+	return s[0], true
+}
+
+// outsideSites returns the n grid sites of ctr's hemisphere nearest to ctr
+// whose every grid neighbour within radius_mm has d′ below maxD: outside
+// the face patches by at least radius_mm.
+func outsideSites(cands []topography.Site, ctr SelectedSite, maxD, radius_mm float64, n int) []SelectedSite {
+	var ok []topography.Site
+	for _, s := range cands {
 		if s.Hemi != ctr.Hemi {
 			continue
 		}
-		ok := true
+		clear := true
 		for _, t := range cands {
 			if t.Hemi == s.Hemi && math.Hypot(t.X_mm-s.X_mm, t.Y_mm-s.Y_mm) <= radius_mm && !(t.DPrime < maxD) {
-				ok = false
+				clear = false
 				break
 			}
 		}
-		if d := math.Hypot(s.X_mm-ctr.X_mm, s.Y_mm-ctr.Y_mm); ok && d < bestD {
-			best, bestD = i, d
+		if clear {
+			ok = append(ok, s)
 		}
 	}
-	if best < 0 {
-		return SelectedSite{}, false
+	dist := func(s topography.Site) float64 { return math.Hypot(s.X_mm-ctr.X_mm, s.Y_mm-ctr.Y_mm) }
+	slices.SortStableFunc(ok, func(a, b topography.Site) int { return cmp.Compare(dist(a), dist(b)) })
+	var out []SelectedSite
+	for _, s := range ok[:min(n, len(ok))] {
+		out = append(out, SelectedSite{s, false})
 	}
-	return SelectedSite{cands[best], false}, true
+	return out
+}
+
+// insideSites returns the n grid sites of hemisphere h inside any of its
+// face patches with the highest neighbourhood d′.
+func insideSites(cands []topography.Site, patches []topography.Patch, h topography.Hemisphere, n int, thr float64) []SelectedSite {
+	var in []topography.Site
+	for _, s := range cands {
+		if s.Hemi == h && slices.ContainsFunc(patches, func(p topography.Patch) bool { return p.Hemi == h && p.Contains(s.X_mm, s.Y_mm) }) {
+			in = append(in, s)
+		}
+	}
+	slices.SortStableFunc(in, func(a, b topography.Site) int { return cmp.Compare(b.DPrime, a.DPrime) })
+	var out []SelectedSite
+	for _, s := range in[:min(n, len(in))] {
+		out = append(out, SelectedSite{s, s.DPrime > thr})
+	}
+	return out
 }
 
 // faceSelectivity measures IT face selectivity on the held-out

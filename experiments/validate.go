@@ -232,7 +232,7 @@ func (c *Config) BuildPerturbation() (sim.Perturbation, error) {
 
 func (c *Config) validateSites() error {
 	s := c.Sites
-	if err := oneOf("sites.rule", s.Rule, "explicit", "dprime_split", "face_patch_centre", "outside_patches", "grid", "random"); err != nil {
+	if err := oneOf("sites.rule", s.Rule, "explicit", "dprime_split", "face_patch_centre", "outside_patches", "inside_patches", "grid", "random"); err != nil {
 		return err
 	}
 	if err := oneOf("sites.hemisphere", s.Hemisphere, "L", "R", "both"); err != nil {
@@ -277,7 +277,12 @@ func (c *Config) validateSites() error {
 		if err := checkRange("sites.outside_radius_mm", s.Outside_mm, 0, 10, " mm"); err != nil {
 			return err
 		}
-	case "random":
+		if s.NPerHemisphere != 0 {
+			if err := checkRange("sites.n_per_hemisphere", float64(s.NPerHemisphere), 1, 400, " sites (0: one per hemisphere)"); err != nil {
+				return err
+			}
+		}
+	case "random", "inside_patches":
 		if err := checkRange("sites.n_per_hemisphere", float64(s.NPerHemisphere), 1, 400, " sites"); err != nil {
 			return err
 		}

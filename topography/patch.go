@@ -17,6 +17,22 @@ type Patch struct {
 	Y_mm       float64    // centroid of the cell centres
 	MeanDPrime float64    // mean map value over the patch's cells
 	Cells      []int      // indices into the map's V, in increasing order
+	NX         int        // the map's cells along x (Cells are iy·NX + ix)
+	Step_mm    float64    // the map's cell side
+}
+
+// Contains reports whether the point (x_mm, y_mm) of the patch's sheet
+// lies in one of its cells.
+func (p Patch) Contains(x_mm, y_mm float64) bool {
+	if p.NX < 1 || !(p.Step_mm > 0) || x_mm < 0 || y_mm < 0 {
+		return false
+	}
+	ix, iy := int(x_mm/p.Step_mm), int(y_mm/p.Step_mm)
+	if ix >= p.NX {
+		return false
+	}
+	_, found := slices.BinarySearch(p.Cells, iy*p.NX+ix)
+	return found
 }
 
 // FindPatches returns the 4-connected components of the cells of m whose
@@ -66,6 +82,8 @@ func FindPatches(m *Map, threshold float64) []Patch {
 			Y_mm:       sy / n,
 			MeanDPrime: sv / n,
 			Cells:      cells,
+			NX:         m.NX,
+			Step_mm:    m.Step_mm,
 		})
 	}
 	sort.SliceStable(patches, func(i, j int) bool { return len(patches[i].Cells) > len(patches[j].Cells) })

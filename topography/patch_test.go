@@ -44,6 +44,16 @@ func TestFindPatches(t *testing.T) {
 		}
 	}
 
+	// Contains: the block covers x in [0.25, 1), y in [0.5, 1.5).
+	for _, tc := range []struct {
+		x, y float64
+		in   bool
+	}{{0.3, 0.6, true}, {0.99, 1.49, true}, {0.1, 0.6, false}, {1.1, 0.6, false}, {0.3, 1.5, false}, {-0.3, 0.6, false}} {
+		if got := patches[0].Contains(tc.x, tc.y); got != tc.in {
+			t.Errorf("Contains(%g, %g) = %v, want %v", tc.x, tc.y, got, tc.in)
+		}
+	}
+
 	for _, tc := range []struct {
 		name      string
 		m         *Map
