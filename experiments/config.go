@@ -228,7 +228,14 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		if strings.HasPrefix(k, "sweep.") { // the [sweep] table is checked by SweepAxes
 			continue
 		}
-		return nil, &ConfigError{File: name, Line: lines[k], Key: k, Allowed: "unknown key (see configs/README.md for the schema)"}
+		line := lines[k]
+		if rest, ok := strings.CutPrefix(k, "condition."); ok {
+			var i int
+			if i, line = conditionKeyLine(data, rest); i > 0 {
+				k = fmt.Sprintf("condition[%d].%s", i, rest)
+			}
+		}
+		return nil, &ConfigError{File: name, Line: line, Key: k, Allowed: "unknown key (see configs/README.md for the schema)"}
 	}
 	if len(c.Conditions) > 0 {
 		if err := c.resolveConditions(data, lines); err != nil {
@@ -328,6 +335,27 @@ var keyRe = regexp.MustCompile(`^\s*([A-Za-z0-9_]+)\s*=`)
 // keyLines maps dotted keys ("perturbation.current_uA") to their line.
 // Keys of the n-th table of an array (1-based) are also mapped with their
 // index, as "sites.site[2].x_mm".
+// conditionKeyLine finds the [[condition]] (1-based) and line where the
+// key path (e.g. "task.targte") is written, inline or as a sub-table.
+func conditionKeyLine(data []byte, path string) (cond, line int) {
+	last := path[strings.LastIndex(path, ".")+1:]
+	re := regexp.MustCompile(`(^|[\s{,])` + regexp.QuoteMeta(last) + `\s*=`)
+	inCond := false
+	for n, l := range strings.Split(string(data), "\n") {
+		if m := tableRe.FindStringSubmatch(l); m != nil {
+			inCond = m[1] == "condition" || strings.HasPrefix(m[1], "condition.")
+			if strings.HasPrefix(strings.TrimSpace(l), "[[condition]]") {
+				cond++
+			}
+			continue
+		}
+		if inCond && re.MatchString(l) {
+			return cond, n + 1
+		}
+	}
+	return 0, 0
+}
+
 func keyLines(data []byte) map[string]int {
 	out := map[string]int{}
 	first := func(k string, n int) {

@@ -49,6 +49,10 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{"unknown key", base("curent_uA = 40\n"), []string{"f.toml:5", "perturbation.curent_uA", "unknown key"}},
 		{"unknown table", base("[stimulation]\nx = 1\n"), []string{"f.toml:5", "stimulation", "unknown key"}},
+		{"unknown key in a condition's inline table", "protocol = \"generic\"\n[[condition]]\nname = \"a\"\n[[condition]]\nname = \"b\"\ntask = { kind = \"detection\", targte = \"face\" }\n",
+			[]string{"f.toml:6", "condition[2].task.targte", "unknown key"}},
+		{"two psychometric levels", "protocol = \"generic\"\n[task]\nsignal_levels_pct = [-50, 50]\n", []string{"f.toml:3", "task.signal_levels_pct", "at least 3 distinct levels"}},
+		{"degenerate levels", "protocol = \"generic\"\n[task]\nsignal_levels_pct = [-1e-300, 0, 1e-300]\n", []string{"f.toml:3", "closer than 1 %"}},
 		{"wrong type", base("frequency_Hz = \"fast\"\n"), []string{"f.toml:5", "frequency_Hz"}},
 		{"negative current", "protocol = \"afraz2006\"\n[perturbation]\ncurrent_uA = -5\n", []string{"f.toml:3", "perturbation.current_uA", "-5", "[0, 5000]"}},
 		{"current below the law", "protocol = \"afraz2006\"\n[perturbation]\ncurrent_uA = 3\n", []string{"f.toml:3", "perturbation.current_uA", "3", "> 5.26"}},

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"flag"
 	"image"
 	"image/png"
 	"os"
@@ -24,6 +26,13 @@ func TestValidateCommand(t *testing.T) {
 	}
 	if err := runValidate(nil); err == nil {
 		t.Error("no file accepted")
+	}
+	// Flags after the file are flags, not a second file.
+	if err := runValidate([]string{"../../configs/afraz2006.toml", "--quiet"}); err != nil {
+		t.Errorf("validate FILE --quiet: %v", err)
+	}
+	if err := runValidate([]string{"../../configs/afraz2006.toml", "-h"}); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("validate FILE -h: %v, want the usage", err)
 	}
 }
 

@@ -16,20 +16,27 @@ import (
 
 func runValidate(args []string) error {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("validate: want one config file")
-	}
-	c, err := experiments.LoadConfig(fs.Arg(0))
+	quiet := fs.Bool("quiet", false, "print the verdict only, not the resolved config")
+	file, err := parseWithFile(fs, args)
 	if err != nil {
 		return err
 	}
-	if err := checkStimuli(c, fs.Arg(0)); err != nil {
+	if file == "" {
+		return fmt.Errorf("validate: want one config file, e.g. microstim validate configs/afraz2006.toml")
+	}
+	c, err := experiments.LoadConfig(file)
+	if err != nil {
 		return err
 	}
-	fmt.Printf("%s: valid %s experiment (seed %d); estimated run: %s; resolved config:\n\n", fs.Arg(0), c.Protocol, c.Seed, c.Estimate())
+	if err := checkStimuli(c, file); err != nil {
+		return err
+	}
+	fmt.Printf("%s: valid %s experiment (seed %d); estimated run: %s", file, c.Protocol, c.Seed, c.Estimate())
+	if *quiet {
+		fmt.Println()
+		return nil
+	}
+	fmt.Print("; resolved config:\n\n")
 	b, err := c.ResolvedTOML()
 	if err != nil {
 		return err
@@ -44,20 +51,9 @@ func runRun(args []string) error {
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	force := fs.Bool("force", false, "hardware sweeps: clear an output folder that holds another sweep plan (see microstim sweep -h)")
 	noCache := noCacheFlag(fs)
-	// accept flags after the file too
-	var file string
-	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		if file != "" {
-			return fmt.Errorf("run: want one config file, got %q and %q", file, fs.Arg(0))
-		}
-		file = fs.Arg(0)
-		args = fs.Args()[1:]
+	file, err := parseWithFile(fs, args)
+	if err != nil {
+		return err
 	}
 	if file == "" {
 		return fmt.Errorf("run: want a config file, e.g. microstim run configs/afraz2006.toml")

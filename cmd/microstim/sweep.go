@@ -106,10 +106,11 @@ func runMerge(args []string) error {
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
 	out := fs.String("out", "", "output folder of the merged sweep")
 	cfg := fs.String("config", "", "the sweep's config file")
-	if err := fs.Parse(args); err != nil {
+	shards, err := parsePositionals(fs, args)
+	if err != nil {
 		return err
 	}
-	if *out == "" || *cfg == "" || fs.NArg() == 0 {
+	if *out == "" || *cfg == "" || len(shards) == 0 {
 		return fmt.Errorf("merge: want --config FILE --out DIR SHARD_DIR…")
 	}
 	c, lines, err := loadSweepConfig(*cfg)
@@ -136,12 +137,12 @@ func runMerge(args []string) error {
 	if err := os.Mkdir(filepath.Join(dir.Path, "points"), 0o755); err != nil {
 		return err
 	}
-	for _, shard := range fs.Args() {
+	for _, shard := range shards {
 		if err := copyShard(shard, plan, dir.Path); err != nil {
 			return err
 		}
 	}
-	if err := copyFile(filepath.Join(fs.Arg(0), "plan.json"), filepath.Join(dir.Path, "plan.json")); err != nil {
+	if err := copyFile(filepath.Join(shards[0], "plan.json"), filepath.Join(dir.Path, "plan.json")); err != nil {
 		return err
 	}
 	// Every point is now staged; RunSweep checks and loads them and computes
@@ -164,7 +165,7 @@ func runMerge(args []string) error {
 	if err := dir.Commit(); err != nil {
 		return err
 	}
-	fmt.Printf("merged %d shard folder(s): %d points; wrote %s\n", fs.NArg(), len(res.Points), *out)
+	fmt.Printf("merged %d shard folder(s): %d points; wrote %s\n", len(shards), len(res.Points), *out)
 	return nil
 }
 
@@ -367,19 +368,31 @@ func progressBar(quiet bool, start time.Time) experiments.Progress {
 
 // parseWithFile parses flags given before or after one positional file.
 func parseWithFile(fs *flag.FlagSet, args []string) (string, error) {
-	var file string
+	files, err := parsePositionals(fs, args)
+	switch {
+	case err != nil:
+		return "", err
+	case len(files) > 1:
+		return "", fmt.Errorf("%s: want one config file, got %q and %q", fs.Name(), files[0], files[1])
+	case len(files) == 1:
+		return files[0], nil
+	}
+	return "", nil
+}
+
+// parsePositionals parses flags given before, between or after the
+// positional arguments, which it returns in order.
+func parsePositionals(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
-			return "", err
+			return nil, err
 		}
 		if fs.NArg() == 0 {
 			break
 		}
-		if file != "" {
-			return "", fmt.Errorf("%s: want one config file, got %q and %q", fs.Name(), file, fs.Arg(0))
-		}
-		file = fs.Arg(0)
+		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	return file, nil
+	return pos, nil
 }
