@@ -153,7 +153,14 @@ func jsonTree(v reflect.Value) any {
 					name = n
 				}
 			}
-			out[name] = jsonTree(v.Field(i))
+			sub := jsonTree(v.Field(i))
+			if m, ok := sub.(map[string]any); ok && f.Anonymous && f.Tag.Get("json") == "" {
+				for k, x := range m { // an embedded struct's fields stand beside the others, as encoding/json puts them
+					out[k] = x
+				}
+				continue
+			}
+			out[name] = sub
 		}
 		return out
 	}

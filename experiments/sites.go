@@ -15,7 +15,7 @@ import (
 // SelectedSite is a stimulation site with its neighbourhood d′.
 type SelectedSite struct {
 	topography.Site
-	Selective bool
+	Selective bool `json:"selective"`
 }
 
 // ErrNoFacePatch is wrapped by the errors of experiments that place sites

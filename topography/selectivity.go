@@ -71,11 +71,11 @@ func UnitDPrimes(resp [][]float64, isOn []bool) []float64 {
 
 // Site is a simulated multi-unit recording site on a hemisphere's sheet.
 type Site struct {
-	Hemi   Hemisphere // sheet of the site
-	X_mm   float64    // site position on the sheet
-	Y_mm   float64    // site position on the sheet
-	DPrime float64    // d′ of the pooled (summed) response
-	Units  int        // number of units pooled
+	Hemi   Hemisphere `json:"hemisphere"` // sheet of the site
+	X_mm   float64    `json:"x_mm"`       // site position on the sheet
+	Y_mm   float64    `json:"y_mm"`       // site position on the sheet
+	DPrime float64    `json:"dprime"`     // d′ of the pooled (summed) response
+	Units  int        `json:"units"`      // number of units pooled
 }
 
 // SiteDPrimes simulates multi-unit recordings in the manner of Afraz et al.

@@ -20,6 +20,16 @@ func (h Hemisphere) String() string {
 	return "R"
 }
 
+// MarshalText writes "L" or "R" (JSON and TOML outputs).
+func (h Hemisphere) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
+
+// UnmarshalText reads what ParseHemisphere reads.
+func (h *Hemisphere) UnmarshalText(b []byte) error {
+	v, err := ParseHemisphere(string(b))
+	*h = v
+	return err
+}
+
 // ParseHemisphere reads "L"/"left" or "R"/"right".
 func ParseHemisphere(s string) (Hemisphere, error) {
 	switch s {
