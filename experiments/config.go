@@ -520,7 +520,7 @@ const (
 // brackets outside strings and comments.
 func checkConfigBounds(name string, data []byte) error {
 	if len(data) > MaxConfigBytes {
-		return &ConfigError{File: name, Key: "-", Value: fmt.Sprintf("%d bytes", len(data)), Allowed: fmt.Sprintf("a config file is at most %d bytes", MaxConfigBytes)}
+		return &ConfigError{File: name, Key: "file size", Value: fmt.Sprintf("%d bytes", len(data)), Allowed: fmt.Sprintf("a config file is at most %d bytes", MaxConfigBytes)}
 	}
 	depth, line := 0, 1
 	for i := 0; i < len(data); i++ {
@@ -535,8 +535,8 @@ func checkConfigBounds(name string, data []byte) error {
 			i, line = skipString(data, i, line)
 		case '[', '{':
 			if depth++; depth > MaxConfigDepth {
-				return &ConfigError{File: name, Line: line, Key: "-", Value: fmt.Sprintf("arrays or tables nested %d deep", depth),
-					Allowed: fmt.Sprintf("at most %d levels of nesting", MaxConfigDepth)}
+				return &ConfigError{File: name, Line: line, Key: "nesting", Value: fmt.Sprintf("%d levels", depth),
+					Allowed: fmt.Sprintf("arrays and inline tables nest at most %d levels deep", MaxConfigDepth)}
 			}
 		case ']', '}':
 			depth = max(depth-1, 0)

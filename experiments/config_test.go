@@ -288,8 +288,8 @@ func TestConfigBounds(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"8000 inline tables", nested(8000, "{a = ", "}"), "nested 17 deep"},
-		{"50000 arrays", nested(50000, "[", "]"), "nested 17 deep"},
+		{"8000 inline tables", nested(8000, "{a = ", "}"), "nesting = 17 levels"},
+		{"50000 arrays", nested(50000, "[", "]"), "nesting = 17 levels"},
 		{"2 MiB", append([]byte("protocol = \"afraz2006\"\n"), bytes.Repeat([]byte("# padding\n"), 200_000)...), "at most 1048576 bytes"},
 	} {
 		_, err := ParseConfig("big.toml", tc.data)
