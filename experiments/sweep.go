@@ -753,12 +753,12 @@ func checkSweepDir(dir string, c *Config, plan SweepPlan, force bool) error {
 		return &PlanMismatchError{Dir: dir, Differences: []string{"it holds another result, not a sweep"}}
 	}
 	cfg, _ := c.ResolvedTOML()
-	return &PlanMismatchError{Dir: dir, Differences: planDifferences(old, oldCfg, plan, string(cfg))}
+	return &PlanMismatchError{Dir: dir, Differences: PlanDifferences(old, oldCfg, plan, string(cfg))}
 }
 
-// planDifferences lists what differs between two plans: config keys,
-// model and program version.
-func planDifferences(old SweepPlan, oldCfg string, now SweepPlan, cfg string) []string {
+// PlanDifferences lists what differs between two plans (each with its
+// resolved config): config keys, model and program version.
+func PlanDifferences(old SweepPlan, oldCfg string, now SweepPlan, cfg string) []string {
 	var out []string
 	if old.PlanSHA256 == "" {
 		out = append(out, "it was written by an earlier microstim without plan hashes")

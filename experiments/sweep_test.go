@@ -150,22 +150,28 @@ func readAll(t *testing.T, dir string, names ...string) map[string][]byte {
 	return out
 }
 
+// smallSweepSetup parses smallSweep and makes the small test network and
+// the pool at its input.
+func smallSweepSetup(t *testing.T) (*Config, map[string]int, *vision.Model, []vision.Stimulus) {
+	t.Helper()
+	c, err := ParseConfig("small.toml", []byte(smallSweep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := vision.NewModel(vision.DefaultArch([]string{"a", "Faces_easy"}), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, KeyLines([]byte(smallSweep)), m, vision.AtSide(mustStimuli(t), m.Arch.Input)
+}
+
 // A sweep interrupted midway resumes without recomputing finished points,
 // and shards merged together give the same bytes as one run.
 func TestSweepResumeAndShards(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs sweeps")
 	}
-	c, err := ParseConfig("small.toml", []byte(smallSweep))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := KeyLines([]byte(smallSweep))
-	m, err := vision.NewModel(vision.DefaultArch([]string{"a", "Faces_easy"}), 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := vision.AtSide(mustStimuli(t), m.Arch.Input) // at the small test network's input
+	c, lines, m, pool := smallSweepSetup(t)
 	man := Manifest{Program: "microstim", Seed: c.Seed}
 	outputs := []string{"sweep.csv", "summary.json", "report.html", "config.resolved.toml", "dose_response_shift.png", "heatmap_shift.svg", "pareto.svg"}
 	run := func(dir string, opt SweepOptions) (*SweepResult, error) {
@@ -361,16 +367,7 @@ func TestSweepFolderLocked(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs sweeps")
 	}
-	c, err := ParseConfig("small.toml", []byte(smallSweep))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := KeyLines([]byte(smallSweep))
-	m, err := vision.NewModel(vision.DefaultArch([]string{"a", "Faces_easy"}), 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := vision.AtSide(mustStimuli(t), m.Arch.Input)
+	c, lines, m, pool := smallSweepSetup(t)
 	dir := t.TempDir()
 	var second error
 	var once sync.Once

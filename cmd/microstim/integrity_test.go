@@ -300,9 +300,9 @@ func TestSweepEditedConfigRefused(t *testing.T) {
 	// with the 50 µA config.
 	os.WriteFile(cfg, []byte(tinySweep("50")), 0o644)
 	merged := filepath.Join(dir, "merged")
-	err = runMerge([]string{"--config", cfg, "--out", merged, out})
-	if err == nil || !strings.Contains(err.Error(), "another plan") {
-		t.Errorf("merge of another plan's folder: %v", err)
+	err = runMerge([]string{"--config", cfg, out, "--out", merged}) // flags after a shard folder too
+	if err == nil || !strings.Contains(err.Error(), "another plan") || !strings.Contains(err.Error(), "current_uA") {
+		t.Errorf("merge of another plan's folder: %v, want the differing key named", err)
 	}
 	if _, err := os.Stat(merged); err == nil {
 		t.Error("the failed merge left its output folder")

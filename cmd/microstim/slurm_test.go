@@ -55,10 +55,7 @@ func TestSlurmIntegration(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "sp ace") // paths with spaces reach the job intact (issue 11, case 9)
 	os.Mkdir(dir, 0o755)
-	bin := filepath.Join(dir, "microstim")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	cfg := filepath.Join(dir, "sweep.toml")
 	os.WriteFile(cfg, []byte(slurmSweep), 0o644)
 	run := func(args ...string) string {
@@ -93,6 +90,16 @@ func TestSlurmIntegration(t *testing.T) {
 	}
 }
 
+// buildBinary builds microstim into dir.
+func buildBinary(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "microstim")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // mergeLine is the merge command of a Slurm script's header.
 func mergeLine(t *testing.T, script string) string {
 	t.Helper()
@@ -114,10 +121,7 @@ func TestSlurmMergeLineRuns(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "sp ace")
 	os.Mkdir(dir, 0o755)
-	bin := filepath.Join(dir, "microstim")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	cfg := filepath.Join(dir, "sweep.toml")
 	os.WriteFile(cfg, []byte(slurmSweep), 0o644)
 	out := filepath.Join(dir, "o")
@@ -188,10 +192,7 @@ func TestSweepKillAndResume(t *testing.T) {
 		t.Skip("runs a sweep")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "microstim")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	cfg := filepath.Join(dir, "sweep.toml")
 	doc := strings.Replace(slurmSweep, "current_uA = [20, 60]", "current_uA = [20, 30, 40, 50, 60, 70]", 1)
 	doc = strings.Replace(doc, "n_placements = 2", "n_placements = 40", 1) // about 1 s per point: time to kill midway

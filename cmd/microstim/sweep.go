@@ -137,8 +137,12 @@ func runMerge(args []string) error {
 	if err := os.Mkdir(filepath.Join(dir.Path, "points"), 0o755); err != nil {
 		return err
 	}
+	cfgText, err := c.ResolvedTOML()
+	if err != nil {
+		return err
+	}
 	for _, shard := range shards {
-		if err := copyShard(shard, plan, dir.Path); err != nil {
+		if err := copyShard(shard, plan, string(cfgText), dir.Path); err != nil {
 			return err
 		}
 	}
@@ -169,16 +173,17 @@ func runMerge(args []string) error {
 	return nil
 }
 
-// copyShard copies the points of a shard folder of plan into dir/points;
-// a shard of another plan is refused, saying what differs.
-func copyShard(shard string, plan experiments.SweepPlan, dir string) error {
-	p, _, err := experiments.ReadPlan(shard)
+// copyShard copies the points of a shard folder of plan (resolved config
+// cfg) into dir/points; a shard of another plan is refused, naming the
+// keys, model or version that differ.
+func copyShard(shard string, plan experiments.SweepPlan, cfg, dir string) error {
+	p, shardCfg, err := experiments.ReadPlan(shard)
 	if err != nil {
 		return fmt.Errorf("merge: %s is not a sweep folder: %w", shard, err)
 	}
 	if p.PlanSHA256 != plan.PlanSHA256 {
-		return fmt.Errorf("merge: %s was run from another plan (%.12s…, %d points, model %.12s…, version %s); this config, model and program give %.12s…, %d points, model %.12s…, version %s",
-			shard, p.PlanSHA256+" ", p.Points, p.ModelSHA256+" ", p.Version, plan.PlanSHA256, plan.Points, plan.ModelSHA256, plan.Version)
+		return fmt.Errorf("merge: %s was run from another plan (%.12s…, this config gives %.12s…): %s",
+			shard, p.PlanSHA256+" ", plan.PlanSHA256, strings.Join(experiments.PlanDifferences(p, shardCfg, plan, cfg), "; "))
 	}
 	files, _ := filepath.Glob(filepath.Join(shard, "points", "*.json"))
 	for _, f := range files {
