@@ -180,7 +180,7 @@ func (r *GenericResult) figures(dir string) ([]Figure, error) {
 				}
 				for _, s := range r.Summaries {
 					if s.Condition == gc.Name && s.Group == g.label && s.Measure == name {
-						series[s.Field][k] = plots.Interval{Value: s.Delta, Lo: s.DeltaLo, Hi: s.DeltaHi}
+						series[s.Field][k] = plots.Interval{Value: s.Delta, Lo: s.DeltaLo, Hi: s.DeltaHi, Values: s.Values}
 					}
 				}
 				k++
@@ -194,7 +194,8 @@ func (r *GenericResult) figures(dir string) ([]Figure, error) {
 			continue
 		}
 		file := "delta_" + name
-		if err := plots.WriteIntervalPlot(filepath.Join(dir, file), labels[name]+" by condition, mean over sites with 95 % CI", labels[name], cats, ss); err != nil {
+		title := labels[name] + " by condition\nmean over sites; 95 % CI over sites and trials (< 3 sites: dots)"
+		if err := plots.WriteIntervalPlot(filepath.Join(dir, file), title, labels[name], cats, ss); err != nil {
 			return nil, err
 		}
 		figs = append(figs, Figure{file + ".png", labels[name] + " by condition"})

@@ -14,6 +14,9 @@ import (
 // Interval is a point estimate with its confidence interval.
 type Interval struct {
 	Value, Lo, Hi float64
+	// Values, where given, are drawn as small dots beside the estimate
+	// (the per-site values of an estimate too thin for a CI).
+	Values []float64
 }
 
 // IntervalSeries is one named set of intervals, one per category.
@@ -23,7 +26,8 @@ type IntervalSeries struct {
 }
 
 // IntervalPlot draws each series' estimates as markers with CI whiskers at
-// the named categories along x, the series side by side within a category,
+// the named categories along x (an estimate without a CI: the marker alone,
+// its Values as small dots), the series side by side within a category,
 // with a dashed zero line. It returns a 150-dpi PNG and an SVG.
 func IntervalPlot(title, yLabel string, categories []string, series []IntervalSeries) (png, svg []byte, err error) {
 	if len(series) == 0 || len(categories) == 0 {
@@ -74,28 +78,44 @@ func drawIntervalPlot(c draw.Canvas, title, yLabel string, categories []string, 
 	width := 0.6 / float64(len(series))
 	for k, s := range series {
 		col := seriesColors[k%len(seriesColors)]
-		var pts plotter.XYs
+		var pts, withCI, dots plotter.XYs
 		var errs plotter.YErrors
 		for i, iv := range s.Points {
-			if !isFinite(iv.Value) || !isFinite(iv.Lo) || !isFinite(iv.Hi) {
+			if !isFinite(iv.Value) {
 				continue
 			}
 			x := float64(i) - 0.3 + width*(float64(k)+0.5)
 			pts = append(pts, plotter.XY{X: x, Y: iv.Value})
-			errs = append(errs, struct{ Low, High float64 }{iv.Value - iv.Lo, iv.Hi - iv.Value})
+			if isFinite(iv.Lo) && isFinite(iv.Hi) {
+				withCI = append(withCI, plotter.XY{X: x, Y: iv.Value})
+				errs = append(errs, struct{ Low, High float64 }{iv.Value - iv.Lo, iv.Hi - iv.Value})
+			}
+			for _, v := range iv.Values {
+				if isFinite(v) {
+					dots = append(dots, plotter.XY{X: x + width/4, Y: v})
+				}
+			}
 		}
 		if len(pts) == 0 {
 			continue
 		}
 		sc, _ := plotter.NewScatter(pts)
 		sc.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(3), Shape: seriesShapes[k%len(seriesShapes)]}
-		bars, _ := plotter.NewYErrorBars(struct {
-			plotter.XYer
-			plotter.YErrorer
-		}{pts, errs})
-		bars.LineStyle = draw.LineStyle{Color: col, Width: vg.Points(1.5)}
-		bars.CapWidth = vg.Points(6)
-		p.Add(bars, sc)
+		if len(withCI) > 0 {
+			bars, _ := plotter.NewYErrorBars(struct {
+				plotter.XYer
+				plotter.YErrorer
+			}{withCI, errs})
+			bars.LineStyle = draw.LineStyle{Color: col, Width: vg.Points(1.5)}
+			bars.CapWidth = vg.Points(6)
+			p.Add(bars)
+		}
+		if len(dots) > 0 {
+			ds, _ := plotter.NewScatter(dots)
+			ds.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(1.5), Shape: draw.CircleGlyph{}}
+			p.Add(ds)
+		}
+		p.Add(sc)
 		legend.Add(s.Name, sc)
 	}
 	// Legend in its own column at the right of the axes, so it never

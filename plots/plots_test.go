@@ -515,14 +515,30 @@ func TestNiceTicks(t *testing.T) {
 // and draws a valid one, skipping non-finite intervals.
 func TestIntervalPlot(t *testing.T) {
 	cats := []string{"patch", "outside"}
-	if _, _, err := IntervalPlot("t", "Δ", cats, []IntervalSeries{{Name: "a", Points: []Interval{{1, 0, 2}}}}); err == nil {
+	if _, _, err := IntervalPlot("t", "Δ", cats, []IntervalSeries{{Name: "a", Points: []Interval{iv(1, 0, 2)}}}); err == nil {
 		t.Error("1 point for 2 categories accepted")
 	}
 	png, svg, err := IntervalPlot("t", "Δ d′", cats, []IntervalSeries{
-		{Name: "contra", Points: []Interval{{-0.4, -0.6, -0.2}, {0.1, -0.1, 0.3}}},
-		{Name: "ipsi", Points: []Interval{{0, -0.1, 0.1}, {math.NaN(), 0, 0}}},
+		{Name: "contra", Points: []Interval{iv(-0.4, -0.6, -0.2), iv(0.1, -0.1, 0.3)}},
+		{Name: "ipsi", Points: []Interval{iv(0, -0.1, 0.1), iv(math.NaN(), 0, 0)}},
 	})
 	if err != nil || len(png) < 1000 || !bytes.Contains(svg, []byte("outside")) {
 		t.Fatalf("err %v, png %d bytes, svg names the category: %v", err, len(png), bytes.Contains(svg, []byte("outside")))
 	}
+	// An estimate without a CI is still drawn, with its values as dots (a
+	// second category with a CI fixes the axes).
+	paths := func(first Interval) int {
+		_, svg, err := IntervalPlot("t", "Δ", cats, []IntervalSeries{{Name: "a", Points: []Interval{first, iv(0, -1, 1)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Count(svg, []byte("<path"))
+	}
+	none, marker := paths(iv(math.NaN(), 0, 0)), paths(Interval{Value: 0.5, Lo: math.NaN(), Hi: math.NaN()})
+	dots := paths(Interval{Value: 0.5, Lo: math.NaN(), Hi: math.NaN(), Values: []float64{0.2, 0.8}})
+	if marker != none+1 || dots != marker+2 {
+		t.Errorf("paths: %d without the estimate, %d with its marker, %d with 2 dots; want +1, then +2", none, marker, dots)
+	}
 }
+
+func iv(v, lo, hi float64) Interval { return Interval{Value: v, Lo: lo, Hi: hi} }
