@@ -68,6 +68,9 @@ func (r *GenericResult) Write(dir string, c *Config, man Manifest) error {
 	}
 	files["sites.csv"] = r.sitesCSV()
 	files["measures.csv"], files["differences.csv"] = r.tablesCSV()
+	if len(r.Levels) > 0 {
+		files["levels.csv"] = r.levelsCSV()
+	}
 	if err := writeFiles(dir, files); err != nil {
 		return err
 	}
@@ -136,6 +139,18 @@ func (r *GenericResult) tablesCSV() (measures, differences []byte) {
 	return measures, b.Bytes()
 }
 
+// levelsCSV is levels.csv: one row per condition, field and signal level.
+func (r *GenericResult) levelsCSV() []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"condition", "field", "level_pct", "sites", "control_target_choices_pct", "perturbed_target_choices_pct", "delta_pct", "delta_ci95_lo", "delta_ci95_hi"})
+	for _, l := range r.Levels {
+		w.Write([]string{l.Condition, l.Field, fmt.Sprint(l.Level_pct), fmt.Sprint(l.Sites), f4(l.Control_pct), f4(l.Perturbed_pct), f4(l.Delta_pct), f4(l.DeltaLo), f4(l.DeltaHi)})
+	}
+	w.Flush()
+	return b.Bytes()
+}
+
 func (r *GenericResult) reportTables() []Table {
 	sum := Table{Caption: "Mean Δ (perturbed − control) over sites, 95 % bootstrap CI",
 		Header: []string{"condition", "sites", "field", "measure", "control", "perturbed", "Δ [95 % CI]"}}
@@ -148,7 +163,11 @@ func (r *GenericResult) reportTables() []Table {
 	for _, d := range r.Differences {
 		diff.Rows = append(diff.Rows, []string{d.A, d.B, d.Field, d.Measure, interval(d.Diff, d.Lo, d.Hi)})
 	}
-	return []Table{sum, diff}
+	tables := []Table{sum, diff}
+	if len(r.Levels) > 0 {
+		tables = append(tables, levelsTable(r.Levels))
+	}
+	return tables
 }
 
 // figures: the mean Δ of each measure per condition and field, and

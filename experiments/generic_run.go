@@ -49,6 +49,9 @@ type GenericSite struct {
 	// and perturbed trials together) and returns field f's measures; nil
 	// where the trials are not kept (the site's values stand).
 	resample func(r *rand.Rand, f int) (ctrl, pert BinaryMeasures, shift float64)
+	// levels returns field f's % "target" choices per signal level, control
+	// and perturbed, of the site's trials (r nil) or of one resample of them.
+	levels func(r *rand.Rand, f int) (ctrl, pert []float64)
 }
 
 // value is measure name's perturbed − control difference in field f (the
@@ -73,6 +76,7 @@ type GenericCondition struct {
 	DecoderC     float64       `json:"decoder_C"`
 	DecoderAcc   float64       `json:"decoder_expected_accuracy_pct"` // frozen readout, unperturbed, levels ≠ 0
 	Sites        []GenericSite `json:"sites"`
+	levels       []float64     // the task's signal levels (detection with levels)
 	threshold    float64
 	split        bool // sites were chosen by d′ split: summaries also per group
 }
@@ -82,6 +86,7 @@ type GenericResult struct {
 	Conditions  []GenericCondition    `json:"conditions"`
 	Summaries   []MeasureSummary      `json:"summaries"`
 	Differences []ConditionDifference `json:"differences"`
+	Levels      []LevelSummary        `json:"levels,omitempty"` // per signal level, detection with levels
 	Notes       []string              `json:"notes"`
 	Model       *vision.Model         `json:"-"`
 	UnitDPrime  []float64             `json:"-"`
@@ -148,6 +153,7 @@ func RunGeneric(c *Config, m *vision.Model, pool []vision.Stimulus, progress Pro
 	var notes []string
 	res.Summaries, res.Differences, notes = summariseConditions(res.Conditions, c.Task.BootstrapReps, c.trialsSeed())
 	res.Notes = append(res.Notes, notes...)
+	res.Levels = summariseLevels(res.Conditions, c.Task.BootstrapReps, c.trialsSeed())
 	progress(len(conds), len(conds), "done")
 	return res, nil
 }
@@ -232,6 +238,7 @@ func runCondition(c *Config, name string, ci int, r *condRun, fs *faceSelectivit
 	}
 	items, trials := r.task.Items, c.Task.TrialsPerImage
 	gc.DecoderAcc = expectedAccuracy(items, r.ctrlP)
+	gc.levels = r.task.Levels
 	gc.Sites = make([]GenericSite, len(chosen))
 	err = sim.ParallelFor(len(chosen), func(s int) error {
 		site := chosen[s]
@@ -273,6 +280,21 @@ func pairedSite(task *paradigm.Binary, site SelectedSite, fields []string, ctrlP
 		}
 		return fieldMeasures(task, re, trials, ins[f])
 	}
+	if len(task.Levels) > 0 {
+		gs.levels = func(r *rand.Rand, f int) ([]float64, []float64) {
+			j := joint
+			if r != nil {
+				j = make([][4]int, len(joint))
+				for i, it := range task.Items {
+					if ins[f](it) {
+						j[i] = sim.ResampleJoint(r, joint[i], trials)
+					}
+				}
+			}
+			kc, ks := splitJoint(j, trials)
+			return levelChoices(task.Levels, task.Items, kc, ks, trials, ins[f])
+		}
+	}
 	return gs
 }
 
@@ -305,6 +327,19 @@ func separateSite(task *paradigm.Binary, site SelectedSite, fields []string, ctr
 			shift = psychometricShift(task.Levels, task.Items, rc, rs, trials, ins[f])
 		}
 		return binaryMeasures(task.Items, rc, trials, ins[f]), binaryMeasures(task.Items, rs, trials, ins[f]), shift
+	}
+	if len(task.Levels) > 0 {
+		gs.levels = func(r *rand.Rand, f int) ([]float64, []float64) {
+			rc, rs := kc, ks
+			if r != nil {
+				rc, rs = make([][]int, len(kc)), make([][]int, len(ks))
+				for i := range kc {
+					c, s := binomial(r, trials, float64(kc[i][1])/float64(trials)), binomial(r, trials, float64(ks[i][1])/float64(trials))
+					rc[i], rs[i] = []int{trials - c, c}, []int{trials - s, s}
+				}
+			}
+			return levelChoices(task.Levels, task.Items, rc, rs, trials, ins[f])
+		}
 	}
 	return gs
 }
@@ -340,14 +375,21 @@ func trialStream(trialsSeed uint64, ci, s int) uint64 {
 	return h.Sum64()
 }
 
-// fieldMeasures are the control and perturbed measures and the
-// psychometric shift (NaN without levels) of a field from paired counts.
-func fieldMeasures(task *paradigm.Binary, joint [][4]int, trials int, in func(paradigm.Item) bool) (ctrl, pert BinaryMeasures, shift float64) {
-	kc, ks := make([][]int, len(joint)), make([][]int, len(joint))
+// splitJoint returns the control and perturbed choice counts of paired
+// trials.
+func splitJoint(joint [][4]int, trials int) (kc, ks [][]int) {
+	kc, ks = make([][]int, len(joint)), make([][]int, len(joint))
 	for i, j := range joint {
 		c, s := j[2]+j[3], j[1]+j[3]
 		kc[i], ks[i] = []int{trials - c, c}, []int{trials - s, s}
 	}
+	return kc, ks
+}
+
+// fieldMeasures are the control and perturbed measures and the
+// psychometric shift (NaN without levels) of a field from paired counts.
+func fieldMeasures(task *paradigm.Binary, joint [][4]int, trials int, in func(paradigm.Item) bool) (ctrl, pert BinaryMeasures, shift float64) {
+	kc, ks := splitJoint(joint, trials)
 	shift = math.NaN()
 	if len(task.Levels) > 0 {
 		shift = psychometricShift(task.Levels, task.Items, kc, ks, trials, in)
