@@ -167,6 +167,9 @@ func (r *GenericResult) reportTables() []Table {
 	if len(r.Levels) > 0 {
 		tables = append(tables, levelsTable(r.Levels))
 	}
+	if len(r.Pairs) > 0 {
+		tables = append(tables, pairsTable(r.Pairs))
+	}
 	return tables
 }
 

@@ -77,6 +77,7 @@ type GenericCondition struct {
 	DecoderAcc   float64       `json:"decoder_expected_accuracy_pct"` // frozen readout, unperturbed, levels ≠ 0
 	Sites        []GenericSite `json:"sites"`
 	levels       []float64     // the task's signal levels (detection with levels)
+	pairNames    []string      // the tasks of a discrimination over every pair, "A vs B"
 	threshold    float64
 	split        bool // sites were chosen by d′ split: summaries also per group
 }
@@ -87,6 +88,7 @@ type GenericResult struct {
 	Summaries   []MeasureSummary      `json:"summaries"`
 	Differences []ConditionDifference `json:"differences"`
 	Levels      []LevelSummary        `json:"levels,omitempty"` // per signal level, detection with levels
+	Pairs       []PairSummary         `json:"pairs,omitempty"`  // per category pair, discrimination over every pair
 	Notes       []string              `json:"notes"`
 	Model       *vision.Model         `json:"-"`
 	UnitDPrime  []float64             `json:"-"`
@@ -154,6 +156,7 @@ func RunGeneric(c *Config, m *vision.Model, pool []vision.Stimulus, progress Pro
 	res.Summaries, res.Differences, notes = summariseConditions(res.Conditions, c.Task.BootstrapReps, c.trialsSeed())
 	res.Notes = append(res.Notes, notes...)
 	res.Levels = summariseLevels(res.Conditions, c.Task.BootstrapReps, c.trialsSeed())
+	res.Pairs = summarisePairs(res.Conditions, c.Task.BootstrapReps, c.trialsSeed())
 	progress(len(conds), len(conds), "done")
 	return res, nil
 }
@@ -234,6 +237,9 @@ func runCondition(c *Config, name string, ci int, r *condRun, fs *faceSelectivit
 	}
 	if r.pairs != nil {
 		gc.DecoderAcc = math.NaN()
+		for _, p := range r.pairs.Tasks {
+			gc.pairNames = append(gc.pairNames, c.Task.Categories[p.A]+" vs "+c.Task.Categories[p.B])
+		}
 		return gc, runPairSites(c, gc, ci, r, chosen, pert)
 	}
 	items, trials := r.task.Items, c.Task.TrialsPerImage

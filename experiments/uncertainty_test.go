@@ -172,3 +172,18 @@ func TestLevelSummaries(t *testing.T) {
 		}
 	}
 }
+
+// Pair tasks are tabulated per pair: the mean Δd′ over sites, with a CI
+// from 3 sites on and none below.
+func TestPairSummaries(t *testing.T) {
+	site := func(d ...float64) GenericSite { return GenericSite{TaskDeltaDPrime: [][]float64{d}} }
+	gc := GenericCondition{Name: "c", Fields: []string{"contra"}, pairNames: []string{"a vs b", "a vs c"},
+		Sites: []GenericSite{site(-1, 0), site(-2, 0.5), site(-3, math.NaN())}}
+	ps := summarisePairs([]GenericCondition{gc}, 500, 1)
+	if len(ps) != 2 || ps[0].Pair != "a vs b" || ps[0].DeltaD != -2 || !(ps[0].DeltaLo < -2 && -2 < ps[0].DeltaHi) {
+		t.Fatalf("pairs %+v, want a vs b at −2 with a CI", ps)
+	}
+	if ps[1].Sites != 2 || ps[1].DeltaD != 0.25 || !math.IsNaN(ps[1].DeltaLo) {
+		t.Errorf("a vs c %+v, want 2 sites, mean 0.25 and no CI", ps[1])
+	}
+}
