@@ -307,7 +307,7 @@ func TestGenericConditions(t *testing.T) {
 		t.Errorf("resolved config does not round-trip: %v\n%s", err, b)
 	}
 	for _, tc := range []struct{ body, key string }{
-		{"[[condition]]\nname = \"x\"\n[condition.task]\nsignal_levels = [1]\n", "condition.task.signal_levels"},
+		{"[[condition]]\nname = \"x\"\n[condition.task]\nsignal_levels = [1]\n", "g.toml:10: condition[1].task.signal_levels"},
 		{"[[condition]]\nname = \"x\"\n[condition.perturbation]\nkind = \"muscimol\"\ncurrent_uA = 5\n", "condition[1].perturbation.current_uA"},
 		{"[[condition]]\nname = \"x\"\n[[condition]]\nname = \"x\"\n", "condition[2].name"},
 		{"[[condition]]\nname = \"x\"\n[condition.task]\nkind = \"discrimination\"\ncategories = [\"face\"]\n", "condition[1].task.categories"},

@@ -58,3 +58,42 @@ func checkTask(t TaskConfig, pool []vision.Stimulus, seed uint64) error {
 	}
 	return err
 }
+
+// CheckSites places the sites of every generic condition whose rule needs
+// the model's face patches (face_patch_centre, outside_patches,
+// inside_patches), so that a model without a patch (an α = 0 control) is
+// refused by validate rather than by the run. It runs the network on the
+// face-selectivity set.
+func CheckSites(c *Config, m *vision.Model, pool []vision.Stimulus) error {
+	if c.Protocol != "generic" {
+		return nil
+	}
+	conds, names := []*Config{c}, []string{""}
+	if len(c.Conditions) > 0 {
+		conds, names = nil, nil
+		for i, k := range c.Conditions {
+			conds, names = append(conds, c.conditionConfig(i)), append(names, k.Name)
+		}
+	}
+	var fs *faceSelectivity
+	for i, cc := range conds {
+		switch cc.Sites.Rule {
+		case "face_patch_centre", "outside_patches", "inside_patches":
+		default:
+			continue
+		}
+		var err error
+		if fs == nil || cc.Sites.Grid_mm != conds[0].Sites.Grid_mm || cc.Sites.Radius_mm != conds[0].Sites.Radius_mm {
+			if fs, err = measureFaceSelectivity(cc, m, pool); err != nil {
+				return err
+			}
+		}
+		if _, err = cc.chooseSites(m.IT(), fs.Resp, fs.IsFace, fs.UnitDPrime, fs.Candidates); err != nil {
+			if names[i] != "" {
+				return fmt.Errorf("condition %q: %w", names[i], err)
+			}
+			return err
+		}
+	}
+	return nil
+}

@@ -209,6 +209,15 @@ func TestModelInfoJSONKeys(t *testing.T) {
 // validate builds the tasks on the stimulus set: a folder without
 // identity labels cannot carry a same/different task, and a target that
 // names no image cannot be detected; both are refused before any run.
+func abs(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 func TestValidateChecksStimuli(t *testing.T) {
 	dir := t.TempDir()
 	for _, cat := range []string{"faces", "cars"} {
@@ -222,6 +231,9 @@ func TestValidateChecksStimuli(t *testing.T) {
 	for _, tc := range []struct{ config, want string }{
 		{"protocol = \"moeller2017\"\n[stimuli]\nset = \"folder\"\nfolder = \"set\"\n", "same and 0 different pairs"},
 		{"protocol = \"generic\"\n[task]\nkind = \"detection\"\ntarget = \"zebra\"\ntest_images_per_class = 2\n", `detection of "zebra"`},
+		{"protocol = \"generic\"\n[task]\ntarget = \"face\"\ndistractors = \"gender:male\"\n", `share 46 images`}, // the labelled males are partly outside the face-selectivity set
+		// A patch rule on the α = 0 control, which has no face patch.
+		{"protocol = \"generic\"\n[model]\nweights = \"" + abs(t, "../../models/control_alpha0.mstw") + "\"\n[sites]\nrule = \"face_patch_centre\"\n", "no face patch"},
 	} {
 		file := filepath.Join(dir, "c.toml")
 		os.WriteFile(file, []byte(tc.config), 0o644)

@@ -109,9 +109,11 @@ func runRun(args []string) error {
 }
 
 // checkStimuli builds the config's tasks on its stimulus pool (at the
-// model's input size) without running the network.
+// model's input size) and places the sites that need the model's face
+// patches (experiments.CheckSites, which runs the network on the
+// face-selectivity set, through the activation cache).
 func checkStimuli(c *experiments.Config, file string) error {
-	m, _, _, err := vision.LoadModel(c.Model.Weights)
+	m, _, sha, err := vision.LoadModel(c.Model.Weights)
 	if err != nil {
 		return err
 	}
@@ -121,6 +123,10 @@ func checkStimuli(c *experiments.Config, file string) error {
 	}
 	if err := experiments.CheckStimuli(c, pool); err != nil {
 		return fmt.Errorf("%s: the stimulus set cannot carry the task: %w", file, err)
+	}
+	useCache(m, sha, false)
+	if err := experiments.CheckSites(c, m, pool); err != nil {
+		return fmt.Errorf("%s: the sites cannot be placed on this model: %w", file, err)
 	}
 	return nil
 }
