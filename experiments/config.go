@@ -15,6 +15,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/microstim/microstim/sim"
+	"github.com/microstim/microstim/vision"
 )
 
 // Config is a TOML experiment file. Every quantity carries its unit in its
@@ -77,7 +78,8 @@ type SafetyConfig struct {
 
 // ModelConfig selects the network.
 type ModelConfig struct {
-	Weights string `toml:"weights"` // weight file; "" = the embedded default model
+	Weights string `toml:"weights"`        // weight file; "" = the embedded default model
+	Name    string `toml:"name,omitempty"` // a shipped model (vision.ShippedModels), instead of weights; resolved into weights
 }
 
 // StimuliConfig selects the stimulus set.
@@ -266,6 +268,10 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		if *sd.v == 0 {
 			*sd.v = c.Seed // sites_seed and trials_seed default to the master seed
 		}
+	}
+	if err := c.resolveModelName(lines); err != nil {
+		err.File = name
+		return nil, err
 	}
 	c.resolvePaths(filepath.Dir(name))
 	c.resolveZeroDefaults()
@@ -576,3 +582,19 @@ func (c *Config) sitesSeed() uint64 { return cmp.Or(c.SitesSeed, c.Seed) }
 
 // trialsSeed is trials_seed, or the master seed where it is 0.
 func (c *Config) trialsSeed() uint64 { return cmp.Or(c.TrialsSeed, c.Seed) }
+
+// resolveModelName turns [model] name into the shipped model's weight file.
+func (c *Config) resolveModelName(lines map[string]int) *ConfigError {
+	if c.Model.Name == "" {
+		return nil
+	}
+	if c.Model.Weights != "" {
+		return &ConfigError{Line: lines["model.name"], Key: "model.name", Value: fmt.Sprintf("%q", c.Model.Name), Allowed: "give model.name or model.weights, not both"}
+	}
+	p, err := vision.FindShipped(c.Model.Name)
+	if err != nil {
+		return &ConfigError{Line: lines["model.name"], Key: "model.name", Value: fmt.Sprintf("%q", c.Model.Name), Allowed: err.Error()}
+	}
+	c.Model.Weights, c.Model.Name = p, ""
+	return nil
+}

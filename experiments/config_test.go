@@ -304,3 +304,20 @@ func TestConfigBounds(t *testing.T) {
 		t.Errorf("brackets in a string and a comment counted: %v", err)
 	}
 }
+
+// [model] name selects a shipped model: it resolves into model.weights;
+// with weights as well it is refused.
+func TestModelName(t *testing.T) {
+	c, err := ParseConfig("n.toml", []byte("protocol = \"afraz2006\"\n[model]\nname = \"control_alpha0\"\n"))
+	if err != nil || !strings.HasSuffix(c.Model.Weights, filepath.Join("models", "control_alpha0.mstw")) || c.Model.Name != "" {
+		t.Fatalf("name = control_alpha0: %v, weights %q", err, c.Model.Weights)
+	}
+	b, _ := c.ResolvedTOML()
+	if !strings.Contains(string(b), "control_alpha0.mstw") || strings.Contains(string(b), "name = ") {
+		t.Errorf("resolved config:\n%s", b)
+	}
+	_, err = ParseConfig("n.toml", []byte("protocol = \"afraz2006\"\n[model]\nname = \"v2c\"\nweights = \"x.mstw\"\n"))
+	if err == nil || !strings.Contains(err.Error(), "n.toml:3: model.name") || !strings.Contains(err.Error(), "not both") {
+		t.Errorf("name and weights: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -18,18 +19,44 @@ import (
 
 func runModel(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("model: want a subcommand: info, map")
+		return fmt.Errorf("model: want a subcommand: info, map, list")
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(os.Stderr, "Usage: microstim model info [flags] | microstim model map [flags]\n\nRun \"microstim model info -h\" or \"microstim model map -h\" for the flags.")
+		fmt.Fprintln(os.Stderr, "Usage: microstim model info [flags] | microstim model map [flags] | microstim model list\n\nRun \"microstim model info -h\" or \"microstim model map -h\" for the flags.")
 		return flag.ErrHelp
 	case "info":
 		return runModelInfo(args[1:])
 	case "map":
 		return runModelMap(args[1:])
+	case "list":
+		return runModelList(os.Stdout)
 	}
-	return fmt.Errorf("model: unknown subcommand %q (want info or map)", args[0])
+	return fmt.Errorf("model: unknown subcommand %q (want info, map or list)", args[0])
+}
+
+// runModelList prints the shipped models a config can name ([model] name),
+// with the file each resolves to and its SHA-256.
+func runModelList(w io.Writer) error {
+	for _, sm := range vision.ShippedModels {
+		file, err := vision.FindShipped(sm.Name)
+		where := file
+		switch {
+		case err != nil:
+			where = "not found: " + err.Error()
+		case file == "":
+			where = "embedded in the binary"
+		}
+		sha := ""
+		if err == nil {
+			if _, _, s, lerr := vision.LoadModel(file); lerr == nil {
+				sha = fmt.Sprintf(" (SHA-256 %.12s…)", s)
+			}
+		}
+		fmt.Fprintf(w, "%-15s %s\n                %s%s\n", sm.Name, sm.Description, where, sha)
+	}
+	fmt.Fprintln(w, "\nIn a config: [model] name = \"control_alpha0\" (or weights = \"path/to/file.mstw\").")
+	return nil
 }
 
 // characterise loads a model and measures it on the shipped pool (or the
