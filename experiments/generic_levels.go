@@ -149,3 +149,81 @@ func pairsTable(ps []PairSummary) Table {
 	}
 	return t
 }
+
+// CategoryMeasures is one category's % correct on the same/different
+// trials that show it (same pairs of it; different pairs with it on either
+// side), without and with the perturbation.
+type CategoryMeasures struct {
+	Category          string  `json:"category"`
+	SameControl_pct   float64 `json:"same_control_pct"`
+	SamePerturbed_pct float64 `json:"same_perturbed_pct"`
+	DiffControl_pct   float64 `json:"different_control_pct"`
+	DiffPerturbed_pct float64 `json:"different_perturbed_pct"`
+}
+
+func categoryMeasures(names []string, byGroup [][2][4]int) []CategoryMeasures {
+	pct := func(k, n int) float64 { return 100 * float64(k) / float64(n) }
+	out := make([]CategoryMeasures, len(names))
+	for g, name := range names {
+		c, n := byGroup[g][0], byGroup[g][1]
+		out[g] = CategoryMeasures{name, pct(c[0], n[0]), pct(c[1], n[1]), pct(c[2], n[2]), pct(c[3], n[3])}
+	}
+	return out
+}
+
+// CategorySummary is one category's mean Δ % correct over sites on same
+// and on different trials, with 95 % bootstrap CIs over sites (none below
+// MinSitesForCI sites).
+type CategorySummary struct {
+	Condition     string     `json:"condition"`
+	Category      string     `json:"category"`
+	Sites         int        `json:"sites"`
+	DeltaSame_pct float64    `json:"delta_same_pct"`
+	CISame        [2]float64 `json:"delta_same_ci95"`
+	DeltaDiff_pct float64    `json:"delta_different_pct"`
+	CIDiff        [2]float64 `json:"delta_different_ci95"`
+}
+
+// summariseCategories tabulates same/different by category per category.
+func summariseCategories(conds []GenericCondition, reps int, seed uint64) []CategorySummary {
+	var out []CategorySummary
+	for _, gc := range conds {
+		if len(gc.Sites) == 0 || gc.Sites[0].Categories == nil {
+			continue
+		}
+		for g, cm := range gc.Sites[0].Categories {
+			var ds, dd []float64
+			for _, s := range gc.Sites {
+				m := s.Categories[g]
+				if d := m.SamePerturbed_pct - m.SameControl_pct; !math.IsNaN(d) {
+					ds = append(ds, d)
+				}
+				if d := m.DiffPerturbed_pct - m.DiffControl_pct; !math.IsNaN(d) {
+					dd = append(dd, d)
+				}
+			}
+			cs := CategorySummary{Condition: gc.Name, Category: cm.Category, Sites: len(gc.Sites)}
+			var lo, hi float64
+			cs.DeltaSame_pct, lo, hi = stats.BootstrapMean(ds, reps, seed)
+			cs.CISame = [2]float64{lo, hi}
+			cs.DeltaDiff_pct, lo, hi = stats.BootstrapMean(dd, reps, seed)
+			cs.CIDiff = [2]float64{lo, hi}
+			if len(gc.Sites) < MinSitesForCI {
+				cs.CISame, cs.CIDiff = [2]float64{math.NaN(), math.NaN()}, [2]float64{math.NaN(), math.NaN()}
+			}
+			out = append(out, cs)
+		}
+	}
+	return out
+}
+
+// categoriesTable is the report's per-category table.
+func categoriesTable(cs []CategorySummary) Table {
+	t := Table{Caption: "Same/different by category: mean Δ % correct over sites on the trials showing each category, 95 % CI over sites",
+		Header: []string{"condition", "category", "sites", "Δ same [95 % CI]", "Δ different [95 % CI]"}}
+	for _, c := range cs {
+		t.Rows = append(t.Rows, []string{c.Condition, c.Category, fmt.Sprint(c.Sites),
+			interval(c.DeltaSame_pct, c.CISame[0], c.CISame[1]), interval(c.DeltaDiff_pct, c.CIDiff[0], c.CIDiff[1])})
+	}
+	return t
+}

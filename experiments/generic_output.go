@@ -170,6 +170,9 @@ func (r *GenericResult) reportTables() []Table {
 	if len(r.Pairs) > 0 {
 		tables = append(tables, pairsTable(r.Pairs))
 	}
+	if len(r.Categories) > 0 {
+		tables = append(tables, categoriesTable(r.Categories))
+	}
 	return tables
 }
 

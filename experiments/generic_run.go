@@ -45,6 +45,9 @@ type GenericSite struct {
 	// TaskDeltaDPrime is, for discrimination of every pair of ≥ 3
 	// categories, Δd′ per field and task (the deficit pattern).
 	TaskDeltaDPrime [][]float64 `json:"task_delta_dprime,omitempty"`
+	// Categories are, for same/different by category, the % correct on the
+	// trials that show each category.
+	Categories []CategoryMeasures `json:"categories,omitempty"`
 	// resample redraws the site's trials with replacement (paired control
 	// and perturbed trials together) and returns field f's measures; nil
 	// where the trials are not kept (the site's values stand).
@@ -87,8 +90,9 @@ type GenericResult struct {
 	Conditions  []GenericCondition    `json:"conditions"`
 	Summaries   []MeasureSummary      `json:"summaries"`
 	Differences []ConditionDifference `json:"differences"`
-	Levels      []LevelSummary        `json:"levels,omitempty"` // per signal level, detection with levels
-	Pairs       []PairSummary         `json:"pairs,omitempty"`  // per category pair, discrimination over every pair
+	Levels      []LevelSummary        `json:"levels,omitempty"`     // per signal level, detection with levels
+	Pairs       []PairSummary         `json:"pairs,omitempty"`      // per category pair, discrimination over every pair
+	Categories  []CategorySummary     `json:"categories,omitempty"` // per category, same/different by category
 	Notes       []string              `json:"notes"`
 	Model       *vision.Model         `json:"-"`
 	UnitDPrime  []float64             `json:"-"`
@@ -157,6 +161,7 @@ func RunGeneric(c *Config, m *vision.Model, pool []vision.Stimulus, progress Pro
 	res.Notes = append(res.Notes, notes...)
 	res.Levels = summariseLevels(res.Conditions, c.Task.BootstrapReps, c.trialsSeed())
 	res.Pairs = summarisePairs(res.Conditions, c.Task.BootstrapReps, c.trialsSeed())
+	res.Categories = summariseCategories(res.Conditions, c.Task.BootstrapReps, c.trialsSeed())
 	progress(len(conds), len(conds), "done")
 	return res, nil
 }
@@ -420,11 +425,15 @@ func runSameDifferent(c *Config, gc *GenericCondition, ci int, r *condRun, chose
 		if err != nil {
 			return err
 		}
-		k, err := r.sd.Trials(r.eng.IT, stim, r.sdDec, n, c.Task.StimulatedCue, c.Task.Lapse, rand.New(rand.NewPCG(trialStream(c.trialsSeed(), ci, i), 0x73)))
+		k, byGroup, err := r.sd.TrialsByGroup(r.eng.IT, stim, r.sdDec, n, c.Task.StimulatedCue, c.Task.Lapse, rand.New(rand.NewPCG(trialStream(c.trialsSeed(), ci, i), 0x73)))
 		if err != nil {
 			return err
 		}
-		gc.Sites[i] = GenericSite{SelectedSite: site, Control: []BinaryMeasures{measures(k[0], k[2])}, Perturbed: []BinaryMeasures{measures(k[1], k[3])},
+		var cats []CategoryMeasures
+		if c.Task.Pairs == "category" {
+			cats = categoryMeasures(r.sd.GroupNames, byGroup)
+		}
+		gc.Sites[i] = GenericSite{SelectedSite: site, Control: []BinaryMeasures{measures(k[0], k[2])}, Perturbed: []BinaryMeasures{measures(k[1], k[3])}, Categories: cats,
 			resample: func(rr *rand.Rand, _ int) (BinaryMeasures, BinaryMeasures, float64) {
 				var re [4]int
 				for j := range re {

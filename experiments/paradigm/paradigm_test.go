@@ -179,6 +179,19 @@ func TestSameDifferentTask(t *testing.T) {
 	if k != [4]int{200, 0, 200, 200} {
 		t.Errorf("correct same, same stimulated, different, different stimulated = %v; want 200, 0, 200, 200", k)
 	}
+	// Per group: each same trial counts for its group, each different trial
+	// for both of its groups; here every trial is right but stimulated same.
+	_, byGroup, _ := sd.TrialsByGroup(ctrl, stim, dec, 200, cue, 0, rand.New(rand.NewPCG(1, 1)))
+	var sameTrials, diffTrials int
+	for g := range byGroup {
+		sameTrials, diffTrials = sameTrials+byGroup[g][1][0], diffTrials+byGroup[g][1][2]
+		if byGroup[g][0][1] != 0 || byGroup[g][0][0] != byGroup[g][1][0] || byGroup[g][0][3] != byGroup[g][1][3] {
+			t.Errorf("group %s: correct %v of %v", sd.GroupNames[g], byGroup[g][0], byGroup[g][1])
+		}
+	}
+	if sameTrials != 200 || diffTrials != 400 {
+		t.Errorf("per-group trials: %d same (want 200), %d different (want 2 × 200)", sameTrials, diffTrials)
+	}
 	cue = "both" // both photos moved: same pairs stay the same
 	if k, _ = sd.Trials(ctrl, stim, dec, 200, cue, 0, rand.New(rand.NewPCG(1, 1))); k[1] != 200 {
 		t.Errorf("both photos stimulated: %d of 200 same trials correct, want 200", k[1])

@@ -13,6 +13,8 @@ import (
 type SameDifferent struct {
 	Images          []vision.Stimulus
 	Groups          int         // identities or categories
+	Group           []int       // each image's group, an index into GroupNames
+	GroupNames      []string    // the identities, or the selectors of the categories
 	Same, Different []ImagePair // ordered pairs of distinct images
 }
 
@@ -42,11 +44,15 @@ func NewSameDifferent(pool []vision.Stimulus, by string, selectors []string) (*S
 			}
 		}
 	}
-	seen := map[string]bool{}
+	index := map[string]int{}
 	for _, k := range keys {
-		seen[k] = true
+		if _, ok := index[k]; !ok {
+			index[k] = len(t.GroupNames)
+			t.GroupNames = append(t.GroupNames, k)
+		}
+		t.Group = append(t.Group, index[k])
 	}
-	t.Groups = len(seen)
+	t.Groups = len(t.GroupNames)
 	t.Same, t.Different = ImagePairs(keys)
 	if len(t.Same) < 2 || len(t.Different) < 2 {
 		return nil, fmt.Errorf("%d images of %d %s groups give %d same and %d different pairs; need ≥ 2 of each (label identities in face_labels.csv)",
@@ -77,7 +83,17 @@ func (t *SameDifferent) Fit(it [][]float32, metric string, seed uint64) (*sim.Sa
 // "both") by its perturbed one; a fraction lapse of trials is answered at
 // random.
 func (t *SameDifferent) Trials(ctrl, stim [][]float32, dec *sim.SameDifferent, n int, cue string, lapse float64, r *rand.Rand) ([4]int, error) {
-	var out [4]int
+	out, _, err := t.TrialsByGroup(ctrl, stim, dec, n, cue, lapse, r)
+	return out, err
+}
+
+// TrialsByGroup is Trials that also counts, per group g, the trials whose
+// pair shows g (a same pair of g, or a different pair with g on either
+// side): byGroup[g] = {same correct control, same correct perturbed,
+// different correct control, different correct perturbed} and trials[g]
+// the matching trial counts.
+func (t *SameDifferent) TrialsByGroup(ctrl, stim [][]float32, dec *sim.SameDifferent, n int, cue string, lapse float64, r *rand.Rand) (out [4]int, byGroup [][2][4]int, err error) {
+	byGroup = make([][2][4]int, len(t.GroupNames)) // [g][0]: correct, [g][1]: trials
 	for k, cond := range []struct {
 		pairs     []ImagePair
 		stimulate bool
@@ -93,12 +109,31 @@ func (t *SameDifferent) Trials(ctrl, stim [][]float32, dec *sim.SameDifferent, n
 			}
 			ps, err := dec.PSame(a, b)
 			if err != nil {
-				return out, err
+				return out, nil, err
 			}
-			if choice := sim.SampleChoice(r, []float64{1 - ps, ps}, lapse); (choice == 1) == p.Same {
+			correct := sim.SampleChoice(r, []float64{1 - ps, ps}, lapse) == 1 == p.Same
+			if correct {
 				out[k]++
+			}
+			for _, g := range groupsOf(t, p) {
+				byGroup[g][1][k]++
+				if correct {
+					byGroup[g][0][k]++
+				}
 			}
 		}
 	}
-	return out, nil
+	return out, byGroup, nil
+}
+
+// groupsOf returns the groups a pair shows (one for a same pair).
+func groupsOf(t *SameDifferent, p ImagePair) []int {
+	if t.Group == nil {
+		return nil
+	}
+	a, b := t.Group[p.A], t.Group[p.B]
+	if a == b {
+		return []int{a}
+	}
+	return []int{a, b}
 }
