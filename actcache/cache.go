@@ -360,7 +360,7 @@ func encode(a *vision.Activations, key string) ([]byte, error) {
 	return frame(magic, key, b.Bytes()), nil
 }
 
-var errDamaged = errors.New("activation cache: damaged entry")
+var errDamaged = errors.New("damaged, or written by an older microstim")
 
 func decode(data []byte, key string) (*vision.Activations, error) {
 	const hdrLen = 6 * 4
