@@ -28,21 +28,12 @@ type LevelSummary struct {
 // levelChoices returns, per signal level, the % of "target" choices over
 // the field's items without (kc) and with (ks) the perturbation.
 func levelChoices(levels []float64, items []paradigm.Item, kc, ks [][]int, trials int, in func(paradigm.Item) bool) (ctrl, pert []float64) {
-	idx := map[float64]int{}
-	for i, lv := range levels {
-		idx[lv] = i
-	}
-	c, s, n := make([]float64, len(levels)), make([]float64, len(levels)), make([]float64, len(levels))
-	for i, it := range items {
-		if in(it) {
-			j := idx[it.Level]
-			c[j], s[j], n[j] = c[j]+float64(kc[i][1]), s[j]+float64(ks[i][1]), n[j]+float64(trials)
-		}
-	}
+	c, s, n := perLevel(levels, items, kc, ks, trials, in)
+	ctrl, pert = make([]float64, len(levels)), make([]float64, len(levels))
 	for j := range c {
-		c[j], s[j] = 100*c[j]/n[j], 100*s[j]/n[j]
+		ctrl[j], pert[j] = 100*float64(c[j])/float64(n[j]), 100*float64(s[j])/float64(n[j])
 	}
-	return c, s
+	return ctrl, pert
 }
 
 // summariseLevels tabulates every condition's per-level choices (all
@@ -129,15 +120,22 @@ func summarisePairs(conds []GenericCondition, reps int, seed uint64) []PairSumma
 					continue
 				}
 				ps := PairSummary{Condition: gc.Name, Field: field, Pair: name, Sites: len(d)}
-				ps.DeltaD, ps.DeltaLo, ps.DeltaHi = stats.BootstrapMean(d, reps, seed)
-				if len(d) < MinSitesForCI {
-					ps.DeltaLo, ps.DeltaHi = math.NaN(), math.NaN()
-				}
+				ps.DeltaD, ps.DeltaLo, ps.DeltaHi = siteMeanCI(d, reps, seed)
 				out = append(out, ps)
 			}
 		}
 	}
 	return out
+}
+
+// siteMeanCI is the mean of per-site values with its percentile-bootstrap
+// 95 % CI over sites; no CI (NaN) below MinSitesForCI values.
+func siteMeanCI(d []float64, reps int, seed uint64) (mean, lo, hi float64) {
+	mean, lo, hi = stats.BootstrapMean(d, reps, seed)
+	if len(d) < MinSitesForCI {
+		lo, hi = math.NaN(), math.NaN()
+	}
+	return mean, lo, hi
 }
 
 // pairsTable is the report's per-pair table.
@@ -203,14 +201,8 @@ func summariseCategories(conds []GenericCondition, reps int, seed uint64) []Cate
 				}
 			}
 			cs := CategorySummary{Condition: gc.Name, Category: cm.Category, Sites: len(gc.Sites)}
-			var lo, hi float64
-			cs.DeltaSame_pct, lo, hi = stats.BootstrapMean(ds, reps, seed)
-			cs.CISame = [2]float64{lo, hi}
-			cs.DeltaDiff_pct, lo, hi = stats.BootstrapMean(dd, reps, seed)
-			cs.CIDiff = [2]float64{lo, hi}
-			if len(gc.Sites) < MinSitesForCI {
-				cs.CISame, cs.CIDiff = [2]float64{math.NaN(), math.NaN()}, [2]float64{math.NaN(), math.NaN()}
-			}
+			cs.DeltaSame_pct, cs.CISame[0], cs.CISame[1] = siteMeanCI(ds, reps, seed)
+			cs.DeltaDiff_pct, cs.CIDiff[0], cs.CIDiff[1] = siteMeanCI(dd, reps, seed)
 			out = append(out, cs)
 		}
 	}

@@ -282,27 +282,24 @@ func pairedSite(task *paradigm.Binary, site SelectedSite, fields []string, ctrlP
 			gs.Shift_pct = append(gs.Shift_pct, shift)
 		}
 	}
-	gs.resample = func(r *rand.Rand, f int) (BinaryMeasures, BinaryMeasures, float64) {
+	redraw := func(r *rand.Rand, f int) [][4]int {
+		if r == nil {
+			return joint
+		}
 		re := make([][4]int, len(joint))
 		for i, it := range task.Items {
 			if ins[f](it) {
 				re[i] = sim.ResampleJoint(r, joint[i], trials)
 			}
 		}
-		return fieldMeasures(task, re, trials, ins[f])
+		return re
+	}
+	gs.resample = func(r *rand.Rand, f int) (BinaryMeasures, BinaryMeasures, float64) {
+		return fieldMeasures(task, redraw(r, f), trials, ins[f])
 	}
 	if len(task.Levels) > 0 {
 		gs.levels = func(r *rand.Rand, f int) ([]float64, []float64) {
-			j := joint
-			if r != nil {
-				j = make([][4]int, len(joint))
-				for i, it := range task.Items {
-					if ins[f](it) {
-						j[i] = sim.ResampleJoint(r, joint[i], trials)
-					}
-				}
-			}
-			kc, ks := splitJoint(j, trials)
+			kc, ks := splitJoint(redraw(r, f), trials)
 			return levelChoices(task.Levels, task.Items, kc, ks, trials, ins[f])
 		}
 	}
@@ -324,8 +321,11 @@ func separateSite(task *paradigm.Binary, site SelectedSite, fields []string, ctr
 			gs.Shift_pct = append(gs.Shift_pct, psychometricShift(task.Levels, task.Items, kc, ks, trials, in))
 		}
 	}
-	gs.resample = func(r *rand.Rand, f int) (BinaryMeasures, BinaryMeasures, float64) {
-		rc, rs := make([][]int, len(kc)), make([][]int, len(ks))
+	redraw := func(r *rand.Rand, f int) (rc, rs [][]int) {
+		if r == nil {
+			return kc, ks
+		}
+		rc, rs = make([][]int, len(kc)), make([][]int, len(ks))
 		for i, it := range task.Items {
 			rc[i], rs[i] = []int{trials, 0}, []int{trials, 0}
 			if ins[f](it) {
@@ -333,6 +333,10 @@ func separateSite(task *paradigm.Binary, site SelectedSite, fields []string, ctr
 				rc[i], rs[i] = []int{trials - c, c}, []int{trials - s, s}
 			}
 		}
+		return rc, rs
+	}
+	gs.resample = func(r *rand.Rand, f int) (BinaryMeasures, BinaryMeasures, float64) {
+		rc, rs := redraw(r, f)
 		shift := math.NaN()
 		if len(task.Levels) > 0 {
 			shift = psychometricShift(task.Levels, task.Items, rc, rs, trials, ins[f])
@@ -341,14 +345,7 @@ func separateSite(task *paradigm.Binary, site SelectedSite, fields []string, ctr
 	}
 	if len(task.Levels) > 0 {
 		gs.levels = func(r *rand.Rand, f int) ([]float64, []float64) {
-			rc, rs := kc, ks
-			if r != nil {
-				rc, rs = make([][]int, len(kc)), make([][]int, len(ks))
-				for i := range kc {
-					c, s := binomial(r, trials, float64(kc[i][1])/float64(trials)), binomial(r, trials, float64(ks[i][1])/float64(trials))
-					rc[i], rs[i] = []int{trials - c, c}, []int{trials - s, s}
-				}
-			}
+			rc, rs := redraw(r, f)
 			return levelChoices(task.Levels, task.Items, rc, rs, trials, ins[f])
 		}
 	}
@@ -480,23 +477,30 @@ func binaryMeasures(items []paradigm.Item, k [][]int, trials int, in func(paradi
 // against signal level without (kc) and with (ks) the perturbation and
 // returns the shift of its 50 % point (sim.Shift; NaN when a fit fails).
 func psychometricShift(levels []float64, items []paradigm.Item, kc, ks [][]int, trials int, in func(paradigm.Item) bool) float64 {
-	idx := map[float64]int{}
-	for i, lv := range levels {
-		idx[lv] = i
-	}
-	c, s, n := make([]int, len(levels)), make([]int, len(levels)), make([]int, len(levels))
-	for i, it := range items {
-		if in(it) {
-			j := idx[it.Level]
-			c[j], s[j], n[j] = c[j]+kc[i][1], s[j]+ks[i][1], n[j]+trials
-		}
-	}
+	c, s, n := perLevel(levels, items, kc, ks, trials, in)
 	fc, err1 := sim.FitPsychometric(levels, c, n)
 	fs, err2 := sim.FitPsychometric(levels, s, n)
 	if err1 != nil || err2 != nil {
 		return math.NaN()
 	}
 	return sim.Shift(fc, fs)
+}
+
+// perLevel sums the "target" choices without (c) and with (s) the
+// perturbation, and the trials (n), of the field's items at each level.
+func perLevel(levels []float64, items []paradigm.Item, kc, ks [][]int, trials int, in func(paradigm.Item) bool) (c, s, n []int) {
+	idx := map[float64]int{}
+	for i, lv := range levels {
+		idx[lv] = i
+	}
+	c, s, n = make([]int, len(levels)), make([]int, len(levels)), make([]int, len(levels))
+	for i, it := range items {
+		if in(it) {
+			j := idx[it.Level]
+			c[j], s[j], n[j] = c[j]+kc[i][1], s[j]+ks[i][1], n[j]+trials
+		}
+	}
+	return c, s, n
 }
 
 // expectedAccuracy is the frozen readout's expected % correct on the
