@@ -12,7 +12,12 @@ import (
 // Net is a model prepared for float inference: constant tensors
 // dequantised once. It is not safe for concurrent use.
 type Net struct {
-	M     *Model
+	M *Model
+	// Float skips the re-quantisation of activations: every operator then
+	// computes in float32 on the dequantised constants, as a float model
+	// with the same weights would.
+	Float bool
+
 	w     map[int][]float32 // dequantised constants by tensor index
 	act   map[int][]float32 // activations of the last Run
 	shape map[int][]int     // activation shapes (NHWC)
@@ -154,7 +159,7 @@ func (n *Net) quantise(i, act int) {
 		lo, hi = 0, 6
 	}
 	t := n.M.Tensors[i]
-	if t.Type != TypeUint8 || t.Scale == 0 {
+	if n.Float || t.Type != TypeUint8 || t.Scale == 0 {
 		for k, x := range v {
 			v[k] = min(max(x, lo), hi)
 		}

@@ -22,6 +22,30 @@ type Arch struct {
 	LocalIT bool `json:"local_it,omitempty"`
 	// FaceHead adds an auxiliary face-detection head (face or not) on IT.
 	FaceHead bool `json:"face_head,omitempty"`
+	// Trunk names a pretrained, frozen trunk that computes V1, V2 and V4
+	// (MobileNetV2; "" for the network's own convolutions). IT then
+	// convolves V4 without pooling, so it keeps V4's grid.
+	Trunk string `json:"trunk,omitempty"`
+	// TrunkIT makes IT the trunk's next blocks too (MobileNet v2's blocks
+	// 14–17, first stride 1), frozen: the post-hoc control, whose IT was
+	// never trained under the spatial loss.
+	TrunkIT bool `json:"trunk_it,omitempty"`
+}
+
+// MobileNetV2Arch is model v3's shape: MobileNet v2's blocks 1–13 as
+// V1 (stride 4, 24 channels), V2 (stride 8, 32) and V4 (stride 16, 96),
+// then IT as a 3 × 3 convolution to itChannels on V4's grid. With
+// trunkIT, IT is the trunk's blocks 14–17 instead (320 channels).
+func MobileNetV2Arch(classes []string, input, itChannels int, trunkIT bool) Arch {
+	a := Arch{Input: input, Kernels: [4]int{3, 3, 3, 3}, Classes: classes, Gender: true, Trunk: MobileNetV2, TrunkIT: trunkIT}
+	for s := 0; s < 3; s++ {
+		a.Channels[s] = trunkChannels(s)
+	}
+	a.Channels[3] = itChannels
+	if trunkIT {
+		a.Channels[3] = trunkChannels(3)
+	}
+	return a
 }
 
 // DefaultArch is the convolutional base of the default model: the
@@ -38,9 +62,19 @@ func DefaultArch(classes []string) Arch {
 // categorisation (100), gender, face detection".
 func (a Arch) Describe() string {
 	var b strings.Builder
-	b.WriteString("conv")
-	for s := range a.Channels {
-		if s > 0 {
+	first := 0
+	switch {
+	case a.TrunkIT:
+		b.WriteString("MobileNet v2 (frozen): V1 blocks 1–3, V2 4–6, V4 7–13, IT 14–17 (stride 1)")
+		first = 4
+	case a.Trunk != "":
+		b.WriteString("MobileNet v2 (frozen): V1 blocks 1–3, V2 4–6, V4 7–13; IT")
+		first = 3
+	default:
+		b.WriteString("conv")
+	}
+	for s := first; s < 4; s++ {
+		if s > first {
 			b.WriteString(" →")
 		}
 		fmt.Fprintf(&b, " %d×%d/%d", a.Kernels[s], a.Kernels[s], a.Channels[s])
@@ -59,7 +93,12 @@ func (a Arch) Describe() string {
 }
 
 // MapSize returns the side of stage s's retinotopic map.
-func (a Arch) MapSize(s int) int { return a.Input >> (s + 1) }
+func (a Arch) MapSize(s int) int {
+	if a.Trunk != "" {
+		return a.Input / trunkStride[s]
+	}
+	return a.Input >> (s + 1)
+}
 
 // Units returns the number of units in stage s.
 func (a Arch) Units(s int) int { m := a.MapSize(s); return a.Channels[s] * m * m }
@@ -90,6 +129,9 @@ func (a Arch) Validate() error {
 				StageNames[s], a.Channels[s], a.Kernels[s], MaxChannels, MaxKernel)
 		}
 	}
+	if err := a.validateTrunk(); err != nil {
+		return err
+	}
 	if len(a.Classes) < 2 || len(a.Classes) > MaxClasses {
 		return fmt.Errorf("vision: %d classes: want 2–%d", len(a.Classes), MaxClasses)
 	}
@@ -100,6 +142,29 @@ func (a Arch) Validate() error {
 	}
 	if n := a.ParamCount(); n > MaxParams {
 		return fmt.Errorf("vision: %d parameters: at most %d", n, MaxParams)
+	}
+	return nil
+}
+
+// validateTrunk checks a trunk architecture's stage widths.
+func (a Arch) validateTrunk() error {
+	switch {
+	case a.Trunk == "" && !a.TrunkIT:
+		return nil
+	case a.Trunk != MobileNetV2:
+		return fmt.Errorf("vision: trunk %q: want %q", a.Trunk, MobileNetV2)
+	}
+	last := 2
+	if a.TrunkIT {
+		last = 3
+		if a.LocalIT {
+			return fmt.Errorf("vision: an IT taken from the trunk has no unshared layer")
+		}
+	}
+	for s := 0; s <= last; s++ {
+		if a.Channels[s] != trunkChannels(s) {
+			return fmt.Errorf("vision: stage %s on the MobileNet v2 trunk has %d channels, want %d", StageNames[s], a.Channels[s], trunkChannels(s))
+		}
 	}
 	return nil
 }
@@ -116,6 +181,11 @@ func (a Arch) TensorShapes() []TensorShape {
 	var out []TensorShape
 	in := 1
 	for s := 0; s < 4; s++ {
+		if a.trunkStage(s) {
+			out = append(out, trunkTensorShapes(s)...)
+			in = a.Channels[s]
+			continue
+		}
 		k := a.Kernels[s]
 		out = append(out, TensorShape{"w_" + StageNames[s], []int{a.Channels[s], in, k, k}}, TensorShape{"b_" + StageNames[s], []int{a.Channels[s]}})
 		in = a.Channels[s]
@@ -134,6 +204,9 @@ func (a Arch) TensorShapes() []TensorShape {
 	}
 	return out
 }
+
+// trunkStage reports whether stage s is computed by the frozen trunk.
+func (a Arch) trunkStage(s int) bool { return a.Trunk != "" && (s < 3 || a.TrunkIT) }
 
 // ParamCount returns the number of float32 parameters (saturating at
 // math.MaxInt64 rather than overflowing).

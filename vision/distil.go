@@ -47,7 +47,9 @@ func newDistilParams(a Arch, cfg TrainConfig) []NamedTensor {
 
 // trainables are the tensors the optimiser updates: the model's, then the
 // training-only ones.
-func (tr *Trainer) trainables() []NamedTensor { return append(tr.Model.Params.Named(), tr.distil...) }
+func (tr *Trainer) trainables() []NamedTensor {
+	return append(tr.Model.Params.Learnable(), tr.distil...)
+}
 
 // addDistillation adds Weight × (1 − mean cosine) to t.cost.
 func (tr *Trainer) addDistillation(g *G.ExprGraph, t *trainGraph, flatIT *G.Node) error {

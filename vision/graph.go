@@ -14,14 +14,18 @@ type nodes struct {
 	gW, gB       *G.Node
 	lW, lB       *G.Node // unshared IT layer, nil without Arch.LocalIT
 	fW, fB       *G.Node // face-detection head, nil without Arch.FaceHead
+	trunk        [4][]NamedTensor
 }
 
 // bind makes one node per parameter tensor in g. Every node gets a unique
 // name: gorgonia merges unnamed nodes of the same shape.
 func bind(g *G.ExprGraph, p *Params) *nodes {
 	mk := func(t *tensor.Dense, name string) *G.Node { return G.NodeFromAny(g, t, G.WithName(name)) }
-	n := &nodes{}
+	n := &nodes{trunk: p.Trunk}
 	for s := 0; s < 4; s++ {
+		if p.Trunk[s] != nil {
+			continue
+		}
 		n.w[s] = mk(p.W[s], "w_"+StageNames[s])
 		n.b[s] = mk(p.B[s], "b_"+StageNames[s])
 	}
@@ -41,7 +45,9 @@ func bind(g *G.ExprGraph, p *Params) *nodes {
 func (n *nodes) learnables() G.Nodes {
 	var out G.Nodes
 	for s := 0; s < 4; s++ {
-		out = append(out, n.w[s], n.b[s])
+		if n.w[s] != nil {
+			out = append(out, n.w[s], n.b[s])
+		}
 	}
 	if n.lW != nil {
 		out = append(out, n.lW, n.lB)
@@ -57,10 +63,23 @@ func (n *nodes) learnables() G.Nodes {
 }
 
 // applyStage computes stage s from the previous stage's output h (one
-// fused op: conv, bias, ReLU, max-pool), including the unshared IT layer
-// (localOp) when the model has one.
+// fused op: conv, bias, ReLU, max-pool; on a trunk model, the trunk's
+// blocks, and IT's convolution without the pool), including the unshared
+// IT layer (localOp) when the model has one.
 func applyStage(h *G.Node, n *nodes, a Arch, s int) (*G.Node, error) {
-	h, err := applyStageOp(h, n.w[s], n.b[s], StageNames[s], a.Kernels[s], s > 0)
+	if n.trunk[s] != nil {
+		firstStride := 0
+		if s == 3 {
+			firstStride = 1
+		}
+		op, err := newTrunkOp(s, n.trunk[s], firstStride)
+		if err != nil {
+			return nil, err
+		}
+		return applyTrunkOp(h, op)
+	}
+	pool := a.Trunk == ""
+	h, err := applyStageOp(h, n.w[s], n.b[s], StageNames[s], a.Kernels[s], s > 0 && pool, pool)
 	if err != nil || s != 3 || n.lW == nil {
 		return h, err
 	}

@@ -101,11 +101,22 @@ func (m *Model) Input(imgs []*Gray) ([]float32, error) {
 		if g.W != s || g.H != s {
 			return nil, fmt.Errorf("vision: image %d is %d×%d, want %d×%d", i, g.W, g.H, s, s)
 		}
-		for k, v := range g.Pix {
-			out[i*s*s+k] = (v - PixelMean) / PixelStd
-		}
+		normalise(out[i*s*s:(i+1)*s*s], g.Pix, m.Arch.Trunk != "")
 	}
 	return out, nil
+}
+
+// normalise maps pixels in [0, 1] to the network's input: (v − PixelMean)
+// / PixelStd, or for the MobileNet v2 trunk its own scale, the uint8 pixel
+// 255·v read as (q − 128) / 128 (the TFLite input's quantisation).
+func normalise(dst, pix []float32, trunk bool) {
+	for k, v := range pix {
+		if trunk {
+			dst[k] = (255*v - 128) / 128
+		} else {
+			dst[k] = (v - PixelMean) / PixelStd
+		}
+	}
 }
 
 // forward is an inference graph for a fixed batch size. Its input is the

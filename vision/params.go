@@ -20,6 +20,10 @@ type Params struct {
 	LocalB  *tensor.Dense    // (positions, C)
 	FaceW   *tensor.Dense    // (ITUnits, 2) face-detection head, nil without Arch.FaceHead
 	FaceB   *tensor.Dense    // (2)
+	// Trunk holds the frozen trunk's tensors of each stage it computes
+	// (Arch.Trunk; nil otherwise), in trunkTensorShapes order; W and B are
+	// nil for those stages.
+	Trunk [4][]NamedTensor
 }
 
 // NewParams initialises parameters as PyTorch does by default for Conv2d
@@ -33,6 +37,13 @@ func NewParams(a Arch, seed uint64) *Params {
 	p := &Params{}
 	in := 1
 	for s := 0; s < 4; s++ {
+		if a.trunkStage(s) { // filled from the pretrained file (LoadMobileNetV2)
+			for _, t := range trunkTensorShapes(s) {
+				p.Trunk[s] = append(p.Trunk[s], NamedTensor{t.Name, zeros(t.Shape...)})
+			}
+			in = a.Channels[s]
+			continue
+		}
 		k := a.Kernels[s]
 		p.W[s] = uniformFanIn(r, in*k*k, a.Channels[s], in, k, k)
 		p.B[s] = uniformFanIn(r, in*k*k, a.Channels[s])
@@ -73,9 +84,21 @@ func zeros(shape ...int) *tensor.Dense {
 }
 
 // Named returns the tensors with their names, in file order.
-func (p *Params) Named() []NamedTensor {
+func (p *Params) Named() []NamedTensor { return p.named(true) }
+
+// Learnable returns the tensors that training changes: Named without the
+// frozen trunk.
+func (p *Params) Learnable() []NamedTensor { return p.named(false) }
+
+func (p *Params) named(trunk bool) []NamedTensor {
 	var out []NamedTensor
 	for s := 0; s < 4; s++ {
+		if p.Trunk[s] != nil {
+			if trunk {
+				out = append(out, p.Trunk[s]...)
+			}
+			continue
+		}
 		out = append(out, NamedTensor{"w_" + StageNames[s], p.W[s]}, NamedTensor{"b_" + StageNames[s], p.B[s]})
 	}
 	if p.LocalW != nil {
@@ -89,6 +112,24 @@ func (p *Params) Named() []NamedTensor {
 		out = append(out, NamedTensor{"w_face", p.FaceW}, NamedTensor{"b_face", p.FaceB})
 	}
 	return out
+}
+
+// SetTrunk copies pretrained trunk tensors (LoadMobileNetV2's, in its
+// order) into p's trunk stages; names and shapes must match.
+func (p *Params) SetTrunk(ts []NamedTensor) error {
+	for s := 0; s < 4; s++ {
+		for _, t := range p.Trunk[s] {
+			if len(ts) == 0 {
+				return fmt.Errorf("vision: trunk file ends before %s", t.Name)
+			}
+			if ts[0].Name != t.Name || !ts[0].T.Shape().Eq(t.T.Shape()) {
+				return fmt.Errorf("vision: trunk tensor %s %v, want %s %v", ts[0].Name, ts[0].T.Shape(), t.Name, t.T.Shape())
+			}
+			copy(Data(t.T), Data(ts[0].T))
+			ts = ts[1:]
+		}
+	}
+	return nil
 }
 
 // NamedTensor pairs a parameter tensor with its name.

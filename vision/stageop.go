@@ -30,10 +30,14 @@ import (
 // dpre; db sums dpre, dw = dpre·colᵀ and dx folds wᵀ·dpre back (col2im).
 // The forward pass keeps col, pre and the argmax in a state shared with the
 // gradient ops of the same graph; a graph runs on one goroutine at a time.
+//
+// Without pool (IT on a trunk model, which keeps V4's grid) the output is
+// ReLU(pre + bias) at every position, (B, Cout, H, W).
 type stageOp struct {
 	name      string // e.g. "V2", for the hash and messages
 	k         int
 	inputGrad bool // whether x needs a gradient (not for the network's input)
+	pool      bool // whether the 2 × 2 max-pool follows
 	st        *stageState
 }
 
@@ -48,9 +52,9 @@ type stageState struct {
 }
 
 // applyStageOp adds the fused stage to the graph; inputGrad says whether
-// x needs a gradient.
-func applyStageOp(x, w, b *G.Node, name string, k int, inputGrad bool) (*G.Node, error) {
-	return G.ApplyOp(&stageOp{name: name, k: k, inputGrad: inputGrad, st: &stageState{}}, x, w, b)
+// x needs a gradient, pool whether the max-pool follows.
+func applyStageOp(x, w, b *G.Node, name string, k int, inputGrad, pool bool) (*G.Node, error) {
+	return G.ApplyOp(&stageOp{name: name, k: k, inputGrad: inputGrad, pool: pool, st: &stageState{}}, x, w, b)
 }
 
 func (op *stageOp) Arity() int { return 3 }
@@ -67,6 +71,9 @@ func (op *stageOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	if !ok1 || !ok2 || len(xs) != 4 || len(ws) != 4 {
 		return nil, fmt.Errorf("vision: stage %s: want 4-d input and kernel shapes, got %v and %v", op.name, in[0], in[1])
 	}
+	if !op.pool {
+		return tensor.Shape{xs[0], ws[0], xs[2], xs[3]}, nil
+	}
 	if xs[2]%2 != 0 || xs[3]%2 != 0 {
 		return nil, fmt.Errorf("vision: stage %s: input %v: want an even height and width for the 2 × 2 pool", op.name, xs)
 	}
@@ -80,6 +87,9 @@ func (op *stageOp) Do(in ...G.Value) (G.Value, error) {
 
 func (op *stageOp) outShape(in []G.Value) tensor.Shape {
 	xs, ws := in[0].Shape(), in[1].Shape()
+	if !op.pool {
+		return tensor.Shape{xs[0], ws[0], xs[2], xs[3]}
+	}
 	return tensor.Shape{xs[0], ws[0], xs[2] / 2, xs[3] / 2}
 }
 
@@ -132,6 +142,10 @@ func (op *stageOp) forward(x, w, bias, out []float32) {
 	st.arg = growInt32(st.arg, len(out))
 	im2col(st, k, x)
 	gemm.Sgemm(blas.NoTrans, blas.NoTrans, st.cout, n, rows, 1, w, rows, st.col, n, 0, st.pre, n)
+	if !op.pool {
+		st.rectify(bias, out)
+		return
+	}
 	parallelFor(st.cout, func(co int) {
 		pre := st.pre[co*n : (co+1)*n]
 		bv := bias[co]
@@ -160,6 +174,26 @@ func (op *stageOp) forward(x, w, bias, out []float32) {
 					} else {
 						o[xx], a[xx] = 0, -1
 					}
+				}
+			}
+		}
+	})
+}
+
+// rectify writes ReLU(pre + bias) to out (B, Cout, H, W), recording each
+// element's pre index (−1 where ReLU zeroes it) for the backward pass.
+func (st *stageState) rectify(bias, out []float32) {
+	hw, n := st.h*st.w, st.b*st.h*st.w
+	parallelFor(st.cout, func(co int) {
+		pre, bv := st.pre[co*n:(co+1)*n], bias[co]
+		for im := 0; im < st.b; im++ {
+			base := (im*st.cout + co) * hw
+			o, a := out[base:base+hw], st.arg[base:base+hw]
+			for p := range o {
+				if v := pre[im*hw+p] + bv; v > 0 {
+					o[p], a[p] = v, int32(co*n+im*hw+p)
+				} else {
+					o[p], a[p] = 0, -1
 				}
 			}
 		}
@@ -201,6 +235,9 @@ func (op *stageOp) WriteHash(h hash.Hash) {
 }
 func (op *stageOp) Hashcode() uint32 { return hashOf(op) }
 func (op *stageOp) String() string {
+	if !op.pool {
+		return fmt.Sprintf("Stage%s{conv %d×%d, bias, ReLU}", op.name, op.k, op.k)
+	}
 	return fmt.Sprintf("Stage%s{conv %d×%d, bias, ReLU, max-pool 2×2}", op.name, op.k, op.k)
 }
 

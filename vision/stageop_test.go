@@ -14,6 +14,11 @@ import (
 // referenceStage is the stage built from gorgonia's own ops, the path the
 // fused stageOp replaces: Conv2d, BroadcastAdd, Rectify, MaxPool2D.
 func referenceStage(x, w, b *G.Node, k int) (*G.Node, error) {
+	return referenceStagePool(x, w, b, k, true)
+}
+
+// referenceStagePool is referenceStage with or without the pool.
+func referenceStagePool(x, w, b *G.Node, k int, pool bool) (*G.Node, error) {
 	pad := (k - 1) / 2
 	c, err := G.Conv2d(x, w, tensor.Shape{k, k}, []int{pad, pad}, []int{1, 1}, []int{1, 1})
 	if err != nil {
@@ -22,8 +27,8 @@ func referenceStage(x, w, b *G.Node, k int) (*G.Node, error) {
 	if c, err = G.BroadcastAdd(c, b, nil, []byte{0, 2, 3}); err != nil {
 		return nil, err
 	}
-	if c, err = G.Rectify(c); err != nil {
-		return nil, err
+	if c, err = G.Rectify(c); err != nil || !pool {
+		return c, err
 	}
 	return G.MaxPool2D(c, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2})
 }
@@ -91,12 +96,16 @@ func checkAgainstReference(t *testing.T, y1, y0 []float32, g1, g0 [][]float32) {
 
 // stageRun evaluates one stage (fused or reference) with its gradients.
 func stageRun(t *testing.T, fused bool, xT, wT, bT, mT *tensor.Dense, k int) (y, dx, dw, db []float32) {
+	return stageRunPool(t, fused, xT, wT, bT, mT, k, true)
+}
+
+func stageRunPool(t *testing.T, fused bool, xT, wT, bT, mT *tensor.Dense, k int, pool bool) (y, dx, dw, db []float32) {
 	t.Helper()
 	y, g := evalWithGrads(t, func(in ...*G.Node) (*G.Node, error) {
 		if fused {
-			return applyStageOp(in[0], in[1], in[2], "T", k, true)
+			return applyStageOp(in[0], in[1], in[2], "T", k, true, pool)
 		}
-		return referenceStage(in[0], in[1], in[2], k)
+		return referenceStagePool(in[0], in[1], in[2], k, pool)
 	}, mT, xT, wT, bT)
 	return y, g[0], g[1], g[2]
 }
@@ -121,6 +130,21 @@ func TestStageOpMatchesReference(t *testing.T) {
 			mT := randTensor(r, s.b, s.cout, s.h/2, s.w/2)
 			y1, dx1, dw1, db1 := stageRun(t, true, xT, wT, bT, mT, s.k)
 			y0, dx0, dw0, db0 := stageRun(t, false, xT, wT, bT, mT, s.k)
+			checkAgainstReference(t, y1, y0, [][]float32{dx1, dw1, db1}, [][]float32{dx0, dw0, db0})
+		})
+	}
+}
+
+// Without the pool (IT on a trunk model) the fused stage equals conv, bias
+// and ReLU, forward and backward.
+func TestStageOpWithoutPool(t *testing.T) {
+	for _, s := range stageShapes {
+		t.Run(fmt.Sprintf("%v", s), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(s.b*1000+s.cin*10+s.k), 5))
+			xT, wT, bT := randTensor(r, s.b, s.cin, s.h, s.w), randTensor(r, s.cout, s.cin, s.k, s.k), randTensor(r, s.cout)
+			mT := randTensor(r, s.b, s.cout, s.h, s.w)
+			y1, dx1, dw1, db1 := stageRunPool(t, true, xT, wT, bT, mT, s.k, false)
+			y0, dx0, dw0, db0 := stageRunPool(t, false, xT, wT, bT, mT, s.k, false)
 			checkAgainstReference(t, y1, y0, [][]float32{dx1, dw1, db1}, [][]float32{dx0, dw0, db0})
 		})
 	}
