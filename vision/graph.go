@@ -86,10 +86,15 @@ func applyStage(h *G.Node, n *nodes, a Arch, s int) (*G.Node, error) {
 	return applyLocalOp(h, n.lW, n.lB)
 }
 
-// trunk returns the four stage outputs (B, C, H, W) for input x (B, 1, S, S).
-func trunk(x *G.Node, n *nodes, a Arch) (out [4]*G.Node, err error) {
+// trainedStages returns the stage outputs (B, C, H, W) after stage from
+// for x, the output of stage from (−1: the image, (B, 1, S, S)); stage
+// from's own entry is x.
+func trainedStages(x *G.Node, n *nodes, a Arch, from int) (out [4]*G.Node, err error) {
 	h := x
-	for s := 0; s < 4; s++ {
+	if from >= 0 {
+		out[from] = x
+	}
+	for s := from + 1; s < 4; s++ {
 		if h, err = applyStage(h, n, a, s); err != nil {
 			return out, fmt.Errorf("vision: stage %s: %w", StageNames[s], err)
 		}

@@ -58,6 +58,23 @@ var recipes = map[string]func(dataRoot string) TrainConfig{
 		c.Seed = 2
 		return c
 	},
+	// v3b is model v3's candidate B: MobileNet v2's blocks 1–13
+	// (ImageNet-trained, frozen) as V1, V2 and V4, and a new IT (3 × 3
+	// convolution to 256 channels on V4's 8 × 8 grid, then the unshared
+	// per-position layer) trained from scratch under the spatial loss
+	// (α = 1, v2g's) with v2g's heads and face diet; 8 fixed views per
+	// image (the trunk's responses are computed once per view), decoupled
+	// weight decay 0.05, 20 epochs.
+	"v3b": recipeV3B,
+	// v3p is the post-hoc control: MobileNet v2's blocks 1–17, all frozen
+	// (block 14 at stride 1, so IT keeps an 8 × 8 grid of 320 channels),
+	// with IT positions from the swap optimisation alone and only the
+	// heads trained; no spatial loss ever shaped its IT.
+	"v3p": func(dataRoot string) TrainConfig {
+		c := recipeV3B(dataRoot)
+		c.Trunk.IT, c.Alpha[3] = true, 0
+		return c
+	},
 }
 
 // Recipe returns the named training recipe with data under dataRoot.
@@ -95,5 +112,12 @@ func recipeV2C(dataRoot string) TrainConfig {
 func recipeV2F(dataRoot string) TrainConfig {
 	c := recipeV2C(dataRoot)
 	c.Alpha[3], c.Epochs = 1, 20
+	return c
+}
+
+func recipeV3B(dataRoot string) TrainConfig {
+	c := recipeV2F(dataRoot)
+	c.Views, c.WeightDecay, c.Seed = 8, 0.05, 1
+	c.Trunk = MobileNetV2Trunk(filepath.Join(dataRoot, "..", "models", "mobilenet_v2", "mobilenet_v2_1.0_224_quant.tflite"), 256)
 	return c
 }

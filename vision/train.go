@@ -63,6 +63,8 @@ type TrainConfig struct {
 	Views int `json:"views,omitempty"`
 	// Distil, when set, adds a distillation loss towards a teacher.
 	Distil *DistilConfig `json:"distil,omitempty"`
+	// Trunk, when set, computes V1–V4 with a pretrained, frozen trunk.
+	Trunk *TrunkConfig `json:"trunk,omitempty"`
 }
 
 // Input returns the input side in pixels.
@@ -293,6 +295,7 @@ type Trainer struct {
 	m, v       [][]float32
 	distil     []NamedTensor // training-only distillation projection
 	teacher    []float32     // unit-norm teacher embeddings by (sample, view)
+	frozen     []float32     // the frozen trunk's responses by (sample, view)
 	t          int
 	stopAtStep int // stop (with a checkpoint) after this many steps; for tests
 	epoch      int
@@ -307,6 +310,9 @@ var BLAS = "gonum-native"
 // NewTrainer prepares a fresh run: model from cfg.Seed and the swap
 // optimisation of every stage's channel offsets on sine-grating responses.
 func NewTrainer(cfg TrainConfig, ds *Dataset, dir string) (*Trainer, error) {
+	if cfg.Trunk != nil {
+		return newTrainer(cfg, trunkArch(cfg, ds.Classes), ds, dir)
+	}
 	a := DefaultArch(ds.Classes)
 	a.Input = cfg.Input()
 	a.LocalIT = cfg.LocalIT
@@ -325,9 +331,19 @@ func newTrainer(cfg TrainConfig, a Arch, ds *Dataset, dir string) (*Trainer, err
 			return nil, fmt.Errorf("vision: face class %q is not a training class", c)
 		}
 	}
+	if cfg.Trunk != nil {
+		if err := checkTrunkConfig(cfg); err != nil {
+			return nil, err
+		}
+	}
 	m, err := NewModel(a, cfg.Seed)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Trunk != nil {
+		if err := loadTrunk(m, cfg.Trunk); err != nil {
+			return nil, err
+		}
 	}
 	tr := &Trainer{Cfg: cfg, Data: ds, Model: m, Dir: dir, CkptEvery: 3 * time.Minute}
 	tr.Record = TrainRecord{Config: cfg, Classes: ds.Classes, FilesHash: ds.FilesHash, NTrain: len(ds.Train),
@@ -457,10 +473,11 @@ func (tr *Trainer) buildGraph() (*trainGraph, error) {
 	bs := tr.Cfg.Batch
 	g := G.NewGraph()
 	t := &trainGraph{}
-	t.x = G.NewTensor(g, tensor.Float32, 4, G.WithShape(bs, 1, a.Input, a.Input), G.WithName("x"))
+	from := frozenStage(a)
+	t.x = G.NewTensor(g, tensor.Float32, 4, G.WithShape(append([]int{bs}, tr.Model.inputShape(from)...)...), G.WithName("x"))
 	t.y = G.NewMatrix(g, tensor.Float32, G.WithShape(bs, len(a.Classes)), G.WithName("y"))
 	t.n = bind(g, tr.Model.Params)
-	out, err := trunk(t.x, t.n, a)
+	out, err := trainedStages(t.x, t.n, a, from)
 	if err != nil {
 		return nil, err
 	}
@@ -568,7 +585,8 @@ func (tr *Trainer) batch(t *trainGraph, e, s int, perm []int) ([]int, error) {
 	a := tr.Model.Arch
 	bs, in := tr.Cfg.Batch, a.Input
 	r := rand.New(rand.NewPCG(tr.Cfg.Seed, uint64(e)<<32|uint64(s)))
-	x := make([]float32, bs*in*in)
+	from := frozenStage(a)
+	x := make([]float32, bs*tensorSize(tr.Model.inputShape(from)))
 	y := make([]float32, bs*len(a.Classes))
 	gy := make([]float32, bs*2)
 	fy := make([]float32, bs*2)
@@ -582,8 +600,10 @@ func (tr *Trainer) batch(t *trainGraph, e, s int, perm []int) ([]int, error) {
 			views[b] = r.IntN(tr.Cfg.Views)
 			vr = tr.viewRand(idx, views[b])
 		}
-		for i, v := range tr.view(smp.Img, vr).Pix {
-			x[b*in*in+i] = (v - PixelMean) / PixelStd
+		if from < 0 {
+			for i, v := range tr.view(smp.Img, vr).Pix {
+				x[b*in*in+i] = (v - PixelMean) / PixelStd
+			}
 		}
 		y[b*len(a.Classes)+smp.Class] = 1
 		labels[b] = smp.Class
@@ -601,7 +621,10 @@ func (tr *Trainer) batch(t *trainGraph, e, s int, perm []int) ([]int, error) {
 			return nil, err
 		}
 	}
-	if err := G.Let(t.x, tensor.New(tensor.WithShape(bs, 1, in, in), tensor.WithBacking(x))); err != nil {
+	if from >= 0 {
+		tr.frozenInput(x, perm[s*bs:(s+1)*bs], views)
+	}
+	if err := G.Let(t.x, tensor.New(tensor.WithShape(t.x.Shape()...), tensor.WithBacking(x))); err != nil {
 		return nil, err
 	}
 	if err := G.Let(t.y, tensor.New(tensor.WithShape(bs, len(a.Classes)), tensor.WithBacking(y))); err != nil {
@@ -736,6 +759,9 @@ func (tr *Trainer) Run() error {
 	if err := tr.prepareTeacher(); err != nil {
 		return err
 	}
+	if err := tr.prepareFrozen(); err != nil {
+		return err
+	}
 	t, err := tr.buildGraph()
 	if err != nil {
 		return err
@@ -849,6 +875,9 @@ func (tr *Trainer) Meta() map[string]string {
 	meta := map[string]string{
 		"seed": fmt.Sprint(tr.Cfg.Seed), "alpha": string(alpha), "epochs_done": fmt.Sprint(len(tr.Record.Epochs)),
 		"files_sha256": tr.Data.FilesHash, "blas": BLAS,
+	}
+	if tc := tr.Cfg.Trunk; tc != nil {
+		meta["trunk"], meta["trunk_sha256"] = MobileNetV2+" (Sandler et al. 2018; ImageNet; Apache-2.0)", tc.SHA256
 	}
 	if n := len(tr.Record.Epochs); n > 0 {
 		meta["heldout_top1"] = fmt.Sprintf("%.4f", tr.Record.Epochs[n-1].HeldoutTop1)
