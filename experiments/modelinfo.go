@@ -64,6 +64,22 @@ type ModelInfo struct {
 	NonFaceImages         int               `json:"nonface_images"`
 	FaceSelectiveFraction float64           `json:"face_selective_fraction"`
 	MaxUnitDPrime         float64           `json:"max_unit_dprime"`
+	// MaxChannelDPrime is the largest face d′ of a channel's response
+	// averaged over its positions; ChannelsDPrimeGT1 the fraction of
+	// channels above 1.
+	MaxChannelDPrime  float64 `json:"max_channel_dprime"`
+	ChannelsDPrimeGT1 float64 `json:"channels_dprime_gt1_fraction"`
+	// Body selectivity: fLoc bodies against the rest of the selectivity
+	// set (faces, objects, Kiani images), measured as faces are.
+	BodyImages            int                `json:"body_images"`
+	BodySelectiveFraction float64            `json:"body_selective_fraction"`
+	MaxUnitBodyDPrime     float64            `json:"max_unit_body_dprime"`
+	BodyDPrimePeak        map[string]float64 `json:"body_dprime_peak"` // smoothed body d′ peak by hemisphere
+	BodyNullThreshold     [2]float64         `json:"body_patch_null_p95"`
+	BodyPatches           []PatchInfo        `json:"body_patches"`
+	// Trunk names a pretrained trunk and its source ("" without one).
+	Trunk       string `json:"trunk,omitempty"`
+	TrunkSHA256 string `json:"trunk_sha256,omitempty"`
 	MaxSmoothedDPrime     [2]float64        `json:"max_smoothed_dprime"` // [L, R]
 	NullThreshold         [2]float64        `json:"patch_null_p95"`      // [L, R]
 	FacePatches           []PatchInfo       `json:"face_patches"`
@@ -91,6 +107,10 @@ type ModelInfo struct {
 	Maps       [2]*topography.Map `json:"-"`
 	Patches    []topography.Patch `json:"-"`
 	UnitDPrime []float64          `json:"-"`
+	BodyMaps   [2]*topography.Map `json:"-"`
+	// BodyPatchList is BodyPatches for figures.
+	BodyPatchList  []topography.Patch `json:"-"`
+	UnitBodyDPrime []float64          `json:"-"`
 }
 
 // Characterise measures a model on the shipped held-out pool.
@@ -150,6 +170,14 @@ func Characterise(m *vision.Model, sha string, meta map[string]string, pool []vi
 		info.MaxUnitDPrime = math.Max(info.MaxUnitDPrime, d)
 	}
 	info.FaceSelectiveFraction = float64(sel) / float64(len(info.UnitDPrime))
+	info.MaxChannelDPrime, info.ChannelsDPrimeGT1 = channelDPrimes(it, resp, isFace)
+	info.bodySelectivity(it, resp, set, seed)
+	if m.Arch.Trunk != "" {
+		info.Trunk, info.TrunkSHA256 = meta["trunk"], meta["trunk_sha256"]
+		if info.Trunk == "" {
+			info.Trunk = m.Arch.Trunk
+		}
+	}
 	patches, thr := topography.FacePatches(it, info.UnitDPrime, MapSigma_mm, MapStep_mm, NullPermutations, seed)
 	info.NullThreshold = thr
 	info.Patches = patches
@@ -203,6 +231,60 @@ func Characterise(m *vision.Model, sha string, meta map[string]string, pool []vi
 		return nil, err
 	}
 	return info, nil
+}
+
+// channelDPrimes returns the largest face d′ of a channel's mean response
+// over its positions, and the fraction of channels with d′ > 1.
+func channelDPrimes(l *topography.Layout, resp [][]float64, isFace []bool) (maxD, fracGT1 float64) {
+	per := l.Rows * l.Cols
+	mean := make([][]float64, len(resp))
+	for i, r := range resp {
+		mean[i] = make([]float64, l.Channels)
+		for u, v := range r {
+			mean[i][u/per] += v / float64(per)
+		}
+	}
+	maxD = math.Inf(-1)
+	n := 0
+	for _, d := range topography.UnitDPrimes(mean, isFace) {
+		maxD = math.Max(maxD, d)
+		if d > 1 {
+			n++
+		}
+	}
+	return maxD, float64(n) / float64(l.Channels)
+}
+
+// bodySelectivity measures body d′ (fLoc bodies against the rest of set),
+// its fraction above 1, smoothed maps and patches, as for faces.
+func (info *ModelInfo) bodySelectivity(it *topography.Layout, resp [][]float64, set []vision.Stimulus, seed uint64) {
+	isBody := make([]bool, len(set))
+	for i, s := range set {
+		if s.Role == "floc_body" {
+			isBody[i] = true
+			info.BodyImages++
+		}
+	}
+	info.UnitBodyDPrime = topography.UnitDPrimes(resp, isBody)
+	sel := 0
+	info.MaxUnitBodyDPrime = math.Inf(-1)
+	for _, d := range info.UnitBodyDPrime {
+		if d > 1 {
+			sel++
+		}
+		info.MaxUnitBodyDPrime = math.Max(info.MaxUnitBodyDPrime, d)
+	}
+	info.BodySelectiveFraction = float64(sel) / float64(len(info.UnitBodyDPrime))
+	info.BodyPatchList, info.BodyNullThreshold = topography.FacePatches(it, info.UnitBodyDPrime, MapSigma_mm, MapStep_mm, NullPermutations, seed)
+	info.BodyDPrimePeak = map[string]float64{}
+	for h := 0; h < 2; h++ {
+		info.BodyMaps[h] = topography.Smooth(it, topography.Hemisphere(h), info.UnitBodyDPrime, MapSigma_mm, MapStep_mm)
+		info.BodyDPrimePeak[topography.Hemisphere(h).String()] = info.BodyMaps[h].Max()
+	}
+	info.BodyPatches = []PatchInfo{}
+	for _, p := range info.BodyPatchList {
+		info.BodyPatches = append(info.BodyPatches, PatchInfo{p.Hemi.String(), p.Area_mm2, p.X_mm, p.Y_mm, p.MeanDPrime})
+	}
 }
 
 // faceDecoding is the 5-fold cross-validated accuracy (and balanced

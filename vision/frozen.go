@@ -37,6 +37,7 @@ func trunkArch(cfg TrainConfig, classes []string) Arch {
 	a := MobileNetV2Arch(classes, cfg.Input(), cfg.Trunk.ITChannels, cfg.Trunk.IT)
 	a.LocalIT = cfg.LocalIT && !cfg.Trunk.IT
 	a.FaceHead = len(cfg.FaceClasses) > 0 && cfg.FaceWeight > 0
+	a.Gender = cfg.GenderWeight > 0
 	return a
 }
 

@@ -168,6 +168,9 @@ func runModelMap(args []string) error {
 		if err := writeFaceMap(filepath.Join(dir.Path, "it_face_dprime"+suffix), name, info); err != nil {
 			return err
 		}
+		if err := writeBodyMap(filepath.Join(dir.Path, "it_body_dprime"+suffix), name, info); err != nil {
+			return err
+		}
 		var xs, ys []float64
 		for _, c := range info.CorrVsDistance {
 			if !math.IsNaN(c.Corr) {
@@ -203,11 +206,21 @@ func runModelMap(args []string) error {
 }
 
 func writeFaceMap(base, name string, info *experiments.ModelInfo) error {
+	return writeSelectivityMap(base, name, info, "face", "faces vs non-faces", info.Maps, info.Patches, info.NullThreshold)
+}
+
+// writeBodyMap draws the body d′ map (fLoc bodies against the rest) as
+// writeFaceMap draws faces.
+func writeBodyMap(base, name string, info *experiments.ModelInfo) error {
+	return writeSelectivityMap(base, name, info, "body", "bodies vs the rest", info.BodyMaps, info.BodyPatchList, info.BodyNullThreshold)
+}
+
+func writeSelectivityMap(base, name string, info *experiments.ModelInfo, kind, contrast string, maps [2]*topography.Map, patches []topography.Patch, thr [2]float64) error {
 	var panels []plots.SheetPanel
 	for h := 0; h < 2; h++ {
 		hemi := topography.Hemisphere(h)
 		var ps []topography.Patch
-		for _, p := range info.Patches {
+		for _, p := range patches {
 			if p.Hemi == hemi {
 				ps = append(ps, p)
 			}
@@ -216,12 +229,13 @@ func writeFaceMap(base, name string, info *experiments.ModelInfo) error {
 		if hemi == topography.Right {
 			title = "Right hemisphere IT (left visual field)"
 		}
-		panels = append(panels, plots.SheetPanel{Map: info.Maps[h], Patches: ps, Threshold: info.NullThreshold[h], Title: title})
+		panels = append(panels, plots.SheetPanel{Map: maps[h], Patches: ps, Threshold: thr[h], Title: title})
 	}
+	label := strings.ToUpper(kind[:1]) + kind[1:]
 	opt := plots.SheetMapOptions{
-		Title: fmt.Sprintf("Face d′ (σ = %g mm), %s %.8s, α = %s; outlines: above the within-cell shuffle null (p95)",
-			experiments.MapSigma_mm, name, info.WeightsSHA256, info.Meta["alpha"]),
-		ValueLabel: "face d′ (faces vs non-faces)", Min: -1, Max: 1,
+		Title: fmt.Sprintf("%s d′ (σ = %g mm), %s %.8s, α = %s; outlines: above the within-cell shuffle null (p95)",
+			label, experiments.MapSigma_mm, name, info.WeightsSHA256, info.Meta["alpha"]),
+		ValueLabel: fmt.Sprintf("%s d′ (%s)", kind, contrast), Min: -1, Max: 1,
 	}
 	return plots.WriteSheetMap(base, panels, opt)
 }
