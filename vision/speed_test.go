@@ -2,7 +2,6 @@ package vision
 
 import (
 	"encoding/json"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -44,12 +43,36 @@ func forwardFLOPs(a Arch) float64 {
 	return f + 2*float64(a.ITUnits()*(len(a.Classes)+4))
 }
 
-// forwardRate runs n forward passes of 64 random images.
-func forwardRate(tb testing.TB, a Arch, n int) float64 {
+// speedArchV3 is model v3 candidate B's architecture (recipe v3b) at
+// 128 px: MobileNet v2 blocks 1–13 frozen, IT 3 × 3/256 on the 8 × 8
+// stride-16 map, unshared IT, gender and face heads.
+func speedArchV3() Arch {
+	a := MobileNetV2Arch(speedArch(128).Classes, 128, 256, false)
+	a.LocalIT, a.FaceHead = true, true
+	return a
+}
+
+// speedModel is a model of a with random weights, trunk included (speed
+// does not depend on the values).
+func speedModel(tb testing.TB, a Arch) *Model {
 	m, err := NewModel(a, 1)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	r := rand.New(rand.NewPCG(3, 3))
+	for _, ts := range m.Params.Trunk {
+		for _, t := range ts {
+			for i, d := 0, Data(t.T); i < len(d); i++ {
+				d[i] = float32(r.NormFloat64() * 0.1)
+			}
+		}
+	}
+	return m
+}
+
+// forwardRate runs n forward passes of 64 random images.
+func forwardRate(tb testing.TB, a Arch, n int) float64 {
+	m := speedModel(tb, a)
 	imgs := randomImages(64, a.Input, 1)
 	if _, err := m.Run(imgs, [4]bool{false, false, false, true}); err != nil { // builds the graph
 		tb.Fatal(err)
@@ -70,6 +93,7 @@ func trainRate(tb testing.TB, a Arch, n int) float64 {
 	r := rand.New(rand.NewPCG(2, 2))
 	cfg := DefaultTrainConfig("")
 	cfg.SwapSteps, cfg.Repeat, cfg.TrainSide, cfg.FaceClasses = 0, nil, a.Input+8, []string{"Faces_easy"}
+	cfg.Views = 1
 	ds := &Dataset{Classes: a.Classes, FilesHash: "speed"}
 	for i := 0; i < 128; i++ {
 		img := &Gray{W: cfg.TrainSide, H: cfg.TrainSide, Pix: make([]float32, cfg.TrainSide*cfg.TrainSide)}
@@ -81,6 +105,13 @@ func trainRate(tb testing.TB, a Arch, n int) float64 {
 	tr, err := newTrainer(cfg, a, ds, tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if f := frozenStage(a); f >= 0 { // the frozen trunk's cached responses: random
+		u := a.Units(f)
+		tr.frozen = make([]float32, len(ds.Train)*u)
+		for i := range tr.frozen {
+			tr.frozen[i] = r.Float32()
+		}
 	}
 	t, err := tr.buildGraph()
 	if err != nil {
@@ -124,6 +155,11 @@ func BenchmarkTrainStep128(b *testing.B) {
 // without a Python that has torch (Debian: apt-get install python3-torch).
 func peer(b *testing.B, a Arch) (fwd, train float64) {
 	script := "../../shared/bench/peer_pytorch.py"
+	args := []string{"--input", strconv.Itoa(a.Input), "--local-it", "--classes", strconv.Itoa(len(a.Classes))}
+	if a.Trunk != "" { // the same network, trunk stopped at block 13 (testdata/peer_mobilenet_v3b.py)
+		script = "testdata/peer_mobilenet_v3b.py"
+		args = []string{"--input", strconv.Itoa(a.Input), "--it-channels", strconv.Itoa(a.Channels[3]), "--classes", strconv.Itoa(len(a.Classes))}
+	}
 	if _, err := os.Stat(script); err != nil {
 		b.Skip("no PyTorch peer script at", script)
 	}
@@ -131,8 +167,7 @@ func peer(b *testing.B, a Arch) (fwd, train float64) {
 	if p := os.Getenv("MICROSTIM_PEER_PYTHON"); p != "" {
 		py = p
 	}
-	out, err := exec.Command(py, script, "--input", strconv.Itoa(a.Input), "--local-it", "--classes", strconv.Itoa(len(a.Classes)),
-		"--batch", "64", "--threads", "2", "--json").Output()
+	out, err := exec.Command(py, append(append([]string{script}, args...), "--batch", "64", "--threads", "2", "--json")...).Output()
 	if err != nil {
 		b.Skipf("PyTorch peer did not run (%v); install python3-torch or set MICROSTIM_PEER_PYTHON", err)
 	}
@@ -150,18 +185,27 @@ func peer(b *testing.B, a Arch) (fwd, train float64) {
 // PyTorch peer's on the same architecture, batch 64 and 2 threads, in one
 // run, and reports both rates, their ratio and GFLOP/s (training counted as
 // three forward passes).
+//
+// The v3 case is model v3 candidate B (recipe v3b): forward is the whole
+// network from the image; a training step starts from the frozen trunk's
+// cached V4 responses for both, as v3b trains.
 func BenchmarkVsPyTorch(b *testing.B) {
-	for _, px := range []int{64, 128} {
-		b.Run(fmt.Sprintf("%dpx", px), func(b *testing.B) {
-			a := speedArch(px)
+	for _, c := range []struct {
+		name string
+		a    Arch
+	}{{"64px", speedArch(64)}, {"128px", speedArch(128)}, {"v3b-128px", speedArchV3()}} {
+		b.Run(c.name, func(b *testing.B) {
+			a := c.a
 			fwd, train := forwardRate(b, a, 10), trainRate(b, a, 5)
 			pf, pt := peer(b, a)
-			gf := forwardFLOPs(a) / 1e9
 			b.ReportMetric(fwd, "fwd-img/s")
 			b.ReportMetric(pf, "peer-fwd-img/s")
 			b.ReportMetric(fwd/pf, "fwd-ratio")
-			b.ReportMetric(fwd*gf, "fwd-GFLOP/s")
-			b.ReportMetric(pf*gf, "peer-fwd-GFLOP/s")
+			if a.Trunk == "" { // forwardFLOPs counts the network's own convolutions only
+				gf := forwardFLOPs(a) / 1e9
+				b.ReportMetric(fwd*gf, "fwd-GFLOP/s")
+				b.ReportMetric(pf*gf, "peer-fwd-GFLOP/s")
+			}
 			b.ReportMetric(train, "train-img/s")
 			b.ReportMetric(pt, "peer-train-img/s")
 			b.ReportMetric(train/pt, "train-ratio")

@@ -137,3 +137,33 @@ func TestWriteFileAtomicLeavesNoTemp(t *testing.T) {
 		t.Errorf("folder holds %d entries, file %q", len(ents), b)
 	}
 }
+
+// A model on the MobileNet v2 trunk (and the post-hoc control, IT from the
+// trunk) round-trips bit for bit, trunk tensors included, and an
+// architecture whose stage widths do not fit the trunk is refused.
+func TestWeightsRoundTripTrunk(t *testing.T) {
+	for _, trunkIT := range []bool{false, true} {
+		a := MobileNetV2Arch([]string{"a", "b"}, 32, 8, trunkIT)
+		m := speedModel(t, a)
+		data, err := m.Encode(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, _, err := Decode("t.mstw", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := got.Encode(nil)
+		if !bytes.Equal(data, again) {
+			t.Errorf("trunk IT %v: re-encoding differs", trunkIT)
+		}
+		if got.Params.Trunk[2] == nil || (got.Params.Trunk[3] != nil) != trunkIT {
+			t.Errorf("trunk IT %v: decoded trunk stages %v", trunkIT, got.Params.Trunk[3] != nil)
+		}
+	}
+	bad := MobileNetV2Arch([]string{"a", "b"}, 32, 8, false)
+	bad.Channels[2] = 64
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "want 96") {
+		t.Errorf("V4 of 64 channels on the trunk: %v", err)
+	}
+}
