@@ -114,11 +114,20 @@ func runModelInfo(args []string) error {
 	fmt.Fprintf(w, "held-out top-1\t%.3f (%d Caltech-101 images)\n", info.HeldoutTop1, info.HeldoutImages)
 	fmt.Fprintf(w, "face decoding\t%.3f (balanced %.3f; %d faces, %d non-faces, 5-fold CV, C = %g)\n",
 		info.FaceDecodingAccuracy, info.FaceDecodingBalanced, info.FaceImages, info.NonFaceImages, experiments.DecoderC)
-	fmt.Fprintf(w, "face-selective units\t%.4f with d′ > 1 (max unit d′ %.2f)\n", info.FaceSelectiveFraction, info.MaxUnitDPrime)
+	if info.Trunk != "" {
+		fmt.Fprintf(w, "trunk\t%s, SHA-256 %.12s…\n", info.Trunk, info.TrunkSHA256)
+	}
+	fmt.Fprintf(w, "face-selective units\t%.4f with d′ > 1 (max unit d′ %.2f); channels %.3f with d′ > 1 (max channel d′ %.2f, channel mean over positions)\n",
+		info.FaceSelectiveFraction, info.MaxUnitDPrime, info.ChannelsDPrimeGT1, info.MaxChannelDPrime)
 	fmt.Fprintf(w, "smoothed face d′ max\tL %.2f, R %.2f (σ = %g mm); null p95 L %.2f, R %.2f\n",
 		info.MaxSmoothedDPrime[0], info.MaxSmoothedDPrime[1], experiments.MapSigma_mm, info.NullThreshold[0], info.NullThreshold[1])
 	for _, p := range info.FacePatches {
 		fmt.Fprintf(w, "  face patch\t%s (%.1f, %.1f) mm, %.2f mm², mean d′ %.2f\n", p.Hemisphere, p.X_mm, p.Y_mm, p.Area_mm2, p.MeanDPrime)
+	}
+	fmt.Fprintf(w, "body-selective units\t%.4f with d′ > 1 (max unit d′ %.2f; %d fLoc bodies against the rest)\n", info.BodySelectiveFraction, info.MaxUnitBodyDPrime, info.BodyImages)
+	fmt.Fprintf(w, "smoothed body d′ max\tL %.2f, R %.2f; null p95 L %.2f, R %.2f\n", info.BodyDPrimePeak["L"], info.BodyDPrimePeak["R"], info.BodyNullThreshold[0], info.BodyNullThreshold[1])
+	for _, p := range info.BodyPatches {
+		fmt.Fprintf(w, "  body patch\t%s (%.1f, %.1f) mm, %.2f mm², mean d′ %.2f\n", p.Hemisphere, p.X_mm, p.Y_mm, p.Area_mm2, p.MeanDPrime)
 	}
 	fmt.Fprintf(w, "Afraz sites d′ ≥ 1\t%d of %d (0.5 mm grid, units within 0.5 mm pooled); max %.2f\n", info.SitesDPrimeGT1, info.SitesTotal, info.MaxSiteDPrime)
 	fmt.Fprintf(w, "response correlation\t%.3f (< 1 mm) − %.3f (> 5 mm) = %.3f\n", info.CorrNear, info.CorrFar, info.CorrNearMinusFar)
