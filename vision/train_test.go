@@ -3,6 +3,7 @@ package vision
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -263,9 +264,10 @@ func TestDefaultRecipeMatchesEmbeddedRecord(t *testing.T) {
 	}
 }
 
-// On the frozen MobileNet v2 trunk only IT and the heads train: the trunk's
-// tensors keep the pretrained values, IT's move, the band task is learnt,
-// and the saved model gives the trainer's own held-out predictions.
+// On the frozen MobileNet v2 trunk only IT and the heads train (only the
+// heads for the post-hoc control, IT from the trunk): the trunk's tensors
+// keep the pretrained values, the trained ones move, the band task is
+// learnt, and the saved model gives the trainer's own held-out predictions.
 func TestTrainingOnFrozenTrunk(t *testing.T) {
 	if _, err := os.Stat(mobileNetFile); err != nil {
 		t.Skipf("no MobileNet v2 file: %v", err)
@@ -274,45 +276,51 @@ func TestTrainingOnFrozenTrunk(t *testing.T) {
 	dir := t.TempDir()
 	TeacherCacheDir = func() string { return filepath.Join(dir, "cache") }
 	defer func() { TeacherCacheDir = old }()
-	ds := tinyDataset(64, 36, 1)
-	cfg := tinyConfig()
-	cfg.InputPx, cfg.Views, cfg.Epochs = 32, 2, 4
-	cfg.Trunk = MobileNetV2Trunk(mobileNetFile, 8)
-	tr, err := NewTrainer(cfg, ds, filepath.Join(dir, "run"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	trunk0 := append([]float32(nil), Data(tr.Model.Params.Trunk[2][0].T)...)
-	it0 := append([]float32(nil), Data(tr.Model.Params.W[3])...)
-	if err := tr.Run(); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(trunk0, Data(tr.Model.Params.Trunk[2][0].T)) {
-		t.Error("training changed the frozen trunk")
-	}
-	if reflect.DeepEqual(it0, Data(tr.Model.Params.W[3])) {
-		t.Error("IT's convolution did not train")
-	}
-	if top1 := tr.Record.Epochs[len(tr.Record.Epochs)-1].HeldoutTop1; top1 < 0.9 {
-		t.Errorf("held-out top-1 %.3f on the band task, want ≥ 0.9", top1)
-	}
-	m, meta, _, err := Load(filepath.Join(dir, "run", "model.mstw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if meta["trunk_sha256"] != cfg.Trunk.SHA256 || m.Arch.Trunk != MobileNetV2 || m.Arch.MapSize(3) != 2 {
-		t.Errorf("saved model: trunk %q (%s), IT grid %d", m.Arch.Trunk, meta["trunk_sha256"], m.Arch.MapSize(3))
-	}
-	imgs := []*Gray{ds.Heldout[0].Img, ds.Heldout[1].Img}
-	a, err := m.Run(imgs, [4]bool{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := tr.Model.Run(imgs, [4]bool{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(a.Logits, b.Logits) {
-		t.Error("the saved model's logits differ from the trainer's")
+	for _, trunkIT := range []bool{false, true} {
+		ds := tinyDataset(64, 36, 1)
+		cfg := tinyConfig()
+		cfg.InputPx, cfg.Views, cfg.Epochs = 32, 2, 4
+		cfg.Trunk = MobileNetV2Trunk(mobileNetFile, 8)
+		if trunkIT {
+			cfg.Trunk.IT, cfg.Alpha = true, [4]float64{}
+		}
+		run := filepath.Join(dir, fmt.Sprint("run", trunkIT))
+		tr, err := NewTrainer(cfg, ds, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		trunk0 := append([]float32(nil), Data(tr.Model.Params.Trunk[2][0].T)...)
+		head0 := append([]float32(nil), Data(tr.Model.Params.HeadW)...)
+		if err := tr.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(trunk0, Data(tr.Model.Params.Trunk[2][0].T)) {
+			t.Errorf("trunk IT %v: training changed the frozen trunk", trunkIT)
+		}
+		if reflect.DeepEqual(head0, Data(tr.Model.Params.HeadW)) {
+			t.Errorf("trunk IT %v: the head did not train", trunkIT)
+		}
+		if top1 := tr.Record.Epochs[len(tr.Record.Epochs)-1].HeldoutTop1; top1 < 0.9 {
+			t.Errorf("trunk IT %v: held-out top-1 %.3f on the band task, want ≥ 0.9", trunkIT, top1)
+		}
+		m, meta, _, err := Load(filepath.Join(run, "model.mstw"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if meta["trunk_sha256"] != cfg.Trunk.SHA256 || m.Arch.Trunk != MobileNetV2 || m.Arch.TrunkIT != trunkIT || m.Arch.MapSize(3) != 2 {
+			t.Errorf("saved model: trunk %q (%s), IT from the trunk %v, IT grid %d", m.Arch.Trunk, meta["trunk_sha256"], m.Arch.TrunkIT, m.Arch.MapSize(3))
+		}
+		imgs := []*Gray{ds.Heldout[0].Img, ds.Heldout[1].Img}
+		a, err := m.Run(imgs, [4]bool{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := tr.Model.Run(imgs, [4]bool{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(a.Logits, b.Logits) {
+			t.Errorf("trunk IT %v: the saved model's logits differ from the trainer's", trunkIT)
+		}
 	}
 }
