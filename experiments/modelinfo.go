@@ -78,21 +78,21 @@ type ModelInfo struct {
 	BodyNullThreshold     [2]float64         `json:"body_patch_null_p95"`
 	BodyPatches           []PatchInfo        `json:"body_patches"`
 	// Trunk names a pretrained trunk and its source ("" without one).
-	Trunk       string `json:"trunk,omitempty"`
-	TrunkSHA256 string `json:"trunk_sha256,omitempty"`
-	MaxSmoothedDPrime     [2]float64        `json:"max_smoothed_dprime"` // [L, R]
-	NullThreshold         [2]float64        `json:"patch_null_p95"`      // [L, R]
-	FacePatches           []PatchInfo       `json:"face_patches"`
-	SitesDPrimeGT1        int               `json:"sites_dprime_gt1"`
-	SitesTotal            int               `json:"sites_total"`
-	MaxSiteDPrime         float64           `json:"max_site_dprime"`
-	CorrVsDistance        []CorrPoint       `json:"corr_vs_distance"`
-	CorrNear              float64           `json:"corr_near_lt1mm"`
-	CorrFar               float64           `json:"corr_far_gt5mm"`
-	CorrNearMinusFar      float64           `json:"corr_near_minus_far"`
-	RSAMonkeyITSpearman   float64           `json:"rsa_monkey_it_spearman"`
-	InputPx               int               `json:"input_px"`
-	ITPositions           [2]int            `json:"it_positions"` // retinotopic rows, columns
+	Trunk               string      `json:"trunk,omitempty"`
+	TrunkSHA256         string      `json:"trunk_sha256,omitempty"`
+	MaxSmoothedDPrime   [2]float64  `json:"max_smoothed_dprime"` // [L, R]
+	NullThreshold       [2]float64  `json:"patch_null_p95"`      // [L, R]
+	FacePatches         []PatchInfo `json:"face_patches"`
+	SitesDPrimeGT1      int         `json:"sites_dprime_gt1"`
+	SitesTotal          int         `json:"sites_total"`
+	MaxSiteDPrime       float64     `json:"max_site_dprime"`
+	CorrVsDistance      []CorrPoint `json:"corr_vs_distance"`
+	CorrNear            float64     `json:"corr_near_lt1mm"`
+	CorrFar             float64     `json:"corr_far_gt5mm"`
+	CorrNearMinusFar    float64     `json:"corr_near_minus_far"`
+	RSAMonkeyITSpearman float64     `json:"rsa_monkey_it_spearman"`
+	InputPx             int         `json:"input_px"`
+	ITPositions         [2]int      `json:"it_positions"` // retinotopic rows, columns
 	// HemifieldGender is the 5-fold cross-validated gender decoding of
 	// labelled faces shown at half scale in one hemifield, from the
 	// contralateral hemisphere's IT units (mean of the two fields).
