@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/microstim/microstim/gemm"
@@ -234,6 +235,42 @@ func TestForwardKernelsAgree(t *testing.T) {
 				if d := math.Abs(float64(act.Logits[i][j] - v)); d > 1e-4*(1+math.Abs(float64(v))) {
 					t.Errorf("kernel %s: logit [%d][%d] = %g, pure Go %g", k, i, j, act.Logits[i][j], v)
 				}
+			}
+		}
+	}
+}
+
+// A model on the MobileNet v2 trunk gives the same activations on 1 and 2
+// cores, and continuing it from any stage's output reproduces the full
+// pass (perturbing V1, V2 or V4 enters there).
+func TestTrunkModelDeterministicAndRunFrom(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	a := MobileNetV2Arch([]string{"a", "b", "c"}, 64, 16, false)
+	a.LocalIT = true
+	imgs := randomImages(40, 64, 3)
+	var ref [32]byte
+	for k, procs := range []int{1, 2} {
+		runtime.GOMAXPROCS(procs)
+		h := activationHash(t, speedModel(t, a), imgs)
+		if k == 0 {
+			ref = h
+		} else if h != ref {
+			t.Errorf("GOMAXPROCS=%d: activations differ", procs)
+		}
+	}
+	m := speedModel(t, a)
+	full, err := m.Run(imgs[:5], [4]bool{true, true, true, true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for from := 0; from < 3; from++ {
+		part, err := m.RunFrom(from, full.Stages[from], [4]bool{false, false, false, true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range part.Logits {
+			if !slices.Equal(part.Logits[i], full.Logits[i]) || !slices.Equal(part.Stages[3][i], full.Stages[3][i]) {
+				t.Fatalf("from %s: image %d differs from the full pass", StageNames[from], i)
 			}
 		}
 	}
