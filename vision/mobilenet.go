@@ -76,6 +76,20 @@ func trunkTensorShapes(s int) []TensorShape {
 	return out
 }
 
+// mnStride is the stride of the convolution whose weight tensor is named
+// name: 2 for the stem, the block's for a depthwise layer, 1 otherwise.
+func mnStride(name string) int {
+	var k int
+	switch {
+	case name == "mnv2_stem_w":
+		return 2
+	case strings.HasSuffix(name, "_dw_w"):
+		fmt.Sscanf(name, "mnv2_b%d_", &k)
+		return mobileNetV2Blocks[k-1].stride
+	}
+	return 1
+}
+
 // mnBlockIn is the input width of block k (1-based).
 func mnBlockIn(k int) int {
 	if k == 1 {
@@ -99,13 +113,22 @@ func LoadMobileNetV2(path string, withIT bool) ([]NamedTensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	net, err := tflite.NewNet(m)
+	ts, err := mobileNetV2Tensors(m, withIT)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	return ts, nil
+}
+
+// mobileNetV2Tensors reads the trunk's tensors from a parsed model.
+func mobileNetV2Tensors(m *tflite.Model, withIT bool) ([]NamedTensor, error) {
+	net, err := tflite.NewNet(m)
+	if err != nil {
+		return nil, err
+	}
 	convs, err := mnConvs(m)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	stages := 3
 	if withIT {
@@ -133,10 +156,13 @@ func LoadMobileNetV2(path string, withIT bool) ([]NamedTensor, error) {
 			wantAct = 0
 		}
 		if op.Activation != wantAct {
-			return nil, fmt.Errorf("%s: operator for %s has fused activation %d, want %d", path, shapes[i].Name, op.Activation, wantAct)
+			return nil, fmt.Errorf("operator for %s has fused activation %d, want %d", shapes[i].Name, op.Activation, wantAct)
+		}
+		if want := mnStride(shapes[i].Name); op.StrideH != want || op.StrideW != want || op.Padding != 0 {
+			return nil, fmt.Errorf("operator for %s has stride %d × %d, padding %d; want stride %d, SAME", shapes[i].Name, op.StrideH, op.StrideW, op.Padding, want)
 		}
 		if len(w) != tensorSize(ws) || len(b) != tensorSize(bs) {
-			return nil, fmt.Errorf("%s: operator for %s has %d weights and %d biases, want %v and %v", path, shapes[i].Name, len(w), len(b), ws, bs)
+			return nil, fmt.Errorf("operator for %s has %d weights and %d biases, want %v and %v", shapes[i].Name, len(w), len(b), ws, bs)
 		}
 		out = append(out, NamedTensor{shapes[i].Name, tensorOf(ws, w)}, NamedTensor{shapes[i+1].Name, tensorOf(bs, b)})
 	}

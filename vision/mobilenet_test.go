@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/microstim/microstim/tflite"
@@ -113,6 +114,43 @@ func TestMobileNetTrunkMatchesTFLite(t *testing.T) {
 		t.Logf("stage %s (%d × %d × %d): largest |Δ| %.2g, largest |value| %.3g", StageNames[s], h, h, c, worst, peak)
 		if worst > 1e-4*peak {
 			t.Errorf("stage %s: largest |Δ| %g against values up to %g", StageNames[s], worst, peak)
+		}
+	}
+}
+
+// A model that is not MobileNet v2's shape is refused with the reason, not
+// read into the wrong tensors.
+func TestMobileNetV2TensorsRefuses(t *testing.T) {
+	if _, err := os.Stat(mobileNetFile); err != nil {
+		t.Skipf("no MobileNet v2 file: %v", err)
+	}
+	data, err := os.ReadFile(mobileNetFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(m *tflite.Model)
+		want string
+	}{
+		{"too few operators", func(m *tflite.Model) { m.Operators = m.Operators[:20] }, "convolutions, want at least"},
+		{"a projection with ReLU6", func(m *tflite.Model) { m.Operators[2].Activation = 3 }, "mnv2_b1_project_w has fused activation 3"},
+		{"stride 1 where the block has 2", func(m *tflite.Model) {
+			for i := range m.Operators {
+				if m.Operators[i].Code == tflite.OpDepthwiseConv && m.Operators[i].StrideH == 2 {
+					m.Operators[i].StrideH = 1
+					return
+				}
+			}
+		}, "mnv2_b2_dw_w has stride 1 × 2"},
+	} {
+		m, err := tflite.Parse(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc.edit(m)
+		if _, err := mobileNetV2Tensors(m, true); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error containing %q", tc.name, err, tc.want)
 		}
 	}
 }
