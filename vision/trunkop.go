@@ -25,6 +25,7 @@ import (
 // after it (Trainer caches its output per view).
 type trunkOp struct {
 	name   string
+	stage  int
 	stem   []float32 // (32, 1, 3, 3) then its bias; nil except for V1
 	stemB  []float32
 	blocks []mnBlock
@@ -45,7 +46,7 @@ func newTrunkOp(s int, ts []NamedTensor, firstStride int) (*trunkOp, error) {
 	if len(ts) != len(shapes) {
 		return nil, fmt.Errorf("vision: trunk stage %s: %d tensors, want %d", StageNames[s], len(ts), len(shapes))
 	}
-	op := &trunkOp{name: StageNames[s]}
+	op := &trunkOp{name: StageNames[s], stage: s}
 	next := func() []float32 { d := Data(ts[0].T); ts = ts[1:]; return d }
 	if s == 0 {
 		op.stem, op.stemB = next(), next()
