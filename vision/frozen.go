@@ -20,10 +20,14 @@ type TrunkConfig struct {
 	File       string `json:"file"`                  // MobileNet v2 TFLite file (training time only)
 	SHA256     string `json:"sha256"`                // its SHA-256, checked when it is read
 	ITChannels int    `json:"it_channels,omitempty"` // IT width when IT trains
-	// IT takes IT from the trunk too (blocks 14–17, frozen): the post-hoc
-	// control, on which only the heads train and unit positions come from
-	// the swap optimisation alone.
-	IT bool `json:"it,omitempty"`
+	// IT takes IT from the trunk too (blocks 14–17, first stride 1):
+	// frozen, the post-hoc control, on which only the heads train and unit
+	// positions come from the swap optimisation alone; with FineTuneIT,
+	// candidate A, whose IT blocks start from ImageNet and train under the
+	// spatial loss at LRScaleIT times the learning rate.
+	IT         bool    `json:"it,omitempty"`
+	FineTuneIT bool    `json:"fine_tune_it,omitempty"`
+	LRScaleIT  float64 `json:"lr_scale_it,omitempty"`
 }
 
 // MobileNetV2Trunk is the trunk of model v3 from path, with an IT of
@@ -49,8 +53,10 @@ func checkTrunkConfig(cfg TrainConfig) error {
 		return fmt.Errorf("vision: a frozen trunk needs a fixed number of views per image (views ≥ 1)")
 	case cfg.Alpha[0] != 0 || cfg.Alpha[1] != 0 || cfg.Alpha[2] != 0:
 		return fmt.Errorf("vision: spatial loss %v on a frozen trunk: only IT can take one", cfg.Alpha)
-	case tc.IT && cfg.Alpha[3] != 0:
+	case tc.IT && !tc.FineTuneIT && cfg.Alpha[3] != 0:
 		return fmt.Errorf("vision: spatial loss on IT taken from the frozen trunk: nothing there trains")
+	case tc.FineTuneIT && (!tc.IT || tc.LRScaleIT <= 0):
+		return fmt.Errorf("vision: fine-tuning IT needs IT from the trunk and a learning-rate scale > 0")
 	case !tc.IT && tc.ITChannels < 1:
 		return fmt.Errorf("vision: trunk IT width %d: want ≥ 1", tc.ITChannels)
 	case cfg.Distil != nil:
@@ -73,19 +79,27 @@ func loadTrunk(m *Model, tc *TrunkConfig) error {
 	if err != nil {
 		return err
 	}
-	return m.Params.SetTrunk(ts)
+	if err := m.Params.SetTrunk(ts); err != nil {
+		return err
+	}
+	m.Params.TrainTrunk[3] = tc.FineTuneIT
+	return nil
 }
 
-// frozenStage is the last stage the frozen trunk computes (−1: none).
-func frozenStage(a Arch) int {
+// frozenStage is the last stage the frozen trunk computes (−1: none):
+// V4, or IT when IT is the trunk's and does not train.
+func frozenStage(a Arch, p *Params) int {
 	switch {
 	case a.Trunk == "":
 		return -1
-	case a.TrunkIT:
+	case a.TrunkIT && !p.TrainTrunk[3]:
 		return 3
 	}
 	return 2
 }
+
+// frozenStage is the last stage the run's frozen trunk computes.
+func (tr *Trainer) frozenStage() int { return frozenStage(tr.Model.Arch, tr.Model.Params) }
 
 const frozenChunk = 1024 // views per cache file
 
@@ -95,7 +109,7 @@ const frozenChunk = 1024 // views per cache file
 // control reuses them.
 func (tr *Trainer) prepareFrozen() error {
 	a := tr.Model.Arch
-	f := frozenStage(a)
+	f := tr.frozenStage()
 	if f < 0 || tr.frozen != nil {
 		return nil
 	}
@@ -146,20 +160,20 @@ func (tr *Trainer) frozenKey() string {
 	c := tr.Cfg
 	b, _ := json.Marshal(struct {
 		Files, Trunk string
-		IT           bool
+		IT           bool // IT's responses are cached (not V4's)
 		Seed         uint64
 		Views, Input int
 		Side         int
 		Hemifield    float64
 		Crop         map[string]float64
-	}{tr.Data.FilesHash, c.Trunk.SHA256, c.Trunk.IT, c.Seed, c.Views, c.Input(), c.TrainSide, c.HemifieldFrac, c.CropFrac})
+	}{tr.Data.FilesHash, c.Trunk.SHA256, tr.frozenStage() == 3, c.Seed, c.Views, c.Input(), c.TrainSide, c.HemifieldFrac, c.CropFrac})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }
 
 // frozenInput copies the cached trunk responses of the batch's views into x.
 func (tr *Trainer) frozenInput(x []float32, idx, views []int) {
-	u := tr.Model.Arch.Units(frozenStage(tr.Model.Arch))
+	u := tr.Model.Arch.Units(tr.frozenStage())
 	for b, i := range idx {
 		k := i*tr.Cfg.Views + views[b]
 		copy(x[b*u:(b+1)*u], tr.frozen[k*u:(k+1)*u])

@@ -15,6 +15,7 @@ type nodes struct {
 	lW, lB       *G.Node // unshared IT layer, nil without Arch.LocalIT
 	fW, fB       *G.Node // face-detection head, nil without Arch.FaceHead
 	trunk        [4][]NamedTensor
+	trunkNodes   [4]G.Nodes // trunk stages that train (Params.TrainTrunk)
 }
 
 // bind makes one node per parameter tensor in g. Every node gets a unique
@@ -24,6 +25,11 @@ func bind(g *G.ExprGraph, p *Params) *nodes {
 	n := &nodes{trunk: p.Trunk}
 	for s := 0; s < 4; s++ {
 		if p.Trunk[s] != nil {
+			if p.TrainTrunk[s] {
+				for _, t := range p.Trunk[s] {
+					n.trunkNodes[s] = append(n.trunkNodes[s], mk(t.T, t.Name))
+				}
+			}
 			continue
 		}
 		n.w[s] = mk(p.W[s], "w_"+StageNames[s])
@@ -45,6 +51,7 @@ func bind(g *G.ExprGraph, p *Params) *nodes {
 func (n *nodes) learnables() G.Nodes {
 	var out G.Nodes
 	for s := 0; s < 4; s++ {
+		out = append(out, n.trunkNodes[s]...)
 		if n.w[s] != nil {
 			out = append(out, n.w[s], n.b[s])
 		}
@@ -75,6 +82,9 @@ func applyStage(h *G.Node, n *nodes, a Arch, s int) (*G.Node, error) {
 		op, err := newTrunkOp(s, n.trunk[s], firstStride)
 		if err != nil {
 			return nil, err
+		}
+		if n.trunkNodes[s] != nil {
+			return applyTrainTrunkOp(h, n.trunkNodes[s], op)
 		}
 		return applyTrunkOp(h, op)
 	}

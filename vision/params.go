@@ -24,6 +24,10 @@ type Params struct {
 	// (Arch.Trunk; nil otherwise), in trunkTensorShapes order; W and B are
 	// nil for those stages.
 	Trunk [4][]NamedTensor
+	// TrainTrunk marks trunk stages that train (candidate A's IT): they are
+	// learnable and their graphs take their tensors as inputs. Not stored
+	// in weight files.
+	TrainTrunk [4]bool
 }
 
 // NewParams initialises parameters as PyTorch does by default for Conv2d
@@ -94,7 +98,7 @@ func (p *Params) named(trunk bool) []NamedTensor {
 	var out []NamedTensor
 	for s := 0; s < 4; s++ {
 		if p.Trunk[s] != nil {
-			if trunk {
+			if trunk || p.TrainTrunk[s] {
 				out = append(out, p.Trunk[s]...)
 			}
 			continue

@@ -66,6 +66,16 @@ var recipes = map[string]func(dataRoot string) TrainConfig{
 	// image (the trunk's responses are computed once per view), decoupled
 	// weight decay 0.05, 20 epochs.
 	"v3b": recipeV3B,
+	// v3a is model v3's candidate A: MobileNet v2's blocks 1–13 frozen as
+	// in v3b, and IT = its 160- and 320-channel blocks 14–17 (block 14 at
+	// stride 1, so IT keeps V4's 8 × 8 grid; 20,480 units), initialised
+	// from ImageNet and fine-tuned with the spatial loss (α = 1) and v3b's
+	// task losses at a tenth of the heads' learning rate.
+	"v3a": func(dataRoot string) TrainConfig {
+		c := recipeV3B(dataRoot)
+		c.Trunk.IT, c.Trunk.FineTuneIT, c.Trunk.LRScaleIT = true, true, 0.1
+		return c
+	},
 	// v3p is the post-hoc control: MobileNet v2's blocks 1–17, all frozen
 	// (block 14 at stride 1, so IT keeps an 8 × 8 grid of 320 channels),
 	// with IT positions from the swap optimisation alone and only the

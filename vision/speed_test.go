@@ -106,7 +106,17 @@ func trainRate(tb testing.TB, a Arch, n int) float64 {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if f := frozenStage(a); f >= 0 { // the frozen trunk's cached responses: random
+	if a.TrunkIT { // candidate A (v3a): IT's trunk blocks train
+		tr.Cfg.Trunk = &TrunkConfig{IT: true, FineTuneIT: true, LRScaleIT: 0.1}
+		tr.Model = speedModel(tb, a)
+		tr.Model.Params.TrainTrunk[3] = true
+		tr.m, tr.v = nil, nil
+		for _, nt := range tr.trainables() {
+			tr.m = append(tr.m, make([]float32, len(Data(nt.T))))
+			tr.v = append(tr.v, make([]float32, len(Data(nt.T))))
+		}
+	}
+	if f := tr.frozenStage(); f >= 0 { // the frozen trunk's cached responses: random
 		u := a.Units(f)
 		tr.frozen = make([]float32, len(ds.Train)*u)
 		for i := range tr.frozen {

@@ -473,7 +473,7 @@ func (tr *Trainer) buildGraph() (*trainGraph, error) {
 	bs := tr.Cfg.Batch
 	g := G.NewGraph()
 	t := &trainGraph{}
-	from := frozenStage(a)
+	from := tr.frozenStage()
 	t.x = G.NewTensor(g, tensor.Float32, 4, G.WithShape(append([]int{bs}, tr.Model.inputShape(from)...)...), G.WithName("x"))
 	t.y = G.NewMatrix(g, tensor.Float32, G.WithShape(bs, len(a.Classes)), G.WithName("y"))
 	t.n = bind(g, tr.Model.Params)
@@ -585,7 +585,7 @@ func (tr *Trainer) batch(t *trainGraph, e, s int, perm []int) ([]int, error) {
 	a := tr.Model.Arch
 	bs, in := tr.Cfg.Batch, a.Input
 	r := rand.New(rand.NewPCG(tr.Cfg.Seed, uint64(e)<<32|uint64(s)))
-	from := frozenStage(a)
+	from := tr.frozenStage()
 	x := make([]float32, bs*tensorSize(tr.Model.inputShape(from)))
 	y := make([]float32, bs*len(a.Classes))
 	gy := make([]float32, bs*2)
@@ -732,6 +732,10 @@ func (tr *Trainer) adam(t *trainGraph) error {
 		if strings.HasPrefix(named[k].Name, "w_") {
 			decay = float32(lr * tr.Cfg.WeightDecay)
 		}
+		lrK := lr
+		if strings.HasPrefix(named[k].Name, "mnv2_") { // a pretrained trunk block that trains
+			lrK *= tr.Cfg.Trunk.LRScaleIT
+		}
 		parallelRange(len(w), func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				gi := g[i] * scale
@@ -739,7 +743,7 @@ func (tr *Trainer) adam(t *trainGraph) error {
 				v[i] = b2*v[i] + (1-b2)*gi*gi
 				mh := float64(m[i]) / c1
 				vh := float64(v[i]) / c2
-				w[i] -= float32(lr*mh/(math.Sqrt(vh)+eps)) + decay*w[i]
+				w[i] -= float32(lrK*mh/(math.Sqrt(vh)+eps)) + decay*w[i]
 			}
 		})
 		// gorgonia accumulates gradients across runs of the tape machine
@@ -963,6 +967,7 @@ func ResumeTrainer(cfg TrainConfig, ds *Dataset, dir string) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.Params.TrainTrunk[3] = cfg.Trunk != nil && cfg.Trunk.FineTuneIT
 	tr := &Trainer{Cfg: cfg, Data: ds, Model: m, Record: ck.Record, Dir: dir, CkptEvery: 3 * time.Minute,
 		m: ck.M, v: ck.V, t: ck.T, epoch: ck.Epoch, step: ck.Step, sums: ck.Sums}
 	if cfg.Distil != nil {
