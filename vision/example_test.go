@@ -28,5 +28,5 @@ func ExampleArch_Describe() {
 		panic(err)
 	}
 	fmt.Println(m.Arch.Describe())
-	// Output: conv 5×5/32 → 3×3/64 → 3×3/128 → 3×3/256, IT unshared per position; heads: categorisation (100), gender, face detection
+	// Output: MobileNet v2 (frozen): V1 blocks 1–3, V2 4–6, V4 7–13; IT 3×3/256, IT unshared per position; heads: categorisation (100), gender, face detection
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // DefaultRecipe names the recipe of the embedded default model.
-const DefaultRecipe = "v2g"
+const DefaultRecipe = "v3b"
 
 // recipes are the named training recipes; each takes the data root (the
 // folder holding caltech101/, floc/ and labels/, beside ../models/).

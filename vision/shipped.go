@@ -15,11 +15,12 @@ type ShippedModel struct {
 	Description string
 }
 
-// ShippedModels are the named models (docs/model_v2.md describes each).
+// ShippedModels are the named models (docs/model_v3.md and docs/model_v2.md
+// describe each).
 var ShippedModels = []ShippedModel{
-	{"default", "", "the embedded default model: run G, recipe v2g (seed 2)"},
-	{"control_alpha0", "models/control_alpha0.mstw", "G0: the default's recipe without the spatial loss (α = 0), the topography control"},
-	{"v2c", "models/v2c_default.mstw", "run C, recipe v2c: the default before G"},
+	{"default", "", "the embedded default model: model v3, run B, recipe v3b (MobileNet v2 trunk; seed 1)"},
+	{"control_alpha0", "models/control_alpha0.mstw", "B0: the default's recipe without the spatial loss (α = 0), the topography control"},
+	{"v2g", "models/v2g_default.mstw", "model v2, run G, recipe v2g: the default before v3"},
 }
 
 // ModelsDirEnv names the environment variable that points at a folder
