@@ -80,9 +80,13 @@ var recipes = map[string]func(dataRoot string) TrainConfig{
 	// (block 14 at stride 1, so IT keeps an 8 × 8 grid of 320 channels),
 	// with IT positions from the swap optimisation alone and only the
 	// heads trained; no spatial loss ever shaped its IT.
+	//
+	// Its heads learn at a tenth of v3b's rate (1e-4): on 20,480 dense,
+	// signed units, Adam's per-weight steps at 1e-3 moved the logits by
+	// tens per step and the first run diverged (NaN at epoch 1, step 33).
 	"v3p": func(dataRoot string) TrainConfig {
 		c := recipeV3B(dataRoot)
-		c.Trunk.IT, c.Alpha[3] = true, 0
+		c.Trunk.IT, c.Alpha[3], c.LR = true, 0, 1e-4
 		return c
 	},
 }
