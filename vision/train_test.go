@@ -269,13 +269,7 @@ func TestDefaultRecipeMatchesEmbeddedRecord(t *testing.T) {
 // keep the pretrained values, the trained ones move, the band task is
 // learnt, and the saved model gives the trainer's own held-out predictions.
 func TestTrainingOnFrozenTrunk(t *testing.T) {
-	if _, err := os.Stat(mobileNetFile); err != nil {
-		t.Skipf("no MobileNet v2 file: %v", err)
-	}
-	old := TeacherCacheDir
-	dir := t.TempDir()
-	TeacherCacheDir = func() string { return filepath.Join(dir, "cache") }
-	defer func() { TeacherCacheDir = old }()
+	dir := frozenTrunkTest(t)
 	for _, c := range []struct{ trunkIT, fineTune bool }{{false, false}, {true, false}, {true, true}} {
 		trunkIT := c.trunkIT
 		ds := tinyDataset(64, 36, 1)
@@ -345,13 +339,7 @@ func TestTrainingOnFrozenTrunk(t *testing.T) {
 // A frozen-trunk run stopped mid-epoch and resumed gives the uninterrupted
 // run's weights bit for bit (the cached trunk responses are read back).
 func TestResumeOnFrozenTrunkIsExact(t *testing.T) {
-	if _, err := os.Stat(mobileNetFile); err != nil {
-		t.Skipf("no MobileNet v2 file: %v", err)
-	}
-	old := TeacherCacheDir
-	dir := t.TempDir()
-	TeacherCacheDir = func() string { return filepath.Join(dir, "cache") }
-	defer func() { TeacherCacheDir = old }()
+	dir := frozenTrunkTest(t)
 	ds := tinyDataset(64, 36, 2)
 	cfg := tinyConfig()
 	cfg.InputPx, cfg.Views, cfg.Epochs = 32, 2, 2
@@ -381,4 +369,18 @@ func TestResumeOnFrozenTrunkIsExact(t *testing.T) {
 	if len(wa) == 0 || !bytes.Equal(wa, wb) {
 		t.Error("resumed frozen-trunk run's weights differ from the uninterrupted run's")
 	}
+}
+
+// frozenTrunkTest skips without the MobileNet v2 file and points the trunk
+// cache into a temporary folder, which it returns.
+func frozenTrunkTest(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat(mobileNetFile); err != nil {
+		t.Skipf("no MobileNet v2 file: %v", err)
+	}
+	old := TeacherCacheDir
+	dir := t.TempDir()
+	TeacherCacheDir = func() string { return filepath.Join(dir, "cache") }
+	t.Cleanup(func() { TeacherCacheDir = old })
+	return dir
 }
