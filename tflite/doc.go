@@ -6,7 +6,8 @@
 //
 // It supports the handful of operators of MobileNet v2 (Sandler et al.
 // 2018): CONV_2D, DEPTHWISE_CONV_2D, ADD, AVERAGE_POOL_2D, RESHAPE and
-// SOFTMAX. microstim uses it at training time only, to distil an
-// ImageNet-trained teacher into the topographic network; the product
-// binary holds no teacher.
+// SOFTMAX. microstim uses it at training time only: to distil an
+// ImageNet-trained teacher into the topographic network (model v2), and to
+// read MobileNet v2's weights into model v3's trunk (package vision), which
+// the weight file then holds; the product binary never reads a TFLite file.
 package tflite
