@@ -308,37 +308,40 @@ func relu6Mask(d, y []float32) {
 
 // depthwiseBackward is the adjoint of depthwise for dy (channels·b planes
 // of ho × wo, already masked by its ReLU6) and the layer's input x: the
-// kernel and bias gradients and the input gradient.
+// kernel and bias gradients and the input gradient. Like depthwise it
+// walks each kernel tap along output rows, over the columns whose source
+// is inside the image.
 func depthwiseBackward(dy, x, w []float32, channels, b, h, w0, s int) (dw, db, dx []float32) {
 	ho, wo := (h+s-1)/s, (w0+s-1)/s
 	pt, pl := samePadBefore(h, s), samePadBefore(w0, s)
 	dw, db, dx = make([]float32, channels*9), make([]float32, channels), make([]float32, channels*b*h*w0)
 	parallelFor(channels, func(ch int) {
-		k := w[ch*9 : ch*9+9]
+		k, dk := w[ch*9:ch*9+9], dw[ch*9:ch*9+9]
 		for im := 0; im < b; im++ {
 			p := ch*b + im
 			src, dsrc := x[p*h*w0:(p+1)*h*w0], dx[p*h*w0:(p+1)*h*w0]
 			g := dy[p*ho*wo : (p+1)*ho*wo]
+			for _, v := range g {
+				db[ch] += v
+			}
 			for oy := 0; oy < ho; oy++ {
-				for ox := 0; ox < wo; ox++ {
-					v := g[oy*wo+ox]
-					if v == 0 {
+				gr := g[oy*wo : (oy+1)*wo]
+				for ky := 0; ky < 3; ky++ {
+					iy := oy*s - pt + ky
+					if iy < 0 || iy >= h {
 						continue
 					}
-					db[ch] += v
-					for ky := 0; ky < 3; ky++ {
-						iy := oy*s - pt + ky
-						if iy < 0 || iy >= h {
-							continue
+					row, drow := src[iy*w0:(iy+1)*w0], dsrc[iy*w0:(iy+1)*w0]
+					for kx := 0; kx < 3; kx++ {
+						kv, off := k[ky*3+kx], kx-pl // ix = ox·s + off
+						lo, hi := max(0, (-off+s-1)/s), min(wo, (w0-1-off)/s+1)
+						var acc float32
+						for ox := lo; ox < hi; ox++ {
+							v := gr[ox]
+							acc += v * row[ox*s+off]
+							drow[ox*s+off] += kv * v
 						}
-						for kx := 0; kx < 3; kx++ {
-							ix := ox*s - pl + kx
-							if ix < 0 || ix >= w0 {
-								continue
-							}
-							dw[ch*9+ky*3+kx] += v * src[iy*w0+ix]
-							dsrc[iy*w0+ix] += v * k[ky*3+kx]
-						}
+						dk[ky*3+kx] += acc
 					}
 				}
 			}
