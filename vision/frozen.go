@@ -75,7 +75,7 @@ func loadTrunk(m *Model, tc *TrunkConfig) error {
 	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != tc.SHA256 {
 		return fmt.Errorf("vision: trunk %s has SHA-256 %x, want %s", tc.File, sum, tc.SHA256)
 	}
-	ts, err := LoadMobileNetV2(tc.File, tc.IT)
+	ts, err := parseMobileNetV2(tc.File, data, tc.IT)
 	if err != nil {
 		return err
 	}

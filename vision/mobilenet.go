@@ -79,13 +79,13 @@ func trunkTensorShapes(s int) []TensorShape {
 // mnStride is the stride of the convolution whose weight tensor is named
 // name: 2 for the stem, the block's for a depthwise layer, 1 otherwise.
 func mnStride(name string) int {
-	var k int
-	switch {
-	case name == "mnv2_stem_w":
+	if name == "mnv2_stem_w" {
 		return 2
-	case strings.HasSuffix(name, "_dw_w"):
-		fmt.Sscanf(name, "mnv2_b%d_", &k)
-		return mobileNetV2Blocks[k-1].stride
+	}
+	for k, b := range mobileNetV2Blocks {
+		if name == fmt.Sprintf("mnv2_b%d_dw_w", k+1) {
+			return b.stride
+		}
 	}
 	return 1
 }
@@ -109,13 +109,19 @@ func LoadMobileNetV2(path string, withIT bool) ([]NamedTensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("MobileNet v2 trunk: %w", err)
 	}
+	return parseMobileNetV2(path, data, withIT)
+}
+
+// parseMobileNetV2 is LoadMobileNetV2 on the file's content; name labels
+// errors.
+func parseMobileNetV2(name string, data []byte, withIT bool) ([]NamedTensor, error) {
 	m, err := tflite.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	ts, err := mobileNetV2Tensors(m, withIT)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return ts, nil
 }
@@ -147,7 +153,7 @@ func mobileNetV2Tensors(m *tflite.Model, withIT bool) ([]NamedTensor, error) {
 		ws, bs := shapes[i].Shape, shapes[i+1].Shape
 		ts := m.Tensors[op.Inputs[1]].Shape
 		if i == 0 { // stem (32, 3, 3, 3) NHWC-ordered kernel: sum over colour, to (32, 1, 3, 3)
-			w = sumColour(w, ts)
+			w = sumColour(w)
 		} else if len(ts) == 4 && ts[0] == 1 { // depthwise (1, 3, 3, C) → (C, 3, 3)
 			w = transposeDepthwise(w, ts)
 		}
@@ -191,7 +197,8 @@ func mnConvs(m *tflite.Model) ([]tflite.Operator, error) {
 	return out, nil
 }
 
-func sumColour(w []float32, shape []int) []float32 {
+// sumColour sums an NHWC-ordered RGB kernel over its three input channels.
+func sumColour(w []float32) []float32 {
 	out := make([]float32, len(w)/3)
 	for i := range out {
 		out[i] = w[3*i] + w[3*i+1] + w[3*i+2]
@@ -199,6 +206,7 @@ func sumColour(w []float32, shape []int) []float32 {
 	return out
 }
 
+// transposeDepthwise reorders a (1, kh, kw, C) depthwise kernel to (C, kh, kw).
 func transposeDepthwise(w []float32, shape []int) []float32 {
 	kk, c := shape[1]*shape[2], shape[3]
 	out := make([]float32, len(w))

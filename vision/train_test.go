@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -383,4 +384,33 @@ func frozenTrunkTest(t *testing.T) string {
 	TeacherCacheDir = func() string { return filepath.Join(dir, "cache") }
 	t.Cleanup(func() { TeacherCacheDir = old })
 	return dir
+}
+
+// A trunk file that is not the recorded one, or a frozen-trunk config the
+// trunk cannot train, is refused before any work, saying why.
+func TestFrozenTrunkRefusals(t *testing.T) {
+	ds := tinyDataset(16, 36, 1)
+	base := func() TrainConfig {
+		cfg := tinyConfig()
+		cfg.InputPx, cfg.Views = 32, 2
+		cfg.Trunk = MobileNetV2Trunk("train_test.go", 8) // not MobileNet v2
+		return cfg
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(c *TrainConfig)
+		want string
+	}{
+		{"another file", func(c *TrainConfig) {}, "has SHA-256"},
+		{"missing file", func(c *TrainConfig) { c.Trunk.File = "nope.tflite" }, "no such file"},
+		{"fresh views", func(c *TrainConfig) { c.Views = 0 }, "views ≥ 1"},
+		{"spatial loss on V4", func(c *TrainConfig) { c.Alpha[2] = 1 }, "only IT can take one"},
+		{"spatial loss on a frozen IT", func(c *TrainConfig) { c.Trunk.IT = true }, "nothing there trains"},
+	} {
+		cfg := base()
+		tc.edit(&cfg)
+		if _, err := NewTrainer(cfg, ds, t.TempDir()); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
 }
