@@ -205,7 +205,6 @@ func oneOf(t *testing.T, n int, got map[string]string, runs ...map[string]string
 // a different protocol written into the folder leaves none of the old
 // protocol's files.
 func TestRunRerunKilledAtEveryStep(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs experiments")
 	}
@@ -267,7 +266,6 @@ func TestRunRerunKilledAtEveryStep(t *testing.T) {
 // refused, saying what differs, instead of reusing the old points; --force
 // clears the folder and computes again.
 func TestSweepEditedConfigRefused(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs sweeps")
 	}
@@ -320,7 +318,6 @@ func TestSweepEditedConfigRefused(t *testing.T) {
 
 // Case 1: a stub or damaged point file does not count as done.
 func TestSweepStubPointRecomputed(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs sweeps")
 	}
@@ -377,7 +374,6 @@ func mustConfig(t *testing.T, file string) *experiments.Config {
 // marked INCOMPLETE.txt or the complete result, and the rerun finishes it
 // with the same bytes as an uninterrupted run.
 func TestSweepKilledAtEveryStep(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs sweeps")
 	}
@@ -409,7 +405,6 @@ func TestSweepKilledAtEveryStep(t *testing.T) {
 // Class merge: a merge killed at any step leaves the previous merged result
 // or the new one.
 func TestMergeKilledAtEveryStep(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs sweeps")
 	}
@@ -451,7 +446,6 @@ func TestMergeKilledAtEveryStep(t *testing.T) {
 // "--compare truncated.mstw" wrote three files, then failed — and a killed
 // one leaves the previous maps or the new ones.
 func TestModelMapAtomic(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("characterises models")
 	}
@@ -487,7 +481,6 @@ func TestModelMapAtomic(t *testing.T) {
 // is refused before any work, with an error naming the folder (not a
 // temporary file), and failing commands leave no folder behind.
 func TestUnwritableOutFoundFirst(t *testing.T) {
-	t.Parallel()
 	dir := tinyDir(t)
 	cfg, sweepCfg := filepath.Join(dir, "exp.toml"), filepath.Join(dir, "tiny.toml")
 	os.WriteFile(cfg, []byte(tinyAfraz(1)), 0o644)
@@ -546,7 +539,6 @@ func runArgs(args []string) error {
 
 // Case 8: every command answers -h with its usage and exit status 0.
 func TestHelpExitsZero(t *testing.T) {
-	t.Parallel()
 	for _, c := range commands {
 		if got := dispatch([]string{c.name, "-h"}); got != 0 {
 			t.Errorf("microstim %s -h: exit %d, want 0", c.name, got)
