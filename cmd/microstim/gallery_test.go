@@ -11,6 +11,7 @@ import (
 // text outside them is kept, a missing measure prints "n/a", and a README
 // without a block is refused.
 func TestRewriteReadme(t *testing.T) {
+	t.Parallel()
 	tmp := t.TempDir()
 	write := func(rel, s string) {
 		p := filepath.Join(tmp, rel)

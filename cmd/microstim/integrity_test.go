@@ -205,6 +205,7 @@ func oneOf(t *testing.T, n int, got map[string]string, runs ...map[string]string
 // a different protocol written into the folder leaves none of the old
 // protocol's files.
 func TestRunRerunKilledAtEveryStep(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs experiments")
 	}
@@ -266,6 +267,7 @@ func TestRunRerunKilledAtEveryStep(t *testing.T) {
 // refused, saying what differs, instead of reusing the old points; --force
 // clears the folder and computes again.
 func TestSweepEditedConfigRefused(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs sweeps")
 	}
@@ -318,6 +320,7 @@ func TestSweepEditedConfigRefused(t *testing.T) {
 
 // Case 1: a stub or damaged point file does not count as done.
 func TestSweepStubPointRecomputed(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs sweeps")
 	}
@@ -374,6 +377,7 @@ func mustConfig(t *testing.T, file string) *experiments.Config {
 // marked INCOMPLETE.txt or the complete result, and the rerun finishes it
 // with the same bytes as an uninterrupted run.
 func TestSweepKilledAtEveryStep(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs sweeps")
 	}
@@ -405,6 +409,7 @@ func TestSweepKilledAtEveryStep(t *testing.T) {
 // Class merge: a merge killed at any step leaves the previous merged result
 // or the new one.
 func TestMergeKilledAtEveryStep(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs sweeps")
 	}
@@ -446,6 +451,7 @@ func TestMergeKilledAtEveryStep(t *testing.T) {
 // "--compare truncated.mstw" wrote three files, then failed — and a killed
 // one leaves the previous maps or the new ones.
 func TestModelMapAtomic(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("characterises models")
 	}
@@ -481,6 +487,7 @@ func TestModelMapAtomic(t *testing.T) {
 // is refused before any work, with an error naming the folder (not a
 // temporary file), and failing commands leave no folder behind.
 func TestUnwritableOutFoundFirst(t *testing.T) {
+	t.Parallel()
 	dir := tinyDir(t)
 	cfg, sweepCfg := filepath.Join(dir, "exp.toml"), filepath.Join(dir, "tiny.toml")
 	os.WriteFile(cfg, []byte(tinyAfraz(1)), 0o644)
@@ -539,6 +546,7 @@ func runArgs(args []string) error {
 
 // Case 8: every command answers -h with its usage and exit status 0.
 func TestHelpExitsZero(t *testing.T) {
+	t.Parallel()
 	for _, c := range commands {
 		if got := dispatch([]string{c.name, "-h"}); got != 0 {
 			t.Errorf("microstim %s -h: exit %d, want 0", c.name, got)

@@ -15,6 +15,7 @@ import (
 )
 
 func TestValidateCommand(t *testing.T) {
+	t.Parallel()
 	if err := runValidate([]string{"../../configs/afraz2006.toml"}); err != nil {
 		t.Errorf("shipped config: %v", err)
 	}
@@ -37,6 +38,7 @@ func TestValidateCommand(t *testing.T) {
 }
 
 func TestRunRejectsBadInvocation(t *testing.T) {
+	t.Parallel()
 	if err := runRun(nil); err == nil || !strings.Contains(err.Error(), "config file") {
 		t.Errorf("no config: %v", err)
 	}
@@ -49,6 +51,7 @@ func TestRunRejectsBadInvocation(t *testing.T) {
 }
 
 func TestTrainRejectsMissingData(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	err := runTrain([]string{"--data", filepath.Join(dir, "nothing"), "--out", dir, "--quiet"})
 	if err == nil || !strings.Contains(err.Error(), "nothing") {
@@ -58,6 +61,7 @@ func TestTrainRejectsMissingData(t *testing.T) {
 
 // --face-head on folders without a face class is refused, naming the flag.
 func TestTrainFaceHeadNeedsFaces(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, cat := range []string{"cup", "ball"} {
 		os.MkdirAll(filepath.Join(dir, cat), 0o755)
@@ -76,6 +80,7 @@ func TestTrainFaceHeadNeedsFaces(t *testing.T) {
 // bench --only runs one benchmark and writes the scorecard files and the
 // benchmark's folder; an unknown name is refused with the list.
 func TestBenchCommand(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs a benchmark")
 	}
@@ -106,6 +111,7 @@ func TestBenchCommand(t *testing.T) {
 // The calibrated scorecard reruns Afraz 2015 with C calibrated to the
 // monkeys' 85.9 % control accuracy, on unperturbed trials, and says so.
 func TestBenchCalibratedReadout(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs a benchmark twice")
 	}
@@ -133,6 +139,7 @@ func TestBenchCalibratedReadout(t *testing.T) {
 
 // Every shipped config validates.
 func TestShippedConfigsValidate(t *testing.T) {
+	t.Parallel()
 	files, _ := filepath.Glob("../../configs/*.toml")
 	if len(files) < 5 {
 		t.Fatalf("%d configs found", len(files))
@@ -146,6 +153,7 @@ func TestShippedConfigsValidate(t *testing.T) {
 
 // A benchmark config runs alone through microstim run.
 func TestRunBenchmarkConfig(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs a benchmark")
 	}
@@ -177,6 +185,7 @@ func TestMain(m *testing.M) {
 // It runs on the tiny random model: the default model's values are pinned
 // in package experiments.
 func TestModelInfoJSONKeys(t *testing.T) {
+	t.Parallel()
 	info, _, err := characterise(writeTinyModel(t, t.TempDir(), "tiny.mstw", 3), "", 1)
 	if err != nil {
 		t.Fatal(err)
@@ -218,6 +227,7 @@ func abs(t *testing.T, p string) string {
 }
 
 func TestValidateChecksStimuli(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, cat := range []string{"faces", "cars"} {
 		os.MkdirAll(filepath.Join(dir, "set", cat), 0o755)

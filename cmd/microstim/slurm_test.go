@@ -47,6 +47,7 @@ func slurmReady() bool {
 // A small sweep submitted to a real Slurm cluster as a job array, then
 // merged, gives the same files as the unsharded run.
 func TestSlurmIntegration(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("submits jobs")
 	}
@@ -116,6 +117,7 @@ func mergeLine(t *testing.T, script string) string {
 // The merge command the script's header prints works as printed: run with
 // shard folders standing in for the jobs', it merges them.
 func TestSlurmMergeLineRuns(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs a sweep")
 	}
@@ -162,6 +164,7 @@ func TestSlurmMergeLineRuns(t *testing.T) {
 }
 
 func TestSlurmScriptAndShardFlag(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "sweep.toml")
 	os.WriteFile(cfg, []byte(slurmSweep), 0o644)
@@ -188,6 +191,7 @@ func TestSlurmScriptAndShardFlag(t *testing.T) {
 // A sweep killed (SIGKILL) midway and run again finishes without
 // recomputing the points it had stored.
 func TestSweepKillAndResume(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs a sweep")
 	}
@@ -242,6 +246,7 @@ func TestSweepKillAndResume(t *testing.T) {
 // spaces or quotes reaches the command intact, and flag values that could
 // inject a line are refused.
 func TestSlurmScriptQuoting(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "sp ace", "it's")
 	os.MkdirAll(dir, 0o755)
 	cfg := filepath.Join(dir, "t.toml")
