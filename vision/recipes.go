@@ -70,10 +70,15 @@ var recipes = map[string]func(dataRoot string) TrainConfig{
 	// in v3b, and IT = its 160- and 320-channel blocks 14–17 (block 14 at
 	// stride 1, so IT keeps V4's 8 × 8 grid; 20,480 units), initialised
 	// from ImageNet and fine-tuned with the spatial loss (α = 1) and v3b's
-	// task losses at a tenth of the heads' learning rate.
+	// task losses, heads and IT at 1e-4.
+	//
+	// Its heads learn at v3p's 1e-4, not v3b's 1e-3: at its first step A is
+	// v3p's network (the same 20,480 dense, signed ImageNet units) plus the
+	// spatial loss, and with heads at 1e-3 (IT at 1e-4) the first run
+	// diverged (NaN at epoch 6, step 102) as v3p's had.
 	"v3a": func(dataRoot string) TrainConfig {
 		c := recipeV3B(dataRoot)
-		c.Trunk.IT, c.Trunk.FineTuneIT, c.Trunk.LRScaleIT = true, true, 0.1
+		c.Trunk.IT, c.Trunk.FineTuneIT, c.Trunk.LRScaleIT, c.LR = true, true, 1, 1e-4
 		return c
 	},
 	// v3p is the post-hoc control: MobileNet v2's blocks 1–17, all frozen

@@ -451,12 +451,35 @@ func channelCorr(resp [][]float32, l *topography.Layout) []float64 {
 	return out
 }
 
+// lossTerms names every term of the loss with its value, and whether the
+// class logits are finite, for a divergence report.
+func (t *trainGraph) lossTerms() string {
+	var parts []string
+	for _, x := range []struct {
+		name string
+		v    G.Value
+	}{{"task", t.taskV}, {"gender", t.genderV}, {"face", t.faceV}, {"distillation", t.dlV}, {"IT spatial", t.slV}} {
+		if x.v != nil {
+			parts = append(parts, fmt.Sprintf("%s %v", x.name, x.v))
+		}
+	}
+	finite := true
+	if t.logitsV != nil {
+		for _, v := range t.logitsV.Data().([]float32) {
+			finite = finite && !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0)
+		}
+	}
+	return strings.Join(append(parts, fmt.Sprintf("class logits finite: %t", finite)), ", ")
+}
+
 // trainGraph is the training graph for one batch size.
 type trainGraph struct {
 	x, y, gy, fy *G.Node
 	ty           *G.Node   // unit-norm teacher embeddings, nil without distillation
 	distil       []*G.Node // w_distil, b_distil
 	dlV          G.Value   // distillation loss
+	genderV      G.Value   // gender head's cross-entropy
+	faceV        G.Value   // face head's cross-entropy
 	n            *nodes
 	sl           [4][2]*slNode
 	cost, task   *G.Node
@@ -505,6 +528,7 @@ func (tr *Trainer) buildGraph() (*trainGraph, error) {
 		if err != nil {
 			return nil, err
 		}
+		G.Read(gx, &t.genderV)
 		t.cost = G.Must(G.Add(t.cost, G.Must(G.HadamardProd(gx, G.NewConstant(float32(tr.Cfg.GenderWeight), G.WithName("gender_w"))))))
 	}
 	if a.FaceHead && tr.Cfg.FaceWeight > 0 {
@@ -517,6 +541,7 @@ func (tr *Trainer) buildGraph() (*trainGraph, error) {
 		if err != nil {
 			return nil, err
 		}
+		G.Read(fx, &t.faceV)
 		t.cost = G.Must(G.Add(t.cost, G.Must(G.HadamardProd(fx, G.NewConstant(float32(tr.Cfg.FaceWeight), G.WithName("face_w"))))))
 	}
 	if err := tr.addDistillation(g, t, flatIT); err != nil {
@@ -787,7 +812,7 @@ func (tr *Trainer) Run() error {
 				return fmt.Errorf("vision: training step: %w", err)
 			}
 			if c := float64(t.costV.Data().(float32)); math.IsNaN(c) || math.IsInf(c, 0) {
-				return fmt.Errorf("vision: training diverged at epoch %d step %d: loss %v (task %v, IT spatial %v)", tr.epoch+1, tr.step, t.costV, t.taskV, t.slV)
+				return fmt.Errorf("vision: training diverged at epoch %d step %d: loss %v (%s)", tr.epoch+1, tr.step, t.costV, t.lossTerms())
 			}
 			if err := tr.adam(t); err != nil {
 				return err
