@@ -10,6 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+)
+
+// lockPatience is how long Lock waits for a lock another holder releases.
+const (
+	lockPatience = 2 * time.Second
+	lockRetry    = 20 * time.Millisecond
 )
 
 // exchangeFolders swaps two folders in one step; tests replace it to
@@ -215,15 +222,29 @@ func WriteMarker(dir, what string) error {
 // held until the returned file is closed or the process dies. A folder
 // another process holds gives a *BusyError. The lock is on dir's Marker,
 // which must exist.
+//
+// A lock held for less than lockPatience is waited for: a child process
+// started by another goroutine of this process shares its descriptors from
+// fork until exec, so a lock just released may stay held for that moment.
 func Lock(dir string) (*os.File, error) {
-	l, err := lockDir(filepath.Join(dir, Marker))
+	marker := filepath.Join(dir, Marker)
+	l, err := lockDir(marker)
+	for wait := time.Duration(0); err != nil && haveLocks && exists(marker) && wait < lockPatience; wait += lockRetry {
+		time.Sleep(lockRetry)
+		l, err = lockDir(marker)
+	}
 	if err != nil {
-		if _, serr := os.Stat(filepath.Join(dir, Marker)); serr == nil && haveLocks {
+		if exists(marker) && haveLocks {
 			return nil, &BusyError{Dest: dir}
 		}
 		return nil, &Error{Dest: dir, Reason: "cannot lock it", Err: err}
 	}
 	return l, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // Leftovers lists the staging folders of dest that no live process holds.

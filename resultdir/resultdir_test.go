@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // snapshot returns the folder's files (name → content), the marker left out.
@@ -307,4 +308,26 @@ func TestLock(t *testing.T) {
 		t.Errorf("Lock after release: %v", err)
 	}
 	l2.Close()
+}
+
+// Lock waits for a holder that lets go within lockPatience, as a child
+// process between fork and exec does with an inherited descriptor.
+func TestLockWaitsForBriefHolder(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteMarker(dir, "test"); err != nil {
+		t.Fatal(err)
+	}
+	held, err := Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(lockPatience / 10)
+		held.Close()
+	}()
+	l, err := Lock(dir)
+	if err != nil {
+		t.Fatalf("Lock while the holder lets go after %v: %v", lockPatience/10, err)
+	}
+	l.Close()
 }
