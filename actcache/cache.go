@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/microstim/microstim/resultdir"
 	"github.com/microstim/microstim/vision"
 )
 
@@ -100,17 +101,12 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// isTemp reports whether name is a temporary file of WriteFileAtomic.
-func isTemp(name string) bool {
-	return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp")
-}
-
 // removeStaleTemps removes temporary files older than staleAfter.
 func (c *Cache) removeStaleTemps() int {
 	ents, _ := os.ReadDir(c.Dir)
 	n := 0
 	for _, e := range ents {
-		if info, err := e.Info(); err == nil && isTemp(e.Name()) && time.Since(info.ModTime()) > staleAfter {
+		if info, err := e.Info(); err == nil && resultdir.IsTemp(e.Name()) && time.Since(info.ModTime()) > staleAfter {
 			if os.Remove(filepath.Join(c.Dir, e.Name())) == nil {
 				n++
 			}
@@ -176,7 +172,7 @@ func (c *Cache) Store(key string, a *vision.Activations) error {
 	if int64(len(data)) > c.MaxBytes {
 		return nil // larger than the whole cache: not kept
 	}
-	if err := vision.WriteFileAtomic(c.path(key), data); err != nil {
+	if err := resultdir.WriteFile(c.path(key), data); err != nil {
 		return c.failedStore(err)
 	}
 	return c.evict()
@@ -206,7 +202,7 @@ func (c *Cache) StoreBlob(key string, data []byte) error {
 	if c.ReadOnly {
 		return nil
 	}
-	if err := vision.WriteFileAtomic(filepath.Join(c.Dir, key+blobSuffix), frame(blobMagic, key, data)); err != nil {
+	if err := resultdir.WriteFile(filepath.Join(c.Dir, key+blobSuffix), frame(blobMagic, key, data)); err != nil {
 		return c.failedStore(err)
 	}
 	return c.evict()
@@ -262,7 +258,7 @@ func (c *Cache) evict() error {
 	var list []entry
 	var total int64
 	for _, e := range ents {
-		temp := isTemp(e.Name())
+		temp := resultdir.IsTemp(e.Name())
 		if !temp && !strings.HasSuffix(e.Name(), suffix) && !strings.HasSuffix(e.Name(), blobSuffix) {
 			continue
 		}

@@ -9,7 +9,7 @@ import (
 	"math"
 	"path/filepath"
 
-	"github.com/microstim/microstim/plots"
+	"github.com/microstim/microstim/resultdir"
 )
 
 // Afraz2006Summary is summary.json.
@@ -94,7 +94,7 @@ func WriteAfraz2006(dir string, c *Config, r *Afraz2006Result, m Manifest) error
 	w.Flush()
 	files["sites.csv"] = b.Bytes()
 	for name, data := range files {
-		if err := plots.WriteAtomic(filepath.Join(dir, name), data); err != nil {
+		if err := resultdir.WriteFile(filepath.Join(dir, name), data); err != nil {
 			return err
 		}
 	}
@@ -220,5 +220,5 @@ func Afraz2006Report(dir string, c *Config, r *Afraz2006Result, m Manifest) erro
 	if err != nil {
 		return err
 	}
-	return plots.WriteAtomic(filepath.Join(dir, "report.html"), b.Bytes())
+	return resultdir.WriteFile(filepath.Join(dir, "report.html"), b.Bytes())
 }

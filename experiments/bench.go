@@ -11,7 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/microstim/microstim/plots"
+	"github.com/microstim/microstim/resultdir"
 )
 
 // Benchmark is a registered benchmark: an experiment file of configs/ and
@@ -176,7 +176,7 @@ func (s *Scorecard) Write(dir string) error {
 		return err
 	}
 	for name, data := range map[string][]byte{"scorecard.json": js, "scorecard.csv": s.CSV(), "report.html": h.Bytes()} {
-		if err := plots.WriteAtomic(filepath.Join(dir, name), data); err != nil {
+		if err := resultdir.WriteFile(filepath.Join(dir, name), data); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/microstim/microstim/plots"
+	"github.com/microstim/microstim/resultdir"
 	"github.com/microstim/microstim/topography"
 )
 
@@ -149,13 +150,13 @@ func writeReport(dir string, c *Config, page reportPage) error {
 	if err := genericTmpl.Execute(&b, page); err != nil {
 		return err
 	}
-	return plots.WriteAtomic(filepath.Join(dir, "report.html"), b.Bytes())
+	return resultdir.WriteFile(filepath.Join(dir, "report.html"), b.Bytes())
 }
 
 // writeFiles writes each named file atomically into dir.
 func writeFiles(dir string, files map[string][]byte) error {
 	for name, data := range files {
-		if err := plots.WriteAtomic(filepath.Join(dir, name), data); err != nil {
+		if err := resultdir.WriteFile(filepath.Join(dir, name), data); err != nil {
 			return err
 		}
 	}

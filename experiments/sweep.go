@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/microstim/microstim/plots"
 	"github.com/microstim/microstim/resultdir"
 	"github.com/microstim/microstim/sim"
 	"github.com/microstim/microstim/stats"
@@ -556,7 +555,7 @@ func RunSweep(c *Config, m *vision.Model, pool []vision.Stimulus, opt SweepOptio
 			if err != nil {
 				return err
 			}
-			if err := plots.WriteAtomic(pointFile(opt.Dir, k), js); err != nil {
+			if err := resultdir.WriteFile(pointFile(opt.Dir, k), js); err != nil {
 				return err
 			}
 		}
@@ -673,8 +672,8 @@ func prepareSweepDir(dir string, c *Config, plan SweepPlan, force bool) (release
 		resultdir.RemoveEmpty(created)
 	}
 	for _, w := range []func() error{
-		func() error { return plots.WriteAtomic(filepath.Join(dir, IncompleteMarker), []byte(marker)) },
-		func() error { return plots.WriteAtomic(filepath.Join(dir, "plan.json"), append(js, '\n')) },
+		func() error { return resultdir.WriteFile(filepath.Join(dir, IncompleteMarker), []byte(marker)) },
+		func() error { return resultdir.WriteFile(filepath.Join(dir, "plan.json"), append(js, '\n')) },
 		func() error { return os.MkdirAll(filepath.Join(dir, "points"), 0o755) },
 	} {
 		if err := w(); err != nil {

@@ -13,6 +13,6 @@
 // labelled with its units. PDF output is deliberately not offered: gonum/plot
 // cannot encode non-ASCII text such as d′, µ or mm² in PDF.
 //
-// Files are written with WriteAtomic (temporary file in the same directory,
+// Files are written with resultdir.WriteFile (temporary file in the same directory,
 // fsync, rename), so a reader never sees a half-written figure.
 package plots

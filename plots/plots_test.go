@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microstim/microstim/resultdir"
 	"github.com/microstim/microstim/topography"
 )
 
@@ -243,29 +244,6 @@ func TestWriteSheetMap(t *testing.T) {
 	}
 }
 
-func TestWriteAtomic(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "f.txt")
-	for _, content := range []string{"first", "second, longer"} {
-		if err := WriteAtomic(path, []byte(content)); err != nil {
-			t.Fatal(err)
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || string(got) != content {
-			t.Fatalf("read %q, %v; want %q", got, err, content)
-		}
-	}
-	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
-		t.Errorf("mode %v, %v; want 0644", fi.Mode(), err)
-	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
-		t.Errorf("directory holds %d entries, want 1 (temporary file left behind?)", len(ents))
-	}
-	if err := WriteAtomic(filepath.Join(dir, "no", "such", "dir"), nil); err == nil {
-		t.Error("no error for a missing directory")
-	}
-}
-
 func testSeries() []Series {
 	d := []float64{0.25, 0.5, 1, 2, 4, 8}
 	a := []float64{0.62, 0.48, 0.31, 0.15, 0.04, -0.01}
@@ -414,7 +392,7 @@ func TestSheetMapGolden(t *testing.T) {
 	got := normaliseSVG(svg1)
 	path := filepath.Join("testdata", "sheetmap_golden.svg")
 	if *update {
-		if err := WriteAtomic(path, got); err != nil {
+		if err := resultdir.WriteFile(path, got); err != nil {
 			t.Fatal(err)
 		}
 	}

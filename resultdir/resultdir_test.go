@@ -3,6 +3,7 @@ package resultdir
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -330,4 +331,40 @@ func TestLockWaitsForBriefHolder(t *testing.T) {
 		t.Fatalf("Lock while the holder lets go after %v: %v", lockPatience/10, err)
 	}
 	l.Close()
+}
+
+// WriteFile replaces a file whole, with mode 0644, leaves no temporary file
+// behind, and names the path when its folder is missing.
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f.txt")
+	for _, content := range []string{"first", "second, longer", ""} {
+		if err := WriteFile(path, []byte(content)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil || string(got) != content {
+			t.Fatalf("read %q, %v; want %q", got, err, content)
+		}
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, %v; want 0644", fi.Mode(), err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("folder holds %d entries, want 1 (temporary file left behind?)", len(ents))
+	}
+	missing := filepath.Join(dir, "no", "such", "dir", "f")
+	err := WriteFile(missing, nil)
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+		t.Errorf("missing folder: %v, want fs.ErrNotExist naming %s", err, missing)
+	}
+}
+
+// IsTemp tells WriteFile's temporary files from the files it writes.
+func TestIsTemp(t *testing.T) {
+	for name, want := range map[string]bool{".f.txt.tmp-123": true, ".f.act.tmp123": true, "f.txt": false, ".microstim-result": false, "a.tmp-1": false} {
+		if got := IsTemp(name); got != want {
+			t.Errorf("IsTemp(%q) = %t, want %t", name, got, want)
+		}
+	}
 }

@@ -14,9 +14,11 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/microstim/microstim/tflite"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/microstim/microstim/resultdir"
+	"github.com/microstim/microstim/tflite"
 )
 
 // DistilConfig adds a distillation loss: a linear projection of IT,
@@ -186,7 +188,7 @@ func writeFloats(path string, v []float32) error {
 	for i, x := range v {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
 	}
-	return WriteFileAtomic(path, b)
+	return resultdir.WriteFile(path, b)
 }
 
 func readFloats(path string, dst []float32) error {

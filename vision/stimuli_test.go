@@ -9,8 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/microstim/microstim/resultdir"
 	"testing/fstest"
+
+	"github.com/microstim/microstim/resultdir"
 )
 
 func TestEmbeddedPool(t *testing.T) {

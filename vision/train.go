@@ -21,9 +21,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/microstim/microstim/topography"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/microstim/microstim/resultdir"
+	"github.com/microstim/microstim/topography"
 )
 
 // TrainConfig is everything that determines a training run.
@@ -922,7 +924,7 @@ func (tr *Trainer) writeFinal() error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(tr.Dir, "training_record.json"), rec)
+	return resultdir.WriteFile(filepath.Join(tr.Dir, "training_record.json"), rec)
 }
 
 // CheckpointPath is where a run in dir keeps its checkpoint.
@@ -941,11 +943,11 @@ func (tr *Trainer) saveCheckpoint() error {
 	if err := gob.NewEncoder(&b).Encode(&ck); err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(CheckpointPath(tr.Dir), b.Bytes()); err != nil {
+	if err := resultdir.WriteFile(CheckpointPath(tr.Dir), b.Bytes()); err != nil {
 		return err
 	}
 	rec, _ := json.MarshalIndent(tr.Record, "", "  ")
-	return WriteFileAtomic(filepath.Join(tr.Dir, "training_record.json"), rec)
+	return resultdir.WriteFile(filepath.Join(tr.Dir, "training_record.json"), rec)
 }
 
 // SnapshotCheckpoint writes the model in dir's checkpoint to path as a
@@ -963,7 +965,7 @@ func SnapshotCheckpoint(dir, path string) error {
 	if _, _, _, err := Decode(CheckpointPath(dir), ck.Weights); err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, ck.Weights)
+	return resultdir.WriteFile(path, ck.Weights)
 }
 
 // ResumeTrainer restores a run from dir's checkpoint. The dataset must be

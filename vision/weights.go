@@ -7,14 +7,14 @@ import (
 	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 
-	"github.com/microstim/microstim/topography"
 	"gorgonia.org/tensor"
+
+	"github.com/microstim/microstim/resultdir"
+	"github.com/microstim/microstim/topography"
 )
 
 // Weight file layout (version 1), all little-endian:
@@ -253,29 +253,5 @@ func (m *Model) Save(path string, meta map[string]string) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, b)
-}
-
-// WriteFileAtomic writes data to a temporary file in path's folder, syncs
-// it and renames it over path, so readers see the old or the new file, never
-// a partial one.
-func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(data)
-	merr := f.Chmod(0o644)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, merr, serr, cerr); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return nil
+	return resultdir.WriteFile(path, b)
 }

@@ -3,7 +3,6 @@ package vision
 import (
 	"bytes"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -120,21 +119,6 @@ func TestWeightsRejectsDamage(t *testing.T) {
 	hacked = bytes.Replace(good, []byte(`"shape":[4,1,3,3]`), []byte(`"shape":[4,1,5,3]`), 1)
 	if _, _, _, err := Decode("w.mstw", hacked); err == nil || !strings.Contains(err.Error(), "architecture wants") {
 		t.Errorf("mismatched shape: %v", err)
-	}
-}
-
-func TestWriteFileAtomicLeavesNoTemp(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "f")
-	for _, s := range []string{"one", "two"} {
-		if err := WriteFileAtomic(p, []byte(s)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ents, _ := os.ReadDir(dir)
-	b, _ := os.ReadFile(p)
-	if len(ents) != 1 || string(b) != "two" {
-		t.Errorf("folder holds %d entries, file %q", len(ents), b)
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/microstim/microstim/experiments"
-	"github.com/microstim/microstim/plots"
 	"github.com/microstim/microstim/resultdir"
 )
 
@@ -119,7 +118,7 @@ func copyGlob(pattern, to string) error {
 		if err != nil {
 			return err
 		}
-		if err := plots.WriteAtomic(dst, b); err != nil {
+		if err := resultdir.WriteFile(dst, b); err != nil {
 			return err
 		}
 	}
@@ -159,7 +158,7 @@ func rewriteReadme(path, tmp string) error {
 		}
 		text = re.ReplaceAll(text, []byte("${1}"+strings.ReplaceAll(body, "$", "$$")+"${2}"))
 	}
-	return plots.WriteAtomic(path, text)
+	return resultdir.WriteFile(path, text)
 }
 
 // galleryScorecard is scorecard.json as read back (JSON null for a
@@ -246,5 +245,5 @@ func writeGalleryManifest(dir, tmp string) error {
 	if err != nil {
 		return err
 	}
-	return plots.WriteAtomic(filepath.Join(dir, "manifest.json"), js)
+	return resultdir.WriteFile(filepath.Join(dir, "manifest.json"), js)
 }

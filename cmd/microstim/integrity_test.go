@@ -16,7 +16,6 @@ import (
 	"testing"
 
 	"github.com/microstim/microstim/experiments"
-	"github.com/microstim/microstim/plots"
 	"github.com/microstim/microstim/resultdir"
 	"github.com/microstim/microstim/vision"
 )
@@ -149,7 +148,7 @@ func TestHelperProcess(t *testing.T) {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		}
 	}
-	plots.AfterWrite, resultdir.AfterStep = hook, hook
+	resultdir.AfterStep = hook
 	os.Exit(dispatch(args))
 }
 

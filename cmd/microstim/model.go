@@ -192,7 +192,7 @@ func runModelMap(args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := plots.WriteAtomic(filepath.Join(dir.Path, "model_info"+suffix+".json"), b); err != nil {
+		if err := resultdir.WriteFile(filepath.Join(dir.Path, "model_info"+suffix+".json"), b); err != nil {
 			return err
 		}
 	}
@@ -204,7 +204,7 @@ func runModelMap(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := plots.WriteAtomic(filepath.Join(dir.Path, "manifest.json"), b); err != nil {
+	if err := resultdir.WriteFile(filepath.Join(dir.Path, "manifest.json"), b); err != nil {
 		return err
 	}
 	if err := dir.Commit(); err != nil {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/microstim/microstim/resultdir"
 	"github.com/microstim/microstim/vision"
 )
 
@@ -43,7 +44,7 @@ func runStimuli(args []string) error {
 		if err := png.Encode(&b, img); err != nil {
 			return err
 		}
-		return vision.WriteFileAtomic(path, b.Bytes())
+		return resultdir.WriteFile(path, b.Bytes())
 	}
 	pngName := func(name string) string { return strings.TrimSuffix(name, filepath.Ext(name)) + ".png" }
 	// Caltech-101 and fLoc: the held-out files of the training split, and every fLoc body.
@@ -118,7 +119,7 @@ func runStimuli(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := vision.WriteFileAtomic(filepath.Join(*out, "kiani92/rdm_monkeyIT_kiani2007_674neurons.csv"), rdm); err != nil {
+	if err := resultdir.WriteFile(filepath.Join(*out, "kiani92/rdm_monkeyIT_kiani2007_674neurons.csv"), rdm); err != nil {
 		return err
 	}
 	var b bytes.Buffer
@@ -128,7 +129,7 @@ func runStimuli(args []string) error {
 		w.Write([]string{filepath.ToSlash(r.file), r.dataset, filepath.ToSlash(r.source), r.category, r.face, r.role})
 	}
 	w.Flush()
-	if err := vision.WriteFileAtomic(filepath.Join(*out, "manifest.csv"), b.Bytes()); err != nil {
+	if err := resultdir.WriteFile(filepath.Join(*out, "manifest.csv"), b.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "wrote %d stimuli and manifest.csv to %s\n", len(rows), *out)

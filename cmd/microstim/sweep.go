@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/microstim/microstim/experiments"
-	"github.com/microstim/microstim/plots"
 	"github.com/microstim/microstim/resultdir"
 )
 
@@ -199,7 +198,7 @@ func copyFile(from, to string) error {
 	if err != nil {
 		return err
 	}
-	return plots.WriteAtomic(to, data)
+	return resultdir.WriteFile(to, data)
 }
 
 // slurmTmpl is the job-array script. Every substituted value is quoted for
@@ -342,7 +341,7 @@ func runSlurm(args []string) error {
 	}
 	more, err := resultdir.MakeDirs(filepath.Dir(abs(*script)))
 	if err == nil {
-		err = plots.WriteAtomic(*script, b.Bytes())
+		err = resultdir.WriteFile(*script, b.Bytes())
 	}
 	if err != nil {
 		resultdir.RemoveEmpty(append(more, made...))
