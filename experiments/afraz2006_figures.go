@@ -139,10 +139,3 @@ func Afraz2006Figures(dir string, c *Config, r *Afraz2006Result, m *vision.Model
 	return plots.WriteLinePlot(filepath.Join(dir, "sensitivity"), "r(shift, d′) against the decoder's regularisation",
 		"log10 decoder C (smaller = stronger L2 penalty)", "r(shift, d′)", series)
 }
-
-func labelIf(ok bool, i int) string {
-	if ok {
-		return fmt.Sprint(i)
-	}
-	return ""
-}

@@ -105,7 +105,7 @@ func WriteAfraz2006(dir string, c *Config, r *Afraz2006Result, m Manifest) error
 func (r *Afraz2006Result) Criteria() []Criterion {
 	s := r.Score()
 	return []Criterion{{
-		ID: "Afraz2006-shift_significant", Benchmark: "afraz2006",
+		ID: afraz2006ShiftSignificant, Benchmark: afraz2006Paper.name,
 		Measure: "r(psychometric shift toward \"face\", site face d′)", Unit: "",
 		Model: s.RShiftDPrime, ModelCI: s.RCI, ModelP: s.PShiftDPrime,
 		Monkey: s.MonkeyR, MonkeyErr: math.NaN(), Source: "Afraz et al. 2006, digitised shift-vs-d′ scatter (n = 86)",
@@ -214,7 +214,7 @@ func Afraz2006Report(dir string, c *Config, r *Afraz2006Result, m Manifest) erro
 	}
 	var b bytes.Buffer
 	err = reportTmpl.Execute(&b, map[string]any{
-		"Title": "Afraz, Kiani & Esteky 2006: IT microstimulation biases face categorisation", "Citation": Protocols["afraz2006"].Citation,
+		"Title": "Afraz, Kiani & Esteky 2006: IT microstimulation biases face categorisation", "Citation": afraz2006Paper.citation,
 		"S": r.Score(), "Manifest": m, "Config": string(cfg),
 	})
 	if err != nil {

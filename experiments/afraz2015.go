@@ -15,9 +15,55 @@ import (
 )
 
 func init() {
-	register("afraz2015", "Afraz A., Boyden E. S., DiCarlo J. J. (2015). Optogenetic and pharmacological suppression of spatial clusters "+
-		"of face neurons reveal their causal role in face gender discrimination. PNAS 112:6730–6735.",
-		afraz2015Defaults, validateAfraz2015Task, RunAfraz2015)
+	Register(afraz2015Protocol{named{"afraz2015", "Afraz A., Boyden E. S., DiCarlo J. J. (2015). Optogenetic and pharmacological " +
+		"suppression of spatial clusters of face neurons reveal their causal role in face gender discrimination. PNAS 112:6730–6735."}})
+}
+
+// Criteria of Afraz et al. (2015) in the scorecard.
+const (
+	afraz2015ContraSignificant   = "Afraz2015.optogenetics-contra_accuracy_significant"
+	afraz2015IpsiInsignificant   = "Afraz2015.optogenetics-ipsi_accuracy_insignificant"
+	afraz2015DeltaCorrelated     = "Afraz2015.optogenetics-delta_accuracy_correlated"
+	afraz2015MuscimolSignificant = "Afraz2015.muscimol-delta_accuracy_significant"
+)
+
+// afraz2015Protocol is the hemifield gender discrimination of Afraz et al.
+// (2015) under optogenetic suppression or muscimol.
+type afraz2015Protocol struct{ named }
+
+func (afraz2015Protocol) Defaults() Config { return afraz2015Defaults() }
+
+func (p afraz2015Protocol) TaskKeys(*Config) ([]string, string) {
+	return []string{"test_images_per_class", "trials_per_image", "decoder_C", "readout", "control_accuracy_pct", "lapse_rate", "image_scale"}, p.reader()
+}
+
+func (afraz2015Protocol) Validate(c *Config) error { return validateHemifield(c) }
+
+func (afraz2015Protocol) CheckStimuli(c *Config, pool []vision.Stimulus) error {
+	return checkTask(genericAfraz2015(c).Task, pool, c.Seed)
+}
+
+// Work: faces × gender in both hemifields, the readout fitted on about
+// 100 faces.
+func (afraz2015Protocol) Work(c *Config, _ int) Work {
+	w := BaseWork()
+	w.ImagesPerSite, w.FitImages = 2*2*c.Task.TestImages, 100
+	return w
+}
+
+func (afraz2015Protocol) Calibratable(c *Config) bool { return c.Task.ControlAccuracy_pct > 0 }
+
+func (afraz2015Protocol) Run(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress) (Outcome, error) {
+	return RunAfraz2015(c, m, pool, progress)
+}
+
+func (afraz2015Protocol) Benchmarks() []Benchmark {
+	figs := []Figure{{"accuracy.png", "% correct at face sites"}, {"delta_vs_dprime.png", "Contralateral Δ% correct against site d′"}}
+	return []Benchmark{
+		{Name: "afraz2015_optogenetics", Config: "afraz2015_optogenetics.toml", Figures: figs,
+			Criteria: []string{afraz2015ContraSignificant, afraz2015IpsiInsignificant, afraz2015DeltaCorrelated}},
+		{Name: "afraz2015_muscimol", Config: "afraz2015_muscimol.toml", Figures: figs, Criteria: []string{afraz2015MuscimolSignificant}},
+	}
 }
 
 // Afraz2015ControlAccuracy_pct is the monkeys' gender-discrimination
@@ -46,8 +92,6 @@ func afraz2015Defaults() Config {
 		Compare: CompareConfig{Data: "afraz2015"},
 	}
 }
-
-func validateAfraz2015Task(c *Config) error { return validateHemifield(c) }
 
 // Afraz2015Site is one perturbed site: % correct without and with the
 // perturbation in the contralateral and ipsilateral visual field
@@ -180,12 +224,12 @@ func (r *Afraz2015Result) Criteria() []Criterion {
 				Score:     DifferenceOfFractions(RetainedFraction(mp, mc, 50), RetainedFraction(laser[0], no[0], 50)),
 				ScoreRule: "1 − |f_model − f_monkey|, f = (laser − 50 %)/(no laser − 50 %)"}
 			if f == 0 {
-				cr.ID = "Afraz2015.optogenetics-contra_accuracy_significant"
+				cr.ID = afraz2015ContraSignificant
 				cr.Measure = fmt.Sprintf("Δ%% correct, contralateral trials, face sites (n = %d)", len(face))
 				cr.Rule = "significant (t-test over sites, p < 0.05) decrease, the monkeys' direction"
 				cr.Pass = t.P < 0.05 && m < 0
 			} else {
-				cr.ID = "Afraz2015.optogenetics-ipsi_accuracy_insignificant"
+				cr.ID = afraz2015IpsiInsignificant
 				cr.Measure = fmt.Sprintf("Δ%% correct, ipsilateral trials, face sites (n = %d)", len(face))
 				cr.Rule = "no significant change (t-test over sites, p ≥ 0.05)"
 				cr.Pass = !(t.P < 0.05)
@@ -203,7 +247,7 @@ func (r *Afraz2015Result) Criteria() []Criterion {
 			kd, ks = append(kd, s.DPrime), append(ks, s.Shift_pct)
 		}
 		kc := stats.Pearson(kd, ks, 0, r.Seed)
-		cr := Criterion{ID: "Afraz2015.optogenetics-delta_accuracy_correlated", Benchmark: "afraz2015",
+		cr := Criterion{ID: afraz2015DeltaCorrelated, Benchmark: "afraz2015",
 			Measure: fmt.Sprintf("r(Δ%% correct contra, site face d′), all sites (n = %d)", corr.N), Model: corr.R, ModelCI: [2]float64{corr.CILo, corr.CIHi},
 			ModelP: corr.P, Monkey: kc.R, MonkeyErr: math.NaN(), Source: fmt.Sprintf("Afraz et al. 2015 Fig. 3C, digitised (n = %d; paper r = −0.46)", kc.N),
 			Rule: "significant correlation (p < 0.05) with the monkeys' (negative) sign", Score: DifferenceOfCorrelations(corr.R, kc.R),
@@ -216,7 +260,7 @@ func (r *Afraz2015Result) Criteria() []Criterion {
 		m, ci := stats.MeanCI(face)
 		mo, _ := stats.MeanSEM(other)
 		t := stats.WelchT(face, other)
-		cr := Criterion{ID: "Afraz2015.muscimol-delta_accuracy_significant", Benchmark: "afraz2015",
+		cr := Criterion{ID: afraz2015MuscimolSignificant, Benchmark: "afraz2015",
 			Measure: fmt.Sprintf("contra − ipsi Δ%% correct, face sites (n = %d; other sites %+.2f, n = %d)", len(face), mo, len(other)),
 			Unit:    "percentage points", Model: m, ModelCI: ci, ModelP: t.P, Monkey: k.MuscimolFace, MonkeyErr: math.NaN(),
 			Source: fmt.Sprintf("Afraz et al. 2015 Fig. 5, mean of monkeys C and E (face %+.1f, %+.1f; other sites %+.1f)",

@@ -7,16 +7,6 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// taskKeys are the [task] keys each protocol reads; a file that sets
-// another is refused rather than silently ignored.
-var taskKeys = map[string][]string{
-	"afraz2006":       {"signal_levels_pct", "test_images_per_class", "trials_per_image", "decoder_C", "readout", "lapse_rate", "bootstrap_reps"},
-	"hardware":        {"signal_levels_pct", "test_images_per_class", "trials_per_image", "decoder_C", "readout", "lapse_rate", "bootstrap_reps"},
-	"afraz2015":       {"test_images_per_class", "trials_per_image", "decoder_C", "readout", "control_accuracy_pct", "lapse_rate", "image_scale"},
-	"rajalingham2019": {"test_images_per_class", "trials_per_image", "decoder_C", "readout", "control_accuracy_pct", "lapse_rate", "image_scale", "categories"},
-	"moeller2017":     {"trials_per_condition", "lapse_rate", "stimulated_cue", "distance_metric"},
-}
-
 // perturbationKeys are the [perturbation] keys each kind reads, besides
 // kind and stage.
 var perturbationKeys = map[string][]string{
@@ -38,10 +28,7 @@ func checkApplicable(c *Config, md toml.MetaData, lines map[string]int) error {
 		if applies(c, table, key) {
 			continue
 		}
-		allowed, what := taskKeys[c.Protocol], fmt.Sprintf("protocol %q", c.Protocol)
-		if c.Protocol == "generic" {
-			allowed, what = genericTaskKeys[c.Task.Kind], fmt.Sprintf("task kind = %q", c.Task.Kind)
-		}
+		allowed, what := c.protocol().TaskKeys(c)
 		if table == "perturbation" {
 			allowed, what = perturbationKeys[c.Perturbation.Kind], fmt.Sprintf("kind = %q", c.Perturbation.Kind)
 		}

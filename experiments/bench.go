@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"path/filepath"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/microstim/microstim/resultdir"
@@ -20,24 +19,27 @@ type Benchmark struct {
 	Name     string   // e.g. "afraz2015_optogenetics"
 	Config   string   // file in configs/
 	Criteria []string // criterion ids, in the registry's order
+	Figures  []Figure // the PNG figures its report shows
 }
 
-// Benchmarks is the registry run by `microstim bench`, in the order of
-// the nine criteria of Schrimpf et al. 2024 (docs/references.md#schrimpf2024).
-var Benchmarks = []Benchmark{
-	{"afraz2006", "afraz2006.toml", []string{"Afraz2006-shift_significant"}},
-	{"afraz2015_optogenetics", "afraz2015_optogenetics.toml", []string{"Afraz2015.optogenetics-contra_accuracy_significant",
-		"Afraz2015.optogenetics-ipsi_accuracy_insignificant", "Afraz2015.optogenetics-delta_accuracy_correlated"}},
-	{"afraz2015_muscimol", "afraz2015_muscimol.toml", []string{"Afraz2015.muscimol-delta_accuracy_significant"}},
-	{"moeller2017", "moeller2017.toml", []string{"Moeller2017.experiment1-same_decrease_different_increase"}},
-	{"rajalingham2019", "rajalingham2019.toml", []string{"Rajalingham2019-global_deficits_significant",
-		"Rajalingham2019-lateral_deficit_difference", "Rajalingham2019-spatial_correlation_significant"}},
+// Benchmarks lists the benchmarks run by `microstim bench`: those of every
+// registered Benchmarker, protocols in name order. For the shipped
+// protocols that is the order of the nine criteria of Schrimpf et al. 2024
+// (docs/references.md#schrimpf2024).
+func Benchmarks() []Benchmark {
+	var out []Benchmark
+	for _, name := range ProtocolNames() {
+		if b, ok := protocols[name].(Benchmarker); ok {
+			out = append(out, b.Benchmarks()...)
+		}
+	}
+	return out
 }
 
 // BenchmarkNames lists the registered benchmarks.
 func BenchmarkNames() []string {
 	var out []string
-	for _, b := range Benchmarks {
+	for _, b := range Benchmarks() {
 		out = append(out, b.Name)
 	}
 	return out
@@ -179,21 +181,6 @@ func (s *Scorecard) Write(dir string) error {
 		if err := resultdir.WriteFile(filepath.Join(dir, name), data); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// FiguresOf lists the PNG figures a benchmark's report shows.
-func FiguresOf(name string) []Figure {
-	switch {
-	case name == "afraz2006":
-		return []Figure{{"shift_vs_dprime.png", "Shift against site face d′"}, {"sites_on_sheet.png", "Sites on the IT sheets"}}
-	case strings.HasPrefix(name, "afraz2015"):
-		return []Figure{{"accuracy.png", "% correct at face sites"}, {"delta_vs_dprime.png", "Contralateral Δ% correct against site d′"}}
-	case name == "moeller2017":
-		return []Figure{{"accuracy.png", "% correct on same and different trials"}, {"sites_on_sheet.png", "Stimulation sites"}}
-	case name == "rajalingham2019":
-		return []Figure{{"delta_dprime.png", "Mean Δd′ by visual field"}, {"similarity_vs_distance.png", "Deficit-pattern similarity against distance"}}
 	}
 	return nil
 }

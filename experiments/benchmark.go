@@ -39,22 +39,16 @@ type Outcome interface {
 	Print(w io.Writer)
 }
 
-// RunFunc runs a protocol on model m with a stimulus pool.
-type RunFunc func(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress, log io.Writer) (Outcome, error)
-
-// Run runs the config's protocol.
-func Run(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress, log io.Writer) (Outcome, error) {
-	p, ok := Protocols[c.Protocol]
-	if !ok || p.Run == nil {
-		return nil, fmt.Errorf("protocol %q is not runnable", c.Protocol)
+// Run runs the config's protocol on model m with a stimulus pool.
+func Run(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress) (Outcome, error) {
+	p, ok := Lookup(c.Protocol)
+	if !ok {
+		return nil, fmt.Errorf("protocol %q is not registered", c.Protocol)
 	}
 	if progress == nil {
 		progress = func(int, int, string) {}
 	}
-	if log == nil {
-		log = io.Discard
-	}
-	return p.Run(c, m, pool, progress, log)
+	return p.Run(c, m, pool, progress)
 }
 
 // DifferenceOfCorrelations is 1 − |r_model − r_data|, clipped to [0, 1]

@@ -10,6 +10,7 @@ import (
 	"github.com/microstim/microstim/experiments/paradigm"
 	"github.com/microstim/microstim/experiments/primate"
 	"github.com/microstim/microstim/internal/testutil"
+	"github.com/microstim/microstim/stats"
 	"github.com/microstim/microstim/topography"
 )
 
@@ -40,7 +41,7 @@ func TestFitExpDecay(t *testing.T) {
 	for i := range x {
 		y[i] = 0.8 * math.Exp(-x[i]/3)
 	}
-	a, l := FitExpDecay(x, y)
+	a, l := stats.FitExpDecay(x, y)
 	testutil.Near(t, "a", a, 0.8, 1e-6)
 	testutil.Near(t, "λ", l, 3, 1e-5)
 	// Monkey bins: against a brute-force least-squares grid over (a, λ).
@@ -48,7 +49,7 @@ func TestFitExpDecay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, l = FitExpDecay(k.Distance_mm, k.Similarity)
+	a, l = stats.FitExpDecay(k.Distance_mm, k.Similarity)
 	bestA, bestL, bestS := 0.0, 0.0, math.Inf(1)
 	for ga := 0.5; ga <= 1.5; ga += 0.001 {
 		for gl := 1.0; gl <= 10; gl += 0.01 {
@@ -178,7 +179,7 @@ func TestCriteriaOnHandMadeData(t *testing.T) {
 // are failures, and NaN becomes null.
 func TestScorecardJSONShape(t *testing.T) {
 	sc := &Scorecard{Manifest: Manifest{Program: "microstim", ModelSHA256: "abc"}}
-	for _, b := range Benchmarks {
+	for _, b := range Benchmarks() {
 		var got []Criterion
 		if b.Name == "afraz2006" {
 			got = []Criterion{{ID: b.Criteria[0], Benchmark: b.Name, Model: 0.4, ModelCI: nan2, ModelP: 0.001, Monkey: 0.55, MonkeyErr: math.NaN(), Pass: true, Score: 0.85}}
@@ -229,7 +230,7 @@ func TestScorecardJSONShape(t *testing.T) {
 // report folder, and counts in the mean over all nine criteria.
 func TestScorecardNotRun(t *testing.T) {
 	sc := &Scorecard{}
-	for _, b := range Benchmarks {
+	for _, b := range Benchmarks() {
 		if b.Name == "moeller2017" {
 			sc.AddNotRun(b, fmt.Errorf("moeller2017: %w", ErrNoFacePatch))
 			continue

@@ -210,7 +210,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		}
 		return nil, decodeError(name, data, err)
 	}
-	proto, ok := Protocols[head.Protocol]
+	proto, ok := Lookup(head.Protocol)
 	if !ok {
 		return nil, &ConfigError{File: name, Line: keyLines(data)["protocol"], Key: "protocol", Value: fmt.Sprintf("%q", head.Protocol),
 			Allowed: "want one of " + strings.Join(quoteAll(ProtocolNames()), ", ")}

@@ -18,33 +18,28 @@ func TestDefaultModelBenchmarks(t *testing.T) {
 		t.Skip("runs the benchmarks")
 	}
 	m, _, _, pool := defaultModelAndPool(t)
-	for _, tc := range []struct {
-		config   string
-		criteria int
-	}{
-		{"afraz2015_optogenetics.toml", 3},
-		{"afraz2015_muscimol.toml", 1},
-		{"moeller2017.toml", 1},
-		{"rajalingham2019.toml", 3},
-	} {
-		t.Run(tc.config, func(t *testing.T) {
-			c, err := LoadConfig(filepath.Join("..", "configs", tc.config))
+	for _, b := range Benchmarks() {
+		t.Run(b.Config, func(t *testing.T) {
+			c, err := LoadConfig(filepath.Join("..", "configs", b.Config))
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := Run(c, m, pool, nil, nil)
+			res, err := Run(c, m, pool, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := res.Criteria()
-			if len(got) != tc.criteria {
-				t.Fatalf("%d criteria, want %d", len(got), tc.criteria)
+			if len(got) != len(b.Criteria) {
+				t.Fatalf("%d criteria, want the registry's %d", len(got), len(b.Criteria))
 			}
 			var gs []guard
-			for _, cr := range got {
+			for i, cr := range got {
+				if cr.ID != b.Criteria[i] {
+					t.Errorf("criterion %d is %s, the registry's %s", i+1, cr.ID, b.Criteria[i])
+				}
 				gs = append(gs, guard{cr.ID + " model", cr.Model, 1e-9}, guard{cr.ID + " pass", b2f(cr.Pass), 0})
 			}
-			checkPins(t, "benchmark "+tc.config, gs)
+			checkPins(t, "benchmark "+b.Config, gs)
 			dir := t.TempDir()
 			if err := res.Write(dir, c, Manifest{Program: "microstim", Seed: c.Seed}); err != nil {
 				t.Fatal(err)
@@ -54,8 +49,7 @@ func TestDefaultModelBenchmarks(t *testing.T) {
 					t.Errorf("%s missing or empty", f)
 				}
 			}
-			name := tc.config[:len(tc.config)-len(".toml")]
-			for _, fig := range FiguresOf(name) {
+			for _, fig := range b.Figures {
 				for _, ext := range []string{".png", ".svg"} {
 					p := filepath.Join(dir, fig.File[:len(fig.File)-4]+ext)
 					if _, err := os.Stat(p); err != nil {

@@ -144,7 +144,7 @@ func TestDefaultModelAfraz2006(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, _, _, pool := defaultModelAndPool(t)
-	res, err := RunAfraz2006(c, m, pool, nil, nil)
+	res, err := RunAfraz2006(c, m, pool, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ n_other = 4
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := RunAfraz2006(c, model, pool, nil, nil)
+		res, err := RunAfraz2006(c, model, pool, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

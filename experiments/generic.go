@@ -9,12 +9,55 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/microstim/microstim/experiments/paradigm"
+	"github.com/microstim/microstim/vision"
 )
 
 func init() {
-	register("generic", "An experiment written in its TOML file alone: stimuli × task × site rule × perturbation, "+
-		"with conditions side by side (configs/README.md, docs/generic_protocol.md).",
-		genericDefaults, validateGenericTask, RunGeneric)
+	Register(genericProtocol{named{"generic", "An experiment written in its TOML file alone: stimuli × task × site rule × " +
+		"perturbation, with conditions side by side (configs/README.md, docs/generic_protocol.md)."}})
+}
+
+// genericProtocol is an experiment written in its config alone, with
+// conditions side by side.
+type genericProtocol struct{ named }
+
+func (genericProtocol) Defaults() Config { return genericDefaults() }
+
+// TaskKeys are those of the task's kind (nil for an unknown kind, which
+// Validate refuses).
+func (genericProtocol) TaskKeys(c *Config) ([]string, string) {
+	return genericTaskKeys[c.Task.Kind], fmt.Sprintf("task kind = %q", c.Task.Kind)
+}
+
+func (genericProtocol) Validate(c *Config) error {
+	if err := validateGenericTask(c); err != nil {
+		return err
+	}
+	return c.validateConditions()
+}
+
+func (genericProtocol) CheckStimuli(c *Config, pool []vision.Stimulus) error {
+	return checkTask(c.Task, pool, c.Seed)
+}
+
+// Work: the largest condition's test images, one readout per condition,
+// four psychometric fits per site and level.
+func (genericProtocol) Work(c *Config, sites int) Work {
+	w := BaseWork()
+	w.ImagesPerSite, w.ReadoutFits = c.genericImages(), max(1, len(c.Conditions))
+	w.Fits = 4 * float64(sites) * float64(len(c.Task.SignalLevels_pct))
+	return w
+}
+
+// Tables: [[condition]].
+func (genericProtocol) Tables() []string { return []string{"condition"} }
+
+func (genericProtocol) CheckSites(c *Config, m *vision.Model, pool []vision.Stimulus) error {
+	return checkGenericSites(c, m, pool)
+}
+
+func (genericProtocol) Run(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress) (Outcome, error) {
+	return RunGeneric(c, m, pool, progress)
 }
 
 // ConditionConfig is one condition of a generic experiment: the file's
@@ -225,9 +268,6 @@ func (c *Config) resolveConditions(data []byte, lines map[string]int) error {
 // validateConditions checks every condition as a config of its own, with
 // its keys named condition[i].table.key; names must be unique.
 func (c *Config) validateConditions() error {
-	if len(c.Conditions) > 0 && c.Protocol != "generic" {
-		return field("condition", "", "only for protocol = \"generic\"")
-	}
 	seen := map[string]bool{}
 	for i, k := range c.Conditions {
 		prefix := fmt.Sprintf("condition[%d].", i+1)

@@ -39,7 +39,7 @@ func TestGenericEqualsPaperProtocols(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		paper, err := RunAfraz2006(c, m, pool, nil, nil)
+		paper, err := RunAfraz2006(c, m, pool, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

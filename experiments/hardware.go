@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -14,17 +13,47 @@ import (
 )
 
 func init() {
-	Protocols["hardware"] = Protocol{
-		Name: "hardware",
-		Citation: "Device comparison on the Afraz et al. (2006) face-detection task: how much behavioural control a " +
-			"stimulation device buys (microstim's hardware-planning protocol).",
-		Defaults: hardwareDefaults,
-		Validate: validateHardware,
-		Run: func(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress, log io.Writer) (Outcome, error) {
-			return RunSweep(c, m, pool, SweepOptions{Progress: progress})
-		},
-	}
+	Register(hardwareProtocol{named{"hardware", "Device comparison on the Afraz et al. (2006) face-detection task: how much " +
+		"behavioural control a stimulation device buys (microstim's hardware-planning protocol)."}})
 }
+
+// hardwareProtocol compares stimulation devices on the face-detection task
+// of Afraz et al. (2006), in resumable sweeps.
+type hardwareProtocol struct{ named }
+
+func (hardwareProtocol) Defaults() Config { return hardwareDefaults() }
+
+func (p hardwareProtocol) TaskKeys(*Config) ([]string, string) { return faceTaskKeys, p.reader() }
+
+func (hardwareProtocol) Validate(c *Config) error { return validateHardware(c) }
+
+func (hardwareProtocol) CheckStimuli(c *Config, pool []vision.Stimulus) error {
+	_, err := newFaceTask(c, pool)
+	return err
+}
+
+// Work: the face task for every placement and seed, with two fits each.
+func (hardwareProtocol) Work(c *Config, sites int) Work {
+	w := faceTaskWork(c, sites)
+	w.Repeats = float64(c.Placement.NPlacements * c.Placement.NSeeds)
+	w.Fits = w.Repeats * 2
+	return w
+}
+
+// Tables: the device, its placement and safety limits, and the sweep.
+func (hardwareProtocol) Tables() []string { return []string{"device", "placement", "safety", "sweep"} }
+
+// PatchCentreSites: one placement of the device at a time; its contacts
+// act together.
+func (hardwareProtocol) PatchCentreSites(int) int { return 1 }
+
+func (hardwareProtocol) Run(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress) (Outcome, error) {
+	return RunSweep(c, m, pool, SweepOptions{Progress: progress})
+}
+
+// IsSweep reports whether c is a device sweep, written in place and
+// resumable (microstim sweep).
+func (c *Config) IsSweep() bool { return c.reads("sweep") }
 
 // hardwareDefaults: the Afraz 2006 task and microstimulation parameters, a
 // single electrode aimed at the centre of the strongest face patch with

@@ -3,7 +3,6 @@ package experiments
 import (
 	"fmt"
 	"math"
-	"slices"
 	"sync"
 
 	"github.com/microstim/microstim/topography"
@@ -61,44 +60,17 @@ var Costs = struct {
 
 // Workload estimates the run of c on a model with itUnits IT units.
 func (c *Config) Workload(itUnits int) Workload {
-	w := Workload{ITUnits: itUnits, SweepPoints: 1, Sites: c.siteCount(), ReadoutFits: 1}
-	t := c.Task
-	decoders, kept := 1.0, 0.0 // readouts per perturbed response; bytes kept per site and image
-	fitImages := 500.0         // images the readout is fitted on (about)
-	switch c.Protocol {
-	case "afraz2006", "hardware":
-		w.ImagesPerSite = 2 * t.TestImages * len(t.SignalLevels_pct)
-		w.Fits = float64(w.Sites) * (2 + 2*float64(t.BootstrapReps))
-		if c.Protocol == "afraz2006" { // the sensitivity analysis: 5 decoders × 2 gain caps
-			w.ReadoutFits, decoders = len(sensitivityC), 2*float64(len(sensitivityC))
-			if !slices.Contains(sensitivityC, t.DecoderC) {
-				w.ReadoutFits++
-			}
-			w.Fits += float64(w.Sites) * 2 * decoders
-			kept = 2 * 8 * decoders // two class probabilities per readout
-		}
-	case "afraz2015":
-		w.ImagesPerSite, fitImages = 2*2*t.TestImages, 100 // faces × gender, both hemifields
-	case "rajalingham2019":
-		w.ImagesPerSite, fitImages = 2*len(t.Categories)*t.TestImages, 15*float64(len(t.Categories))
-	case "moeller2017":
-		w.ImagesPerSite, w.ReadoutFits, fitImages = 200, 0, 0 // the face photos of the pool; no readout
-	case "generic":
-		w.ImagesPerSite, w.ReadoutFits = c.genericImages(), max(1, len(c.Conditions))
-		w.Fits = 4 * float64(w.Sites) * float64(len(t.SignalLevels_pct))
-	}
+	w := Workload{ITUnits: itUnits, SweepPoints: 1, Sites: c.siteCount()}
+	k := c.protocol().Work(c, w.Sites)
+	w.ImagesPerSite, w.ReadoutFits, w.Fits, w.Trials = k.ImagesPerSite, k.ReadoutFits, k.Fits, k.Trials
+	decoders, kept, fitImages := k.Decoders, k.KeptBytes, k.FitImages
 	// The face-selectivity set (452 images), the readout's images, the test images.
 	w.ForwardImages = 452 + int(fitImages) + w.ImagesPerSite
-	w.Readouts = float64(w.Sites) * float64(w.ImagesPerSite) * decoders
-	w.Trials = 2 * float64(w.Sites) * float64(w.ImagesPerSite) * float64(max(t.TrialsPerImage, 1))
-	if c.Protocol == "moeller2017" {
-		w.Trials = 4 * float64(w.Sites) * float64(t.TrialsPerCond)
+	w.Readouts = float64(w.Sites) * float64(w.ImagesPerSite) * decoders * k.Repeats
+	if w.Trials == 0 {
+		w.Trials = 2 * float64(w.Sites) * float64(w.ImagesPerSite) * float64(max(c.Task.TrialsPerImage, 1))
 	}
-	if c.Protocol == "hardware" {
-		reps := float64(c.Placement.NPlacements * c.Placement.NSeeds)
-		w.Trials, w.Readouts = w.Trials*reps, w.Readouts*reps
-		w.Fits = reps * 2
-	}
+	w.Trials *= k.Repeats
 	perCore := float64(w.ImagesPerSite) * float64(itUnits) * 4 // one perturbed response set
 	// The costs were measured on the 64-px model (4,096 IT units); a larger
 	// network's activations and passes scale with its IT.
@@ -167,11 +139,8 @@ func (c *Config) siteCount() int {
 		if s.Rule == "outside_patches" && s.NPerHemisphere > 1 {
 			return hemis * s.NPerHemisphere
 		}
-		if c.Protocol == "moeller2017" {
-			return 2 * hemis // the patch centre and a control site outside
-		}
-		if c.Protocol == "hardware" {
-			return 1 // one placement of the device at a time: its contacts act together
+		if p, ok := c.protocol().(PatchCentreSiter); ok {
+			return p.PatchCentreSites(hemis)
 		}
 		return hemis
 	}

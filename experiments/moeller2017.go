@@ -17,9 +17,49 @@ import (
 )
 
 func init() {
-	register("moeller2017", "Moeller S., Crapse T., Chang L., Tsao D. Y. (2017). The effect of face patch microstimulation on perception "+
-		"of faces and objects. Nat Neurosci 20:743–752.",
-		moeller2017Defaults, validateMoeller2017Task, RunMoeller2017)
+	Register(moeller2017Protocol{named{"moeller2017", "Moeller S., Crapse T., Chang L., Tsao D. Y. (2017). The effect of face " +
+		"patch microstimulation on perception of faces and objects. Nat Neurosci 20:743–752."}})
+}
+
+// Criterion of Moeller et al. (2017) in the scorecard.
+const moeller2017SameDecrease = "Moeller2017.experiment1-same_decrease_different_increase"
+
+// moeller2017Protocol is the face same/different task of Moeller et al.
+// (2017) under microstimulation of a face patch.
+type moeller2017Protocol struct{ named }
+
+func (moeller2017Protocol) Defaults() Config { return moeller2017Defaults() }
+
+func (p moeller2017Protocol) TaskKeys(*Config) ([]string, string) {
+	return []string{"trials_per_condition", "lapse_rate", "stimulated_cue", "distance_metric"}, p.reader()
+}
+
+func (moeller2017Protocol) Validate(c *Config) error { return validateMoeller2017Task(c) }
+
+func (moeller2017Protocol) CheckStimuli(_ *Config, pool []vision.Stimulus) error {
+	_, err := paradigm.NewSameDifferent(pool, "identity", nil)
+	return err
+}
+
+// Work: the pool's face photos, no readout fitted, four trial kinds per
+// site.
+func (moeller2017Protocol) Work(c *Config, sites int) Work {
+	w := BaseWork()
+	w.ImagesPerSite, w.ReadoutFits, w.FitImages = 200, 0, 0
+	w.Trials = 4 * float64(sites) * float64(c.Task.TrialsPerCond)
+	return w
+}
+
+// PatchCentreSites: the patch centre and a control site outside.
+func (moeller2017Protocol) PatchCentreSites(hemispheres int) int { return 2 * hemispheres }
+
+func (moeller2017Protocol) Run(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress) (Outcome, error) {
+	return RunMoeller2017(c, m, pool, progress)
+}
+
+func (p moeller2017Protocol) Benchmarks() []Benchmark {
+	return []Benchmark{{Name: p.name, Config: "moeller2017.toml", Criteria: []string{moeller2017SameDecrease},
+		Figures: []Figure{{"accuracy.png", "% correct on same and different trials"}, {"sites_on_sheet.png", "Stimulation sites"}}}}
 }
 
 // moeller2017Defaults follows docs/references.md#moeller2017: same/different face
@@ -218,7 +258,7 @@ func (r *Moeller2017Result) Criteria() []Criterion {
 	ks, kss, kd, kds := k.Accuracies()
 	score := (DifferenceOfFractions(RetainedFraction(ss, s, 50), RetainedFraction(kss, ks, 50)) +
 		DifferenceOfFractions(RetainedFraction(ds, d, 50), RetainedFraction(kds, kd, 50))) / 2
-	cr := Criterion{ID: "Moeller2017.experiment1-same_decrease_different_increase", Benchmark: "moeller2017",
+	cr := Criterion{ID: moeller2017SameDecrease, Benchmark: "moeller2017",
 		Measure: fmt.Sprintf("Δ%% correct on \"same\" trials (\"different\": %.1f → %.1f %%, p = %s), %d patch-centre site(s), %d trials per condition",
 			d, ds, pnum(pDiff), n, p.N),
 		Unit: "percentage points", Model: ss - s, ModelCI: propDiffCI(p.SameCorrectStim, p.SameCorrect, p.N), ModelP: math.Max(pSame, pDiff),

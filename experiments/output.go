@@ -69,11 +69,7 @@ func dropInapplicable(c *Config, text []byte) []byte {
 func applies(c *Config, table, key string) bool {
 	switch table {
 	case "task":
-		keys, ok := taskKeys[c.Protocol]
-		if c.Protocol == "generic" {
-			keys, ok = genericTaskKeys[c.Task.Kind]
-		}
-		if ok {
+		if keys, _ := c.protocol().TaskKeys(c); keys != nil {
 			return slices.Contains(keys, key)
 		}
 	case "perturbation":

@@ -16,9 +16,54 @@ import (
 )
 
 func init() {
-	register("rajalingham2019", "Rajalingham R., DiCarlo J. J. (2019). Reversible inactivation of different millimeter-scale regions of "+
-		"primate IT results in different patterns of core object recognition deficits. Neuron 102:493–505.",
-		rajalingham2019Defaults, validateRajalingham2019Task, RunRajalingham2019)
+	Register(rajalingham2019Protocol{named{"rajalingham2019", "Rajalingham R., DiCarlo J. J. (2019). Reversible inactivation of " +
+		"different millimeter-scale regions of primate IT results in different patterns of core object recognition deficits. " +
+		"Neuron 102:493–505."}})
+}
+
+// Criteria of Rajalingham & DiCarlo (2019) in the scorecard.
+const (
+	rajalingham2019GlobalDeficits    = "Rajalingham2019-global_deficits_significant"
+	rajalingham2019LateralDifference = "Rajalingham2019-lateral_deficit_difference"
+	rajalingham2019SpatialCorrelated = "Rajalingham2019-spatial_correlation_significant"
+)
+
+// rajalingham2019Protocol is the object discrimination of Rajalingham &
+// DiCarlo (2019) under muscimol at sites across IT.
+type rajalingham2019Protocol struct{ named }
+
+func (rajalingham2019Protocol) Defaults() Config { return rajalingham2019Defaults() }
+
+func (p rajalingham2019Protocol) TaskKeys(*Config) ([]string, string) {
+	return []string{"test_images_per_class", "trials_per_image", "decoder_C", "readout", "control_accuracy_pct", "lapse_rate", "image_scale", "categories"}, p.reader()
+}
+
+func (rajalingham2019Protocol) Validate(c *Config) error { return validateRajalingham2019Task(c) }
+
+func (rajalingham2019Protocol) CheckStimuli(c *Config, pool []vision.Stimulus) error {
+	t := c.Task
+	t.Kind = "discrimination"
+	return checkTask(t, pool, c.Seed)
+}
+
+// Work: every category in both hemifields, the readout fitted on about 15
+// images per category.
+func (rajalingham2019Protocol) Work(c *Config, _ int) Work {
+	w := BaseWork()
+	w.ImagesPerSite, w.FitImages = 2*len(c.Task.Categories)*c.Task.TestImages, 15*float64(len(c.Task.Categories))
+	return w
+}
+
+func (rajalingham2019Protocol) Calibratable(c *Config) bool { return c.Task.ControlAccuracy_pct > 0 }
+
+func (rajalingham2019Protocol) Run(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress) (Outcome, error) {
+	return RunRajalingham2019(c, m, pool, progress)
+}
+
+func (p rajalingham2019Protocol) Benchmarks() []Benchmark {
+	return []Benchmark{{Name: p.name, Config: "rajalingham2019.toml",
+		Criteria: []string{rajalingham2019GlobalDeficits, rajalingham2019LateralDifference, rajalingham2019SpatialCorrelated},
+		Figures:  []Figure{{"delta_dprime.png", "Mean Δd′ by visual field"}, {"similarity_vs_distance.png", "Deficit-pattern similarity against distance"}}}}
 }
 
 // rajalingham2019Defaults follows docs/references.md#rajalingham2019: binary object
@@ -189,7 +234,7 @@ func (r *Rajalingham2019Result) Criteria() []Criterion {
 	mg, cig := stats.MeanCI(global)
 	tg := stats.OneSampleT(global)
 	src := "Rajalingham & DiCarlo 2019 Fig. 3B (25 injections)"
-	c7 := Criterion{ID: "Rajalingham2019-global_deficits_significant", Benchmark: "rajalingham2019",
+	c7 := Criterion{ID: rajalingham2019GlobalDeficits, Benchmark: "rajalingham2019",
 		Measure: fmt.Sprintf("mean Δd′ over tasks and both fields (n = %d sites)", len(global)), Unit: "d′",
 		Model: mg, ModelCI: cig, ModelP: tg.P, Monkey: k.Global[0], MonkeyErr: k.Global[1], Source: src,
 		Rule: "significant decrease (t-test over sites, p < 0.05)", Score: RelativeEffectScore(mg, k.Global[0]),
@@ -206,7 +251,7 @@ func (r *Rajalingham2019Result) Criteria() []Criterion {
 	mc, _ := stats.MeanSEM(contra)
 	mi, _ := stats.MeanSEM(ipsi)
 	kd := k.Contra[0] - k.Ipsi[0]
-	c8 := Criterion{ID: "Rajalingham2019-lateral_deficit_difference", Benchmark: "rajalingham2019",
+	c8 := Criterion{ID: rajalingham2019LateralDifference, Benchmark: "rajalingham2019",
 		Measure: fmt.Sprintf("contra − ipsi Δd′ (contra %+.3f, ipsi %+.3f; n = %d sites)", mc, mi, len(d)), Unit: "d′",
 		Model: md, ModelCI: cid, ModelP: tl.P, Monkey: kd, MonkeyErr: math.Hypot(k.Contra[1], k.Ipsi[1]),
 		Source: fmt.Sprintf("%s: contra %+.2f, ipsi %+.2f", src, k.Contra[0], k.Ipsi[0]),
@@ -217,7 +262,7 @@ func (r *Rajalingham2019Result) Criteria() []Criterion {
 
 	sc := r.similarityCorrelation()
 	kc := stats.Pearson(k.Distance_mm, k.Similarity, 0, 0)
-	c9 := Criterion{ID: "Rajalingham2019-spatial_correlation_significant", Benchmark: "rajalingham2019",
+	c9 := Criterion{ID: rajalingham2019SpatialCorrelated, Benchmark: "rajalingham2019",
 		Measure: fmt.Sprintf("r(deficit-pattern similarity, site distance), %d same-hemisphere site pairs", sc.N),
 		Model:   sc.R, ModelCI: [2]float64{sc.CILo, sc.CIHi}, ModelP: sc.P, Monkey: kc.R, MonkeyErr: math.NaN(),
 		Source: "Rajalingham & DiCarlo 2019 Fig. 6A (7 distance bins)",
@@ -258,54 +303,10 @@ func (r *Rajalingham2019Result) Summary() Rajalingham2019Summary {
 			d, s = append(d, p.Distance_mm), append(s, p.Similarity)
 		}
 	}
-	a, l := FitExpDecay(d, s)
+	a, l := stats.FitExpDecay(d, s)
 	return Rajalingham2019Summary{Protocol: "rajalingham2019", Categories: r.Categories, Tasks: len(r.Tasks), ControlDPrime: cd, DecoderC: r.DecoderC, Sites: len(r.Sites),
 		DeltaGlobal: ms(global), DeltaContra: ms(contra), DeltaIpsi: ms(ipsi), SimilarityVsDist: r.similarityCorrelation(),
 		ExpFitAmplitude: a, ExpFitLength_mm: l, Pairs: r.Pairs, Criteria: r.Criteria(), Notes: r.Notes}
-}
-
-// FitExpDecay fits y ≈ a·exp(−x/λ) by least squares (λ on a log grid from
-// 0.1 to 1000 mm refined by golden-section search, a in closed form).
-func FitExpDecay(x, y []float64) (a, lambda float64) {
-	if len(x) < 2 {
-		return math.NaN(), math.NaN()
-	}
-	sse := func(l float64) (float64, float64) {
-		var num, den float64
-		for i := range x {
-			e := math.Exp(-x[i] / l)
-			num += y[i] * e
-			den += e * e
-		}
-		amp := num / den
-		var s float64
-		for i := range x {
-			d := y[i] - amp*math.Exp(-x[i]/l)
-			s += d * d
-		}
-		return s, amp
-	}
-	best, bestS := 0.1, math.Inf(1)
-	for lg := -1.0; lg <= 3; lg += 0.05 {
-		if s, _ := sse(math.Pow(10, lg)); s < bestS {
-			best, bestS = math.Pow(10, lg), s
-		}
-	}
-	lo, hi := math.Log10(best)-0.05, math.Log10(best)+0.05
-	const g = 0.6180339887
-	for k := 0; k < 60; k++ {
-		m1, m2 := hi-g*(hi-lo), lo+g*(hi-lo)
-		s1, _ := sse(math.Pow(10, m1))
-		s2, _ := sse(math.Pow(10, m2))
-		if s1 < s2 {
-			hi = m2
-		} else {
-			lo = m1
-		}
-	}
-	lambda = math.Pow(10, (lo+hi)/2)
-	_, a = sse(lambda)
-	return a, lambda
 }
 
 // Print writes the terminal summary.

@@ -57,12 +57,6 @@ func (f *ReadoutFit) note() string {
 		f.C, 100*f.Calibration.Accuracy, 100*f.Calibration.Target)
 }
 
-// Calibratable reports whether c's readout can be calibrated: a protocol
-// with a logistic readout and a control accuracy to match.
-func Calibratable(c *Config) bool {
-	return (c.Protocol == "afraz2015" || c.Protocol == "rajalingham2019") && c.Task.ControlAccuracy_pct > 0
-}
-
 // blobStore is the byte store of an activation cache (actcache.Cache).
 type blobStore interface {
 	LoadBlob(key string) ([]byte, bool)

@@ -144,7 +144,7 @@ func writeReport(dir string, c *Config, page reportPage) error {
 	}
 	page.Config = string(cfg)
 	if page.Citation == "" {
-		page.Citation = Protocols[c.Protocol].Citation
+		page.Citation = c.protocol().Citation()
 	}
 	var b bytes.Buffer
 	if err := genericTmpl.Execute(&b, page); err != nil {
@@ -178,4 +178,11 @@ func runFiles(c *Config, summary any, m Manifest) (map[string][]byte, error) {
 		return nil, err
 	}
 	return files, nil
+}
+
+func labelIf(ok bool, i int) string {
+	if ok {
+		return fmt.Sprint(i)
+	}
+	return ""
 }

@@ -14,21 +14,7 @@ import (
 // names the condition and the stimuli that are missing.
 func CheckStimuli(c *Config, pool []vision.Stimulus) error {
 	check := func(name string, c *Config) error {
-		var err error
-		switch c.Protocol {
-		case "afraz2006", "hardware":
-			_, err = newFaceTask(c, pool)
-		case "afraz2015":
-			err = checkTask(genericAfraz2015(c).Task, pool, c.Seed)
-		case "rajalingham2019":
-			t := c.Task
-			t.Kind = "discrimination"
-			err = checkTask(t, pool, c.Seed)
-		case "moeller2017":
-			_, err = paradigm.NewSameDifferent(pool, "identity", nil)
-		case "generic":
-			err = checkTask(c.Task, pool, c.Seed)
-		}
+		err := c.protocol().CheckStimuli(c, pool)
 		if err != nil && name != "" {
 			return fmt.Errorf("condition %q: %w", name, err)
 		}
@@ -59,15 +45,20 @@ func checkTask(t TaskConfig, pool []vision.Stimulus, seed uint64) error {
 	return err
 }
 
-// CheckSites places the sites of every generic condition whose rule needs
-// the model's face patches (face_patch_centre, outside_patches,
-// inside_patches), so that a model without a patch (an α = 0 control) is
-// refused by validate rather than by the run. It runs the network on the
-// face-selectivity set.
+// CheckSites places the sites of a protocol that can (a SiteChecker), so
+// that a model without the face patches its rule needs (an α = 0 control)
+// is refused by validate rather than by the run.
 func CheckSites(c *Config, m *vision.Model, pool []vision.Stimulus) error {
-	if c.Protocol != "generic" {
-		return nil
+	if s, ok := c.protocol().(SiteChecker); ok {
+		return s.CheckSites(c, m, pool)
 	}
+	return nil
+}
+
+// checkGenericSites places the sites of every generic condition whose rule
+// needs the model's face patches (face_patch_centre, outside_patches,
+// inside_patches). It runs the network on the face-selectivity set.
+func checkGenericSites(c *Config, m *vision.Model, pool []vision.Stimulus) error {
 	conds, names := []*Config{c}, []string{""}
 	if len(c.Conditions) > 0 {
 		conds, names = nil, nil

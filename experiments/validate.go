@@ -3,52 +3,15 @@ package experiments
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"strings"
 
 	"github.com/microstim/microstim/sim"
 	"github.com/microstim/microstim/topography"
 	"github.com/microstim/microstim/vision"
 )
-
-// Protocol is a registered experiment: its defaults and how to run it.
-type Protocol struct {
-	Name     string
-	Citation string
-	Defaults func() Config
-	Validate func(c *Config) error // the protocol's task keys
-	Run      RunFunc
-}
-
-// register adds a protocol whose run function returns its own result
-// type.
-func register[R Outcome](name, citation string, defaults func() Config, validate func(*Config) error,
-	run func(*Config, *vision.Model, []vision.Stimulus, Progress) (R, error)) {
-	Protocols[name] = Protocol{Name: name, Citation: citation, Defaults: defaults, Validate: validate,
-		Run: func(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress, _ io.Writer) (Outcome, error) {
-			r, err := run(c, m, pool, progress)
-			if err != nil {
-				return nil, err
-			}
-			return r, nil
-		}}
-}
-
-// Protocols is the registry of experiment protocols by name.
-var Protocols = map[string]Protocol{}
-
-// ProtocolNames lists the registered protocols.
-func ProtocolNames() []string {
-	var n []string
-	for k := range Protocols {
-		n = append(n, k)
-	}
-	sort.Strings(n)
-	return n
-}
 
 // resolvePaths makes the config's relative paths absolute, relative to
 // dir, the config file's folder, so that a config works from any working
@@ -97,17 +60,11 @@ func (c *Config) Validate() error {
 	if err := oneOf("stimuli.set", c.Stimuli.Set, "embedded", "folder"); err != nil {
 		return err
 	}
-	if c.Protocol != "hardware" {
-		for i, set := range []bool{c.Device != nil, c.Placement != nil, c.Safety != nil, c.Sweep != nil} {
-			if set {
-				return field([]string{"device", "placement", "safety", "sweep"}[i], "", "only for protocol = \"hardware\" (device sweeps with microstim sweep)")
-			}
-		}
+	if err := c.checkTables(); err != nil {
+		return err
 	}
-	if p, ok := Protocols[c.Protocol]; ok && p.Validate != nil {
-		if err := p.Validate(c); err != nil {
-			return err
-		}
+	if err := c.protocol().Validate(c); err != nil {
+		return err
 	}
 	if err := c.validatePerturbation(); err != nil {
 		return err
@@ -115,10 +72,20 @@ func (c *Config) Validate() error {
 	if err := c.validateSites(); err != nil {
 		return err
 	}
-	if err := c.validateConditions(); err != nil {
-		return err
-	}
 	return c.checkWorkload()
+}
+
+// checkTables refuses an optional table that c's protocol does not read.
+func (c *Config) checkTables() error {
+	for _, t := range []struct {
+		name string
+		set  bool
+	}{{"device", c.Device != nil}, {"placement", c.Placement != nil}, {"safety", c.Safety != nil}, {"sweep", c.Sweep != nil}, {"condition", len(c.Conditions) > 0}} {
+		if t.set && !c.reads(t.name) {
+			return field(t.name, "", "only for protocol = "+strings.Join(quoteAll(readersOf(t.name)), " or "))
+		}
+	}
+	return nil
 }
 
 // validateAfraz2006Task checks the noisy face-detection task keys.

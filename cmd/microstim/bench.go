@@ -35,7 +35,7 @@ func runBench(args []string) error {
 	if *readout != "both" && *readout != "fixed" {
 		return fmt.Errorf("bench --readout %q: want both or fixed", *readout)
 	}
-	list := experiments.Benchmarks
+	list := experiments.Benchmarks()
 	if *only != "" {
 		i := slices.IndexFunc(list, func(b experiments.Benchmark) bool { return b.Name == *only })
 		if i < 0 {
@@ -86,7 +86,7 @@ func runBench(args []string) error {
 				fmt.Fprintf(os.Stderr, "[%s] %s%s …\n", time.Since(start).Round(time.Second), b.Name, label)
 			}
 			t0 := time.Now()
-			res, err := experiments.Run(c, m, pool, nil, os.Stderr)
+			res, err := experiments.Run(c, m, pool, nil)
 			if err != nil {
 				return experiments.BenchmarkRun{}, nil, fmt.Errorf("%s%s: %w", b.Name, label, err)
 			}
@@ -96,7 +96,7 @@ func runBench(args []string) error {
 			if err := res.Write(filepath.Join(dir.Path, sub), c, manifest(c, file, sha)); err != nil {
 				return experiments.BenchmarkRun{}, nil, err
 			}
-			return experiments.BenchmarkRun{Name: b.Name, Dir: sub, Seconds: time.Since(t0).Seconds(), Figures: experiments.FiguresOf(b.Name)}, res.Criteria(), nil
+			return experiments.BenchmarkRun{Name: b.Name, Dir: sub, Seconds: time.Since(t0).Seconds(), Figures: b.Figures}, res.Criteria(), nil
 		}
 		br, crit, err := run(c, b.Name, "")
 		if errors.Is(err, experiments.ErrNoFacePatch) { // e.g. an α = 0 control: the rest still scores

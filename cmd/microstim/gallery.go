@@ -73,8 +73,8 @@ func runGallery(args []string) error {
 	for _, h := range galleryHardware {
 		copies = append(copies, struct{ from, to string }{"hardware_" + h + "/*.png", "hardware/" + h + "_"}, struct{ from, to string }{"hardware_" + h + "/*.svg", "hardware/" + h + "_"})
 	}
-	for _, b := range experiments.Benchmarks {
-		for _, f := range experiments.FiguresOf(b.Name) {
+	for _, b := range experiments.Benchmarks() {
+		for _, f := range b.Figures {
 			copies = append(copies, struct{ from, to string }{"bench/" + b.Name + "/" + f.File, "benchmarks/" + b.Name + "_"})
 		}
 	}

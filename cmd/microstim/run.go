@@ -62,7 +62,7 @@ func runRun(args []string) error {
 	if err != nil {
 		return err
 	}
-	if c.Protocol == "hardware" { // a device sweep: resumable, in its own folder
+	if c.IsSweep() { // a device sweep: resumable, in its own folder
 		sargs := []string{file}
 		if *out != "" {
 			sargs = append(sargs, "--out", *out)
@@ -92,7 +92,7 @@ func runRun(args []string) error {
 	}
 	start := time.Now()
 	progress := progressBar(*quiet, start)
-	res, err := experiments.Run(c, m, pool, progress, os.Stderr)
+	res, err := experiments.Run(c, m, pool, progress)
 	if err != nil {
 		return err
 	}

@@ -36,8 +36,8 @@ func loadSweepConfig(file string) (*experiments.Config, map[string]int, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if c.Protocol != "hardware" {
-		return nil, nil, fmt.Errorf("%s: protocol = %q: sweeps need protocol = \"hardware\" (use microstim run for experiments)", file, c.Protocol)
+	if !c.IsSweep() {
+		return nil, nil, fmt.Errorf("%s: protocol = %q: sweeps need a protocol that reads [sweep] (\"hardware\"; use microstim run for experiments)", file, c.Protocol)
 	}
 	data, _ := os.ReadFile(file)
 	return c, experiments.KeyLines(data), nil
