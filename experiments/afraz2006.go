@@ -14,7 +14,7 @@ import (
 	"github.com/microstim/microstim/vision"
 )
 
-func init() { Register(afraz2006Protocol{afraz2006Paper}) }
+func init() { Register(afraz2006Protocol{faceTaskProtocol{afraz2006Paper}}) }
 
 var afraz2006Paper = named{"afraz2006", "Afraz S.-R., Kiani R., Esteky H. (2006). Microstimulation of inferotemporal cortex influences face " +
 	"categorization. Nature 442:692–695."}
@@ -24,18 +24,11 @@ const afraz2006ShiftSignificant = "Afraz2006-shift_significant"
 
 // afraz2006Protocol is the face-detection task under microstimulation of
 // Afraz et al. (2006), with its readout × gain-cap sensitivity analysis.
-type afraz2006Protocol struct{ named }
+type afraz2006Protocol struct{ faceTaskProtocol }
 
 func (afraz2006Protocol) Defaults() Config { return afraz2006Defaults() }
 
-func (p afraz2006Protocol) TaskKeys(*Config) ([]string, string) { return faceTaskKeys, p.reader() }
-
 func (afraz2006Protocol) Validate(c *Config) error { return validateAfraz2006Task(c) }
-
-func (afraz2006Protocol) CheckStimuli(c *Config, pool []vision.Stimulus) error {
-	_, err := newFaceTask(c, pool)
-	return err
-}
 
 // Work: besides the face task, the sensitivity analysis fits 5 decoders
 // and reads each site out with them at 2 gain caps.
@@ -57,18 +50,6 @@ func (afraz2006Protocol) Run(c *Config, m *vision.Model, pool []vision.Stimulus,
 func (p afraz2006Protocol) Benchmarks() []Benchmark {
 	return []Benchmark{{Name: p.name, Config: "afraz2006.toml", Criteria: []string{afraz2006ShiftSignificant},
 		Figures: []Figure{{"shift_vs_dprime.png", "Shift against site face d′"}, {"sites_on_sheet.png", "Sites on the IT sheets"}}}}
-}
-
-// faceTaskKeys are the [task] keys of the face-detection task.
-var faceTaskKeys = []string{"signal_levels_pct", "test_images_per_class", "trials_per_image", "decoder_C", "readout", "lapse_rate", "bootstrap_reps"}
-
-// faceTaskWork is the face-detection task's work: both classes at every
-// signal level, two psychometric fits per site and their bootstraps.
-func faceTaskWork(c *Config, sites int) Work {
-	w := BaseWork()
-	w.ImagesPerSite = 2 * c.Task.TestImages * len(c.Task.SignalLevels_pct)
-	w.Fits = float64(sites) * (2 + 2*float64(c.Task.BootstrapReps))
-	return w
 }
 
 // afraz2006Defaults follows docs/references.md#afraz2006: signal levels ±15–80 %

@@ -13,24 +13,17 @@ import (
 )
 
 func init() {
-	Register(hardwareProtocol{named{"hardware", "Device comparison on the Afraz et al. (2006) face-detection task: how much " +
-		"behavioural control a stimulation device buys (microstim's hardware-planning protocol)."}})
+	Register(hardwareProtocol{faceTaskProtocol{named{"hardware", "Device comparison on the Afraz et al. (2006) face-detection task: how much " +
+		"behavioural control a stimulation device buys (microstim's hardware-planning protocol)."}}})
 }
 
 // hardwareProtocol compares stimulation devices on the face-detection task
 // of Afraz et al. (2006), in resumable sweeps.
-type hardwareProtocol struct{ named }
+type hardwareProtocol struct{ faceTaskProtocol }
 
 func (hardwareProtocol) Defaults() Config { return hardwareDefaults() }
 
-func (p hardwareProtocol) TaskKeys(*Config) ([]string, string) { return faceTaskKeys, p.reader() }
-
 func (hardwareProtocol) Validate(c *Config) error { return validateHardware(c) }
-
-func (hardwareProtocol) CheckStimuli(c *Config, pool []vision.Stimulus) error {
-	_, err := newFaceTask(c, pool)
-	return err
-}
 
 // Work: the face task for every placement and seed, with two fits each.
 func (hardwareProtocol) Work(c *Config, sites int) Work {

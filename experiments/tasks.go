@@ -18,6 +18,29 @@ func newFaceTask(c *Config, pool []vision.Stimulus) (*paradigm.Binary, error) {
 	return t, nil
 }
 
+// faceTaskProtocol gives a protocol on the face-detection task (Afraz 2006
+// and the hardware sweeps) that task's keys, stimulus check and work.
+type faceTaskProtocol struct{ named }
+
+func (p faceTaskProtocol) TaskKeys(*Config) ([]string, string) { return faceTaskKeys, p.reader() }
+
+func (faceTaskProtocol) CheckStimuli(c *Config, pool []vision.Stimulus) error {
+	_, err := newFaceTask(c, pool)
+	return err
+}
+
+// faceTaskKeys are the [task] keys of the face-detection task.
+var faceTaskKeys = []string{"signal_levels_pct", "test_images_per_class", "trials_per_image", "decoder_C", "readout", "lapse_rate", "bootstrap_reps"}
+
+// faceTaskWork is the face-detection task's work: both classes at every
+// signal level, two psychometric fits per site and their bootstraps.
+func faceTaskWork(c *Config, sites int) Work {
+	w := BaseWork()
+	w.ImagesPerSite = 2 * c.Task.TestImages * len(c.Task.SignalLevels_pct)
+	w.Fits = float64(sites) * (2 + 2*float64(c.Task.BootstrapReps))
+	return w
+}
+
 // GenderItem is one test presentation of the gender task.
 type GenderItem struct {
 	File   string
