@@ -3,14 +3,19 @@ package experiments
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"text/tabwriter"
+	"time"
 
+	"github.com/microstim/microstim/configs"
 	"github.com/microstim/microstim/resultdir"
+	"github.com/microstim/microstim/vision"
 )
 
 // Benchmark is a registered benchmark: an experiment file of configs/ and
@@ -183,4 +188,110 @@ func (s *Scorecard) Write(dir string) error {
 		}
 	}
 	return nil
+}
+
+// BenchOptions configure RunBenchmarks.
+type BenchOptions struct {
+	Benchmarks  []Benchmark                                // which to run, in order (Benchmarks() for all)
+	Model       *vision.Model                              // the model scored
+	Weights     string                                     // its weight file ("" for the embedded default), written into each config
+	Pool        func(c *Config) ([]vision.Stimulus, error) // the stimulus pool of a benchmark's config
+	Calibrated  bool                                       // also run the calibrated-readout scorecard
+	Dir         string                                     // folder to write into: one folder per benchmark, calibrated/ for the second scorecard
+	Manifest    Manifest                                   // the scorecards' manifest
+	RunManifest func(c *Config, file string) Manifest      // each benchmark run's manifest
+	Started     func(name string)                          // called as each run starts (nil: silent)
+	Warn        io.Writer                                  // where a benchmark scored as not run is reported (nil: discarded)
+}
+
+// RunBenchmarks runs the benchmarks' shipped configs on the model and
+// writes each run into opt.Dir/<name>, and its calibrated-readout run into
+// opt.Dir/calibrated/<name>. It returns the fixed-readout scorecard and,
+// when opt.Calibrated, the calibrated one, where a benchmark without a
+// readout to calibrate reuses its fixed run. A benchmark that cannot run on
+// the model (no face patch: an α = 0 control) is scored as not run.
+func RunBenchmarks(opt BenchOptions) (fixed, calibrated *Scorecard, err error) {
+	fixed = &Scorecard{Manifest: opt.Manifest, Readout: ReadoutFixed}
+	calibrated = &Scorecard{Manifest: opt.Manifest, Readout: ReadoutCalibrated}
+	if opt.Warn == nil {
+		opt.Warn = io.Discard
+	}
+	for _, b := range opt.Benchmarks {
+		file := "configs/" + b.Config
+		data, err := configs.Read(b.Config)
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := ParseConfig(file, data)
+		if err != nil {
+			return nil, nil, err
+		}
+		c.Model.Weights = opt.Weights
+		pool, err := opt.Pool(c)
+		if err != nil {
+			return nil, nil, err
+		}
+		br, crit, err := opt.runBenchmark(b, c, pool, b.Name, "")
+		if errors.Is(err, ErrNoFacePatch) {
+			fmt.Fprintf(opt.Warn, "%v: scored as not run\n", err)
+			fixed.AddNotRun(b, err)
+			calibrated.AddNotRun(b, err)
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		fixed.Add(b, br, crit)
+		if !opt.Calibrated {
+			continue
+		}
+		if !Calibratable(c) { // the same run serves both scorecards
+			br.Dir = filepath.Join("..", b.Name)
+			calibrated.Add(b, br, crit)
+			continue
+		}
+		c.Task.Readout = ReadoutCalibrated
+		if br, crit, err = opt.runBenchmark(b, c, pool, filepath.Join("calibrated", b.Name), " (calibrated readout)"); err != nil {
+			return nil, nil, err
+		}
+		br.Dir = b.Name
+		calibrated.Add(b, br, crit)
+	}
+	if !opt.Calibrated {
+		calibrated = nil
+	}
+	return fixed, calibrated, nil
+}
+
+// runBenchmark runs c and writes it into opt.Dir/sub.
+func (opt BenchOptions) runBenchmark(b Benchmark, c *Config, pool []vision.Stimulus, sub, label string) (BenchmarkRun, []Criterion, error) {
+	if opt.Started != nil {
+		opt.Started(b.Name + label)
+	}
+	t0 := time.Now()
+	res, err := Run(c, opt.Model, pool, nil)
+	if err != nil {
+		return BenchmarkRun{}, nil, fmt.Errorf("%s%s: %w", b.Name, label, err)
+	}
+	if err := os.MkdirAll(filepath.Join(opt.Dir, sub), 0o755); err != nil {
+		return BenchmarkRun{}, nil, err
+	}
+	if err := res.Write(filepath.Join(opt.Dir, sub), c, opt.RunManifest(c, "configs/"+b.Config)); err != nil {
+		return BenchmarkRun{}, nil, err
+	}
+	return BenchmarkRun{Name: b.Name, Dir: sub, Seconds: time.Since(t0).Seconds(), Figures: b.Figures}, res.Criteria(), nil
+}
+
+// WriteScorecards writes the fixed scorecard into dir and the calibrated
+// one, when not nil, into dir/calibrated.
+func WriteScorecards(dir string, fixed, calibrated *Scorecard) error {
+	if calibrated != nil {
+		if err := os.MkdirAll(filepath.Join(dir, "calibrated"), 0o755); err != nil {
+			return err
+		}
+		if err := calibrated.Write(filepath.Join(dir, "calibrated")); err != nil {
+			return err
+		}
+	}
+	return fixed.Write(dir)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/microstim/microstim/configs"
 	"github.com/microstim/microstim/experiments"
 	"github.com/microstim/microstim/resultdir"
 	"github.com/microstim/microstim/vision"
@@ -59,81 +57,25 @@ func runBench(args []string) error {
 	}
 	man := experiments.Manifest{Program: "microstim", Version: Version, ModelSHA256: sha, Model: modelName,
 		BLAS: vision.BLAS, GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
-	sc := &experiments.Scorecard{Manifest: man, Readout: experiments.ReadoutFixed}
-	cal := &experiments.Scorecard{Manifest: man, Readout: experiments.ReadoutCalibrated}
 	start := time.Now()
-	for _, b := range list {
-		data, err := configs.Read(b.Config)
-		if err != nil {
-			return err
-		}
-		file := "configs/" + b.Config
-		c, err := experiments.ParseConfig(file, data)
-		if err != nil {
-			return err
-		}
-		c.Model.Weights = *weights
-		pool, err := loadPool(c, m.Arch.Input)
-		if *poolDir != "" {
-			pool, err = vision.LoadStimuli(os.DirFS(*poolDir))
-			pool = vision.AtSide(pool, m.Arch.Input)
-		}
-		if err != nil {
-			return err
-		}
-		run := func(c *experiments.Config, sub, label string) (experiments.BenchmarkRun, []experiments.Criterion, error) {
-			if !*quiet {
-				fmt.Fprintf(os.Stderr, "[%s] %s%s …\n", time.Since(start).Round(time.Second), b.Name, label)
+	opt := experiments.BenchOptions{Benchmarks: list, Model: m, Weights: *weights, Calibrated: *readout == "both",
+		Dir: dir.Path, Manifest: man, Warn: os.Stderr,
+		RunManifest: func(c *experiments.Config, file string) experiments.Manifest { return manifest(c, file, sha) },
+		Pool: func(c *experiments.Config) ([]vision.Stimulus, error) {
+			if *poolDir != "" {
+				pool, err := vision.LoadStimuli(os.DirFS(*poolDir))
+				return vision.AtSide(pool, m.Arch.Input), err
 			}
-			t0 := time.Now()
-			res, err := experiments.Run(c, m, pool, nil)
-			if err != nil {
-				return experiments.BenchmarkRun{}, nil, fmt.Errorf("%s%s: %w", b.Name, label, err)
-			}
-			if err := os.MkdirAll(filepath.Join(dir.Path, sub), 0o755); err != nil {
-				return experiments.BenchmarkRun{}, nil, err
-			}
-			if err := res.Write(filepath.Join(dir.Path, sub), c, manifest(c, file, sha)); err != nil {
-				return experiments.BenchmarkRun{}, nil, err
-			}
-			return experiments.BenchmarkRun{Name: b.Name, Dir: sub, Seconds: time.Since(t0).Seconds(), Figures: b.Figures}, res.Criteria(), nil
-		}
-		br, crit, err := run(c, b.Name, "")
-		if errors.Is(err, experiments.ErrNoFacePatch) { // e.g. an α = 0 control: the rest still scores
-			fmt.Fprintf(os.Stderr, "%v: scored as not run\n", err)
-			sc.AddNotRun(b, err)
-			cal.AddNotRun(b, err)
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		sc.Add(b, br, crit)
-		if *readout == "fixed" {
-			continue
-		}
-		if !experiments.Calibratable(c) { // the same run serves both scorecards
-			br.Dir = filepath.Join("..", b.Name)
-			cal.Add(b, br, crit)
-			continue
-		}
-		c.Task.Readout = experiments.ReadoutCalibrated
-		br, crit, err = run(c, filepath.Join("calibrated", b.Name), " (calibrated readout)")
-		if err != nil {
-			return err
-		}
-		br.Dir = b.Name
-		cal.Add(b, br, crit)
+			return loadPool(c, m.Arch.Input)
+		}}
+	if !*quiet {
+		opt.Started = func(name string) { fmt.Fprintf(os.Stderr, "[%s] %s …\n", time.Since(start).Round(time.Second), name) }
 	}
-	if *readout == "both" {
-		if err := os.MkdirAll(filepath.Join(dir.Path, "calibrated"), 0o755); err != nil {
-			return err
-		}
-		if err := cal.Write(filepath.Join(dir.Path, "calibrated")); err != nil {
-			return err
-		}
+	sc, cal, err := experiments.RunBenchmarks(opt)
+	if err != nil {
+		return err
 	}
-	if err := sc.Write(dir.Path); err != nil {
+	if err := experiments.WriteScorecards(dir.Path, sc, cal); err != nil {
 		return err
 	}
 	if err := dir.Commit(); err != nil {
@@ -141,7 +83,7 @@ func runBench(args []string) error {
 	}
 	fmt.Println("readout: fixed, C = 1e-3 (Brain-Score)")
 	sc.Print(os.Stdout)
-	if *readout == "both" {
+	if cal != nil {
 		fmt.Println("\nreadout: calibrated to the monkeys' control accuracy where the paper gives it (Afraz 2015: 85.9 %); fixed elsewhere")
 		cal.Print(os.Stdout)
 	}
