@@ -19,6 +19,9 @@ func TestDefaultModelBenchmarks(t *testing.T) {
 	}
 	m, _, _, pool := defaultModelAndPool(t)
 	for _, b := range Benchmarks() {
+		if b.Name == "afraz2006" {
+			continue // pinned, with its shifts, by TestDefaultModelAfraz2006
+		}
 		t.Run(b.Config, func(t *testing.T) {
 			c, err := LoadConfig(filepath.Join("..", "configs", b.Config))
 			if err != nil {

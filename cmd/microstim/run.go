@@ -63,20 +63,7 @@ func runRun(args []string) error {
 		return err
 	}
 	if c.IsSweep() { // a device sweep: resumable, in its own folder
-		sargs := []string{file}
-		if *out != "" {
-			sargs = append(sargs, "--out", *out)
-		}
-		if *quiet {
-			sargs = append(sargs, "--quiet")
-		}
-		if *force {
-			sargs = append(sargs, "--force")
-		}
-		if *noCache {
-			sargs = append(sargs, "--no-cache")
-		}
-		return runSweep(sargs)
+		return sweepFile(file, sweepFlags{out: *out, quiet: *quiet, force: *force, noCache: *noCache})
 	}
 	if *out == "" {
 		*out = filepath.Join("results", strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)))

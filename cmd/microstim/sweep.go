@@ -61,20 +61,34 @@ func runSweep(args []string) error {
 	if err != nil {
 		return err
 	}
+	return sweepFile(file, sweepFlags{out: *out, shard: sh, quiet: *quiet, force: *force, noCache: *noCache})
+}
+
+// sweepFlags are the options of a sweep run from the command line.
+type sweepFlags struct {
+	out                   string // "" for results/<config name>
+	shard                 [2]int
+	quiet, force, noCache bool
+}
+
+// sweepFile runs (or resumes) the sweep of a config file and writes its
+// result, or its shard's points.
+func sweepFile(file string, f sweepFlags) error {
+	sh, out := f.shard, f.out
 	c, lines, err := loadSweepConfig(file)
 	if err != nil {
 		return err
 	}
-	if *out == "" {
-		*out = filepath.Join("results", strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)))
+	if out == "" {
+		out = filepath.Join("results", strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)))
 	}
-	m, sha, pool, err := loadModelAndPool(c, *noCache)
+	m, sha, pool, err := loadModelAndPool(c, f.noCache)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	res, err := experiments.RunSweep(c, m, pool, experiments.SweepOptions{Dir: *out, Shard: sh, Lines: lines, Progress: progressBar(*quiet, start),
-		ModelSHA256: sha, Version: Version, Force: *force})
+	res, err := experiments.RunSweep(c, m, pool, experiments.SweepOptions{Dir: out, Shard: sh, Lines: lines, Progress: progressBar(f.quiet, start),
+		ModelSHA256: sha, Version: Version, Force: f.force})
 	if err != nil {
 		return err
 	}
@@ -84,18 +98,18 @@ func runSweep(args []string) error {
 	man := manifest(c, file, sha)
 	man.GOMAXPROCS = 0
 	if sh[1] > 0 {
-		if err := experiments.MarkSweepComplete(*out); err != nil {
+		if err := experiments.MarkSweepComplete(out); err != nil {
 			return err
 		}
 		fmt.Printf("shard %d/%d: %d points (%d computed now, %d from earlier runs) in %s; combine with: microstim merge --config %s --out DIR SHARD_DIRS…\n",
-			sh[0], sh[1], len(res.Points), res.Computed, len(res.Points)-res.Computed, *out, file)
+			sh[0], sh[1], len(res.Points), res.Computed, len(res.Points)-res.Computed, out, file)
 		return nil
 	}
-	if err := res.Write(*out, c, man); err != nil {
+	if err := res.Write(out, c, man); err != nil {
 		return err
 	}
 	res.Print(os.Stdout)
-	fmt.Printf("%d points (%d computed now) in %s; wrote %s (open report.html)\n", len(res.Points), res.Computed, time.Since(start).Round(time.Second), *out)
+	fmt.Printf("%d points (%d computed now) in %s; wrote %s (open report.html)\n", len(res.Points), res.Computed, time.Since(start).Round(time.Second), out)
 	return nil
 }
 
