@@ -75,7 +75,7 @@ type Work struct {
 	FitImages     float64 // images each readout is fitted on
 	ReadoutFits   int     // logistic readouts fitted
 	Decoders      float64 // readouts applied to each perturbed response
-	KeptBytes     float64 // bytes kept per site, image and decoder
+	KeptBytes     float64 // bytes kept per site and image (all decoders together)
 	Fits          float64 // psychometric fits, bootstraps included
 	Trials        float64 // simulated choices; 0: two per site, image and trial per image
 	Repeats       float64 // repeats of the sites' readouts and trials (placements × seeds)
@@ -154,5 +154,5 @@ type named struct{ name, citation string }
 func (n named) Name() string     { return n.name }
 func (n named) Citation() string { return n.citation }
 
-// paperReader names a paper protocol as the reader of its task keys.
+// reader names the protocol as the reader of its task keys, for a refusal.
 func (n named) reader() string { return fmt.Sprintf("protocol %q", n.name) }

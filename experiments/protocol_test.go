@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/microstim/microstim/vision"
@@ -80,19 +81,19 @@ func TestRegisteredProtocolNeedsNoSharedEdit(t *testing.T) {
 		t.Error("a protocol without benchmarks joined the scorecard")
 	}
 	for _, tc := range []struct {
-		doc  string
-		key  string
-		line int
+		doc, key, allowed string
+		line              int
 	}{
-		{"protocol = \"toy\"\n[task]\ntrials_per_image = 9\n", "task.trials_per_image", 3}, // its own validation
-		{"protocol = \"toy\"\n[task]\ndecoder_C = 1\n", "task.decoder_C", 3},               // a key it does not read
-		{"protocol = \"toy\"\n[device]\nn_electrodes = 4\n", "device", 0},                  // a table only hardware reads
-		{"protocol = \"toy\"\n[[condition]]\nname = \"a\"\n", "condition", 0},              // a table only generic reads
+		{"protocol = \"toy\"\n[task]\ntrials_per_image = 9\n", "task.trials_per_image", "[1, 7]", 3}, // its own validation
+		{"protocol = \"toy\"\n[task]\ndecoder_C = 1\n", "task.decoder_C", `protocol "toy"`, 3},       // a key it does not read
+		{"protocol = \"toy\"\n[device]\nn_electrodes = 4\n", "device", `"hardware"`, 0},              // a table only hardware reads
+		{"protocol = \"toy\"\n[[condition]]\nname = \"a\"\n", "condition", `"generic"`, 0},           // a table only generic reads
 	} {
 		_, err := ParseConfig("toy.toml", []byte(tc.doc))
 		var ce *ConfigError
-		if !errors.As(err, &ce) || ce.Key != tc.key || ce.File != "toy.toml" || (tc.line > 0 && ce.Line != tc.line) {
-			t.Errorf("%q: %v, want a ConfigError at toy.toml:%d on %s", tc.doc, err, tc.line, tc.key)
+		if !errors.As(err, &ce) || ce.Key != tc.key || ce.File != "toy.toml" || (tc.line > 0 && ce.Line != tc.line) ||
+			!strings.Contains(ce.Allowed, tc.allowed) {
+			t.Errorf("%q: %v, want a ConfigError at toy.toml:%d on %s naming %s", tc.doc, err, tc.line, tc.key, tc.allowed)
 		}
 	}
 }

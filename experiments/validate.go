@@ -82,7 +82,7 @@ func (c *Config) checkTables() error {
 		set  bool
 	}{{"device", c.Device != nil}, {"placement", c.Placement != nil}, {"safety", c.Safety != nil}, {"sweep", c.Sweep != nil}, {"condition", len(c.Conditions) > 0}} {
 		if t.set && !c.reads(t.name) {
-			return field(t.name, "", "only for protocol = "+strings.Join(quoteAll(readersOf(t.name)), " or "))
+			return field(t.name, "", "only for protocol = "+strings.Join(quoteAll(readersOf(t.name)), " or ")+" (see configs/README.md)")
 		}
 	}
 	return nil

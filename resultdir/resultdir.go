@@ -37,8 +37,9 @@ const MarkerTag = "microstim result folder"
 const Incomplete = "INCOMPLETE.txt"
 
 // AfterStep, when not nil, is called after each step of Create and Commit
-// with the step's name, and after each WriteFile with "wrote <path>". It exists for tests that kill the process between
-// steps; production code leaves it nil.
+// with the step's name, and after each WriteFile with "wrote <path>". It
+// exists for tests that kill the process between steps; production code
+// leaves it nil.
 var AfterStep func(step string)
 
 func step(name string) {
