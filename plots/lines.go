@@ -55,13 +55,8 @@ func LinePlot(title, xLabel, yLabel string, series []Series) (png, svg []byte, e
 		return nil, nil, errors.New("plots: LinePlot needs at least one series")
 	}
 	for i, s := range series {
-		switch {
-		case len(s.X) != len(s.Y):
-			return nil, nil, fmt.Errorf("plots: series %d (%q) has %d x and %d y values", i, s.Name, len(s.X), len(s.Y))
-		case (s.Lo == nil) != (s.Hi == nil):
-			return nil, nil, fmt.Errorf("plots: series %d (%q) has only one side of its band", i, s.Name)
-		case s.Lo != nil && (len(s.Lo) != len(s.X) || len(s.Hi) != len(s.X)):
-			return nil, nil, fmt.Errorf("plots: series %d (%q) has %d points but a band of %d/%d", i, s.Name, len(s.X), len(s.Lo), len(s.Hi))
+		if err := checkSeries(i, s.Name, s.X, s.Y, s.Lo, s.Hi, "band"); err != nil {
+			return nil, nil, err
 		}
 	}
 	return render(linePlotWidth, linePlotHeight, func(c draw.Canvas) {
@@ -197,4 +192,19 @@ func finiteRuns(n int, cols ...[]float64) [][2]int {
 		}
 	}
 	return runs
+}
+
+// checkSeries refuses series i whose x and y differ in length, or whose
+// interval (a band or error bars, named by what) has one end only or
+// another length.
+func checkSeries(i int, name string, x, y, lo, hi []float64, what string) error {
+	switch {
+	case len(x) != len(y):
+		return fmt.Errorf("plots: series %d (%q) has %d x and %d y values", i, name, len(x), len(y))
+	case (lo == nil) != (hi == nil):
+		return fmt.Errorf("plots: series %d (%q) has only one end of its %s", i, name, what)
+	case lo != nil && (len(lo) != len(x) || len(hi) != len(x)):
+		return fmt.Errorf("plots: series %d (%q) has %d points but %s of %d/%d", i, name, len(x), what, len(lo), len(hi))
+	}
+	return nil
 }

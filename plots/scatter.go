@@ -59,13 +59,8 @@ func ScatterPlot(series []ScatterSeries, opt ScatterOptions) (png, svg []byte, e
 		return nil, nil, errors.New("plots: ScatterPlot needs at least one series")
 	}
 	for i, s := range series {
-		switch {
-		case len(s.X) != len(s.Y):
-			return nil, nil, fmt.Errorf("plots: series %d (%q) has %d x and %d y values", i, s.Name, len(s.X), len(s.Y))
-		case (s.YLo == nil) != (s.YHi == nil):
-			return nil, nil, fmt.Errorf("plots: series %d (%q) has only one end of its error bars", i, s.Name)
-		case s.YLo != nil && (len(s.YLo) != len(s.X) || len(s.YHi) != len(s.X)):
-			return nil, nil, fmt.Errorf("plots: series %d (%q) has %d points but %d/%d error-bar ends", i, s.Name, len(s.X), len(s.YLo), len(s.YHi))
+		if err := checkSeries(i, s.Name, s.X, s.Y, s.YLo, s.YHi, "error bars"); err != nil {
+			return nil, nil, err
 		}
 		for j := range s.YLo {
 			if s.YLo[j] > s.YHi[j] {
