@@ -15,8 +15,8 @@ import (
 )
 
 func init() {
-	Register(afraz2015Protocol{named{"afraz2015", "Afraz A., Boyden E. S., DiCarlo J. J. (2015). Optogenetic and pharmacological " +
-		"suppression of spatial clusters of face neurons reveal their causal role in face gender discrimination. PNAS 112:6730–6735."}})
+	Register(afraz2015Protocol{hemifieldTaskProtocol{named{"afraz2015", "Afraz A., Boyden E. S., DiCarlo J. J. (2015). Optogenetic and pharmacological " +
+		"suppression of spatial clusters of face neurons reveal their causal role in face gender discrimination. PNAS 112:6730–6735."}}})
 }
 
 // Criteria of Afraz et al. (2015) in the scorecard.
@@ -29,13 +29,9 @@ const (
 
 // afraz2015Protocol is the hemifield gender discrimination of Afraz et al.
 // (2015) under optogenetic suppression or muscimol.
-type afraz2015Protocol struct{ named }
+type afraz2015Protocol struct{ hemifieldTaskProtocol }
 
 func (afraz2015Protocol) Defaults() Config { return afraz2015Defaults() }
-
-func (p afraz2015Protocol) TaskKeys(*Config) ([]string, string) {
-	return []string{"test_images_per_class", "trials_per_image", "decoder_C", "readout", "control_accuracy_pct", "lapse_rate", "image_scale"}, p.reader()
-}
 
 func (afraz2015Protocol) Validate(c *Config) error { return validateHemifield(c) }
 
@@ -50,8 +46,6 @@ func (afraz2015Protocol) Work(c *Config, _ int) Work {
 	w.ImagesPerSite, w.FitImages = 2*2*c.Task.TestImages, 100
 	return w
 }
-
-func (afraz2015Protocol) Calibratable(c *Config) bool { return c.Task.ControlAccuracy_pct > 0 }
 
 func (afraz2015Protocol) Run(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress) (Outcome, error) {
 	return RunAfraz2015(c, m, pool, progress)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 
 	"github.com/microstim/microstim/experiments/paradigm"
 	"github.com/microstim/microstim/experiments/primate"
@@ -16,9 +17,9 @@ import (
 )
 
 func init() {
-	Register(rajalingham2019Protocol{named{"rajalingham2019", "Rajalingham R., DiCarlo J. J. (2019). Reversible inactivation of " +
+	Register(rajalingham2019Protocol{hemifieldTaskProtocol{named{"rajalingham2019", "Rajalingham R., DiCarlo J. J. (2019). Reversible inactivation of " +
 		"different millimeter-scale regions of primate IT results in different patterns of core object recognition deficits. " +
-		"Neuron 102:493–505."}})
+		"Neuron 102:493–505."}}})
 }
 
 // Criteria of Rajalingham & DiCarlo (2019) in the scorecard.
@@ -30,12 +31,13 @@ const (
 
 // rajalingham2019Protocol is the object discrimination of Rajalingham &
 // DiCarlo (2019) under muscimol at sites across IT.
-type rajalingham2019Protocol struct{ named }
+type rajalingham2019Protocol struct{ hemifieldTaskProtocol }
 
 func (rajalingham2019Protocol) Defaults() Config { return rajalingham2019Defaults() }
 
+// TaskKeys: a hemifield task's, and the categories.
 func (p rajalingham2019Protocol) TaskKeys(*Config) ([]string, string) {
-	return []string{"test_images_per_class", "trials_per_image", "decoder_C", "readout", "control_accuracy_pct", "lapse_rate", "image_scale", "categories"}, p.reader()
+	return append(slices.Clone(hemifieldTaskKeys), "categories"), p.reader()
 }
 
 func (rajalingham2019Protocol) Validate(c *Config) error { return validateRajalingham2019Task(c) }
@@ -53,8 +55,6 @@ func (rajalingham2019Protocol) Work(c *Config, _ int) Work {
 	w.ImagesPerSite, w.FitImages = 2*len(c.Task.Categories)*c.Task.TestImages, 15*float64(len(c.Task.Categories))
 	return w
 }
-
-func (rajalingham2019Protocol) Calibratable(c *Config) bool { return c.Task.ControlAccuracy_pct > 0 }
 
 func (rajalingham2019Protocol) Run(c *Config, m *vision.Model, pool []vision.Stimulus, progress Progress) (Outcome, error) {
 	return RunRajalingham2019(c, m, pool, progress)

@@ -41,6 +41,21 @@ func faceTaskWork(c *Config, sites int) Work {
 	return w
 }
 
+// hemifieldTaskProtocol gives a protocol on a task shown in one hemifield
+// and read out by a logistic readout (Afraz 2015, Rajalingham 2019) that
+// task's keys and its calibration.
+type hemifieldTaskProtocol struct{ named }
+
+// hemifieldTaskKeys are the [task] keys of a hemifield task.
+var hemifieldTaskKeys = []string{"test_images_per_class", "trials_per_image", "decoder_C", "readout", "control_accuracy_pct", "lapse_rate", "image_scale"}
+
+func (p hemifieldTaskProtocol) TaskKeys(*Config) ([]string, string) {
+	return hemifieldTaskKeys, p.reader()
+}
+
+// Calibratable: when the paper gives a control accuracy to match.
+func (hemifieldTaskProtocol) Calibratable(c *Config) bool { return c.Task.ControlAccuracy_pct > 0 }
+
 // GenderItem is one test presentation of the gender task.
 type GenderItem struct {
 	File   string
