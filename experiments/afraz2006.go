@@ -133,7 +133,7 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 	if err != nil {
 		return nil, err
 	}
-	fitX := to64(fitAct.Stages[3])
+	fitX := vision.Float64s(fitAct.Stages[3])
 
 	// Site candidates: Afraz's neighbourhood d′ on a grid, from noise-free responses.
 	progress(1, 4, "measuring site selectivity")
@@ -146,7 +146,7 @@ func RunAfraz2006(c *Config, m *vision.Model, pool []vision.Stimulus, progress P
 	if err != nil {
 		return nil, err
 	}
-	selResp := to64(selAct.Stages[3])
+	selResp := vision.Float64s(selAct.Stages[3])
 	res.UnitDPrime = topography.UnitDPrimes(selResp, isFace)
 	res.Candidates = topography.SiteDPrimes(m.IT(), selResp, isFace, c.Sites.Grid_mm, c.Sites.Radius_mm)
 	chosen, err := c.chooseSites(m.IT(), selResp, isFace, res.UnitDPrime, res.Candidates)

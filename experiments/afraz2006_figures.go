@@ -81,7 +81,7 @@ func Afraz2006Figures(dir string, c *Config, r *Afraz2006Result, m *vision.Model
 
 	// 3. sites on the IT sheets over the smoothed face d′ map.
 	it := m.IT()
-	patches, thr := topography.FacePatches(it, r.UnitDPrime, MapSigma_mm, MapStep_mm, NullPermutations, c.Seed)
+	patches, thr := topography.FacePatches(it, r.UnitDPrime, topography.MapSigma_mm, topography.MapStep_mm, topography.NullPermutations, c.Seed)
 	var panels []plots.SheetPanel
 	for h := 0; h < 2; h++ {
 		hemi := topography.Hemisphere(h)
@@ -101,7 +101,7 @@ func Afraz2006Figures(dir string, c *Config, r *Afraz2006Result, m *vision.Model
 				ps = append(ps, p)
 			}
 		}
-		panels = append(panels, plots.SheetPanel{Map: topography.Smooth(it, hemi, r.UnitDPrime, MapSigma_mm, MapStep_mm), Threshold: thr[h],
+		panels = append(panels, plots.SheetPanel{Map: topography.Smooth(it, hemi, r.UnitDPrime, topography.MapSigma_mm, topography.MapStep_mm), Threshold: thr[h],
 			Patches: ps, Title: title, Sites: marks})
 	}
 	if err := plots.WriteSheetMap(filepath.Join(dir, "sites_on_sheet"), panels, plots.SheetMapOptions{

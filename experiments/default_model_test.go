@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/microstim/microstim/actcache"
+	"github.com/microstim/microstim/experiments/modelinfo"
 	"github.com/microstim/microstim/vision"
 )
 
@@ -57,7 +58,7 @@ func TestDefaultModelCharacterisation(t *testing.T) {
 		t.Skip("characterises the default model")
 	}
 	m, meta, sha, pool := defaultModelAndPool(t)
-	info, err := Characterise(m, sha, meta, pool, 1)
+	info, err := modelinfo.Characterise(m, sha, meta, pool, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestDefaultModelCharacterisation(t *testing.T) {
 
 // characterisationGuards are the characterisation numbers pinned in
 // pinsFile.
-func characterisationGuards(info *ModelInfo) []guard {
+func characterisationGuards(info *modelinfo.ModelInfo) []guard {
 	const tol = 1e-6
 	var patchL, patchR float64
 	for _, p := range info.FacePatches {

@@ -23,8 +23,7 @@
 //   - generic*.go: the generic protocol, an experiment written in its TOML
 //     file alone, and the condition pipeline the paper protocols share;
 //   - benchmark.go, bench.go: criteria, scores, the scorecard;
-//   - report.go, output.go: HTML reports, figures, resolved configs;
-//   - modelinfo.go: the model characterisation of "microstim model info".
+//   - report.go, output.go: HTML reports, figures, resolved configs.
 //
 // Protocol files: afraz2006*.go, afraz2015.go, moeller2017.go,
 // rajalingham2019.go (one paper each: defaults, analysis, criteria,
@@ -33,5 +32,7 @@
 //
 // Quantities carry their unit in their name (X_mm, Current_uA,
 // Power_mW). Statistics live in package stats, the monkeys' data in
-// experiments/primate, stimulus sets and tasks in experiments/paradigm.
+// experiments/primate, stimulus sets and tasks in experiments/paradigm,
+// the model characterisation of "microstim model info" in
+// experiments/modelinfo.
 package experiments

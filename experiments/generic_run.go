@@ -186,7 +186,7 @@ func newCondRun(c *Config, m *vision.Model, pool []vision.Stimulus) (*condRun, e
 		return nil, err
 	}
 	r := &condRun{task: task}
-	if r.fit, err = fitReadout(m, t, to64(fitAct.Stages[3]), task.FitLab, 2, c.Seed); err != nil {
+	if r.fit, err = fitReadout(m, t, vision.Float64s(fitAct.Stages[3]), task.FitLab, 2, c.Seed); err != nil {
 		return nil, err
 	}
 	stage, err := sim.StageIndex(c.Perturbation.Stage)

@@ -221,7 +221,7 @@ func newHardwareTask(c *Config, m *vision.Model, pool []vision.Stimulus) (*hardw
 	}
 	t := &hardwareTask{condRun: run, items: run.task.Items, levels: c.Task.SignalLevels_pct, it: m.IT(), fs: fs, radius: c.Sites.Radius_mm}
 	if c.Placement.Target == "face_patch_centre" {
-		patches, _ := topography.FacePatches(m.IT(), fs.UnitDPrime, MapSigma_mm, MapStep_mm, NullPermutations, c.Seed)
+		patches, _ := topography.FacePatches(m.IT(), fs.UnitDPrime, topography.MapSigma_mm, topography.MapStep_mm, topography.NullPermutations, c.Seed)
 		if len(patches) == 0 {
 			return nil, fmt.Errorf("placement.target = \"face_patch_centre\": %w", ErrNoFacePatch)
 		}

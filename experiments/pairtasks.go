@@ -20,7 +20,7 @@ func newPairRun(c *Config, m *vision.Model, pool []vision.Stimulus) (*condRun, e
 		return nil, err
 	}
 	r := &condRun{pairs: pt}
-	if r.fit, err = fitReadout(m, t, to64(fitAct.Stages[3]), pt.FitLab, len(t.Categories), c.Seed); err != nil {
+	if r.fit, err = fitReadout(m, t, vision.Float64s(fitAct.Stages[3]), pt.FitLab, len(t.Categories), c.Seed); err != nil {
 		return nil, err
 	}
 	stage, err := sim.StageIndex(c.Perturbation.Stage)

@@ -143,16 +143,5 @@ func classProbs(dec *sim.Logistic, it [][]float32) [][]float64 {
 	return out
 }
 
-func to64(x [][]float32) [][]float64 {
-	out := make([][]float64, len(x))
-	for i, r := range x {
-		out[i] = make([]float64, len(r))
-		for j, v := range r {
-			out[i][j] = float64(v)
-		}
-	}
-	return out
-}
-
 // sensitivityC are the decoder C values of the sensitivity analysis.
 var sensitivityC = []float64{1e-4, 1e-3, 1e-2, 1e-1, 1}

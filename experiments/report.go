@@ -39,7 +39,7 @@ func pnum(v float64) string {
 // writeSitesOnSheet draws both IT sheets (smoothed face d′, face patches)
 // with the sites marked and coloured by value.
 func writeSitesOnSheet(path string, it *topography.Layout, unitD []float64, seed uint64, sites []SelectedSite, values []float64, title, valueLabel string) error {
-	patches, thr := topography.FacePatches(it, unitD, MapSigma_mm, MapStep_mm, NullPermutations, seed)
+	patches, thr := topography.FacePatches(it, unitD, topography.MapSigma_mm, topography.MapStep_mm, topography.NullPermutations, seed)
 	var panels []plots.SheetPanel
 	for h := 0; h < 2; h++ {
 		hemi := topography.Hemisphere(h)
@@ -59,7 +59,7 @@ func writeSitesOnSheet(path string, it *topography.Layout, unitD []float64, seed
 		if hemi == topography.Right {
 			name = "Right hemisphere IT"
 		}
-		panels = append(panels, plots.SheetPanel{Map: topography.Smooth(it, hemi, unitD, MapSigma_mm, MapStep_mm), Threshold: thr[h],
+		panels = append(panels, plots.SheetPanel{Map: topography.Smooth(it, hemi, unitD, topography.MapSigma_mm, topography.MapStep_mm), Threshold: thr[h],
 			Patches: ps, Title: name, Sites: marks})
 	}
 	return plots.WriteSheetMap(path, panels, plots.SheetMapOptions{Title: title, ValueLabel: "face d′", Min: -1, Max: 1, SiteLabel: valueLabel})

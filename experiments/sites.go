@@ -90,7 +90,7 @@ func (c *Config) chooseSites(l *topography.Layout, resp [][]float64, isFace []bo
 			out = append(out, at(h, e.X_mm, e.Y_mm))
 		}
 	case "face_patch_centre", "outside_patches", "inside_patches":
-		patches, _ := topography.FacePatches(l, unitD, MapSigma_mm, MapStep_mm, NullPermutations, c.Seed)
+		patches, _ := topography.FacePatches(l, unitD, topography.MapSigma_mm, topography.MapStep_mm, topography.NullPermutations, c.Seed)
 		for h := topography.Left; h <= topography.Right; h++ {
 			i := slices.IndexFunc(patches, func(p topography.Patch) bool { return p.Hemi == h }) // sorted by area: the largest
 			if !want(h) || i < 0 {
@@ -211,7 +211,7 @@ func measureFaceSelectivity(c *Config, m *vision.Model, pool []vision.Stimulus) 
 	if err != nil {
 		return nil, err
 	}
-	fs.Resp = to64(act.Stages[3])
+	fs.Resp = vision.Float64s(act.Stages[3])
 	fs.UnitDPrime = topography.UnitDPrimes(fs.Resp, fs.IsFace)
 	fs.Candidates = topography.SiteDPrimes(m.IT(), fs.Resp, fs.IsFace, c.Sites.Grid_mm, c.Sites.Radius_mm)
 	return fs, nil

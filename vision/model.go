@@ -318,3 +318,16 @@ func (a *Activations) Predict() []int {
 	}
 	return out
 }
+
+// Float64s converts activations (one row per image) to float64, as the
+// readouts and statistics take them.
+func Float64s(x [][]float32) [][]float64 {
+	out := make([][]float64, len(x))
+	for i, r := range x {
+		out[i] = make([]float64, len(r))
+		for j, v := range r {
+			out[i][j] = float64(v)
+		}
+	}
+	return out
+}

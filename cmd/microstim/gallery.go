@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/microstim/microstim/experiments"
+	"github.com/microstim/microstim/experiments/modelinfo"
 	"github.com/microstim/microstim/resultdir"
 )
 
@@ -142,7 +143,7 @@ func rewriteReadme(path, tmp string) error {
 			return fmt.Errorf("gallery: %s: %w", file, err)
 		}
 	}
-	var info experiments.ModelInfo
+	var info modelinfo.ModelInfo
 	b, err := os.ReadFile(filepath.Join(tmp, "model", "model_info.json"))
 	if err != nil {
 		return err
@@ -199,7 +200,7 @@ func scorecardBlock(fixed, cal *galleryScorecard) string {
 }
 
 // modelBlock is the README table of the default model's characterisation.
-func modelBlock(m *experiments.ModelInfo) string {
+func modelBlock(m *modelinfo.ModelInfo) string {
 	var b bytes.Buffer
 	b.WriteString("| measure | default model |\n|---|---|\n")
 	row := func(k, v string) { fmt.Fprintf(&b, "| %s | %s |\n", k, v) }

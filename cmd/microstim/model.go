@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/microstim/microstim/experiments"
+	"github.com/microstim/microstim/experiments/modelinfo"
 	"github.com/microstim/microstim/plots"
 	"github.com/microstim/microstim/resultdir"
 	"github.com/microstim/microstim/topography"
@@ -61,7 +62,7 @@ func runModelList(w io.Writer) error {
 
 // characterise loads a model and measures it on the shipped pool (or the
 // pool in folder poolDir, as "microstim stimuli" writes one).
-func characterise(weights, poolDir string, seed uint64) (*experiments.ModelInfo, *vision.Model, error) {
+func characterise(weights, poolDir string, seed uint64) (*modelinfo.ModelInfo, *vision.Model, error) {
 	m, meta, sha, err := vision.LoadModel(weights)
 	if err != nil {
 		return nil, nil, err
@@ -77,7 +78,7 @@ func characterise(weights, poolDir string, seed uint64) (*experiments.ModelInfo,
 		return nil, nil, err
 	}
 	pool = vision.AtSide(pool, m.Arch.Input)
-	info, err := experiments.Characterise(m, sha, meta, pool, seed)
+	info, err := modelinfo.Characterise(m, sha, meta, pool, seed)
 	return info, m, err
 }
 
@@ -113,14 +114,14 @@ func runModelInfo(args []string) error {
 	fmt.Fprintf(w, "IT\t%d units on two %g × %g mm sheets\n", info.ITUnits, info.ITSheet_mm[0], info.ITSheet_mm[1])
 	fmt.Fprintf(w, "held-out top-1\t%.3f (%d Caltech-101 images)\n", info.HeldoutTop1, info.HeldoutImages)
 	fmt.Fprintf(w, "face decoding\t%.3f (balanced %.3f; %d faces, %d non-faces, 5-fold CV, C = %g)\n",
-		info.FaceDecodingAccuracy, info.FaceDecodingBalanced, info.FaceImages, info.NonFaceImages, experiments.DecoderC)
+		info.FaceDecodingAccuracy, info.FaceDecodingBalanced, info.FaceImages, info.NonFaceImages, modelinfo.DecoderC)
 	if info.Trunk != "" {
 		fmt.Fprintf(w, "trunk\t%s, SHA-256 %.12s…\n", info.Trunk, info.TrunkSHA256)
 	}
 	fmt.Fprintf(w, "face-selective units\t%.4f with d′ > 1 (max unit d′ %.2f); channels %.3f with d′ > 1 (max channel d′ %.2f, channel mean over positions)\n",
 		info.FaceSelectiveFraction, info.MaxUnitDPrime, info.ChannelsDPrimeGT1, info.MaxChannelDPrime)
 	fmt.Fprintf(w, "smoothed face d′ max\tL %.2f, R %.2f (σ = %g mm); null p95 L %.2f, R %.2f\n",
-		info.MaxSmoothedDPrime[0], info.MaxSmoothedDPrime[1], experiments.MapSigma_mm, info.NullThreshold[0], info.NullThreshold[1])
+		info.MaxSmoothedDPrime[0], info.MaxSmoothedDPrime[1], topography.MapSigma_mm, info.NullThreshold[0], info.NullThreshold[1])
 	for _, p := range info.FacePatches {
 		fmt.Fprintf(w, "  face patch\t%s (%.1f, %.1f) mm, %.2f mm², mean d′ %.2f\n", p.Hemisphere, p.X_mm, p.Y_mm, p.Area_mm2, p.MeanDPrime)
 	}
@@ -134,8 +135,8 @@ func runModelInfo(args []string) error {
 	fmt.Fprintf(w, "RSA vs monkey IT\t%.3f (Spearman, Kiani 92 images)\n", info.RSAMonkeyITSpearman)
 	fmt.Fprintf(w, "input, IT positions\t%d px, %d × %d\n", info.InputPx, info.ITPositions[0], info.ITPositions[1])
 	fmt.Fprintf(w, "hemifield gender decoding\t%.3f (%d labelled faces at scale %g in one hemifield, contralateral IT, 5-fold CV)\n",
-		info.HemifieldGender, info.HemifieldGenderFaces, experiments.HemifieldScale)
-	fmt.Fprintf(w, "ipsi/contra response\t%.3f (held-out Caltech images at scale %g)\n", info.IpsiContraRatio, experiments.HemifieldScale)
+		info.HemifieldGender, info.HemifieldGenderFaces, modelinfo.HemifieldScale)
+	fmt.Fprintf(w, "ipsi/contra response\t%.3f (held-out Caltech images at scale %g)\n", info.IpsiContraRatio, modelinfo.HemifieldScale)
 	q := info.SiteDPrimeQuantiles
 	fmt.Fprintf(w, "site d′ distribution\tmin %.2f, p10 %.2f, median %.2f, p90 %.2f, max %.2f\n", q["min"], q["p10"], q["median"], q["p90"], q["max"])
 	return w.Flush()
@@ -214,17 +215,17 @@ func runModelMap(args []string) error {
 	return nil
 }
 
-func writeFaceMap(base, name string, info *experiments.ModelInfo) error {
+func writeFaceMap(base, name string, info *modelinfo.ModelInfo) error {
 	return writeSelectivityMap(base, name, info, "face", "faces vs non-faces", info.Maps, info.Patches, info.NullThreshold)
 }
 
 // writeBodyMap draws the body d′ map (fLoc bodies against the rest) as
 // writeFaceMap draws faces.
-func writeBodyMap(base, name string, info *experiments.ModelInfo) error {
+func writeBodyMap(base, name string, info *modelinfo.ModelInfo) error {
 	return writeSelectivityMap(base, name, info, "body", "bodies vs the rest", info.BodyMaps, info.BodyPatchList, info.BodyNullThreshold)
 }
 
-func writeSelectivityMap(base, name string, info *experiments.ModelInfo, kind, contrast string, maps [2]*topography.Map, patches []topography.Patch, thr [2]float64) error {
+func writeSelectivityMap(base, name string, info *modelinfo.ModelInfo, kind, contrast string, maps [2]*topography.Map, patches []topography.Patch, thr [2]float64) error {
 	var panels []plots.SheetPanel
 	for h := 0; h < 2; h++ {
 		hemi := topography.Hemisphere(h)
@@ -243,7 +244,7 @@ func writeSelectivityMap(base, name string, info *experiments.ModelInfo, kind, c
 	label := strings.ToUpper(kind[:1]) + kind[1:]
 	opt := plots.SheetMapOptions{
 		Title: fmt.Sprintf("%s d′ (σ = %g mm), %s %.8s, α = %s; outlines: above the within-cell shuffle null (p95)",
-			label, experiments.MapSigma_mm, name, info.WeightsSHA256, info.Meta["alpha"]),
+			label, topography.MapSigma_mm, name, info.WeightsSHA256, info.Meta["alpha"]),
 		ValueLabel: fmt.Sprintf("%s d′ (%s)", kind, contrast), Min: -1, Max: 1,
 	}
 	return plots.WriteSheetMap(base, panels, opt)

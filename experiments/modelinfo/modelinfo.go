@@ -1,4 +1,4 @@
-package experiments
+package modelinfo
 
 import (
 	"encoding/csv"
@@ -16,17 +16,14 @@ import (
 	"github.com/microstim/microstim/vision"
 )
 
-// Face-map settings. σ = 0.5 mm follows the prototype and the acceptance
-// criteria of the model issue; the 0.5 mm site radius and grid follow
-// Afraz et al. (2006), who measured multi-unit selectivity within about
-// ±0.5 mm of each stimulation site.
+// Site settings: the 0.5 mm site radius and grid follow Afraz et al.
+// (2006), who measured multi-unit selectivity within about ±0.5 mm of each
+// stimulation site. The face maps use topography's MapSigma_mm, MapStep_mm
+// and NullPermutations.
 const (
-	MapSigma_mm      = 0.5
-	MapStep_mm       = 0.25
-	NullPermutations = 200
-	SiteGrid_mm      = 0.5
-	SiteRadius_mm    = 0.5
-	DecoderC         = 1.0 // scikit-learn's default, as in the prototype's face decoding
+	SiteGrid_mm   = 0.5
+	SiteRadius_mm = 0.5
+	DecoderC      = 1.0 // scikit-learn's default, as in the prototype's face decoding
 )
 
 // CorrEdges_mm are the distance bins of the correlation-vs-distance curve.
@@ -119,7 +116,7 @@ func Characterise(m *vision.Model, sha string, meta map[string]string, pool []vi
 	info := &ModelInfo{WeightsSHA256: sha, Architecture: m.Arch.Describe(), Meta: meta, ITUnits: it.Units(),
 		InputPx: m.Arch.Input, ITPositions: [2]int{it.Rows, it.Cols},
 		ITSheet_mm: [2]float64{it.Sheet.Width_mm, it.Sheet.Height_mm}, ITSheetSource: it.Sheet.Source,
-		Settings: map[string]float64{"map_sigma_mm": MapSigma_mm, "map_step_mm": MapStep_mm, "null_permutations": NullPermutations,
+		Settings: map[string]float64{"map_sigma_mm": topography.MapSigma_mm, "map_step_mm": topography.MapStep_mm, "null_permutations": topography.NullPermutations,
 			"site_grid_mm": SiteGrid_mm, "site_radius_mm": SiteRadius_mm, "decoder_C": DecoderC, "unit_dprime_threshold": 1,
 			"hemifield_image_scale": HemifieldScale}}
 
@@ -160,7 +157,7 @@ func Characterise(m *vision.Model, sha string, meta map[string]string, pool []vi
 	if err != nil {
 		return nil, err
 	}
-	resp := to64(act.Stages[3])
+	resp := vision.Float64s(act.Stages[3])
 	info.UnitDPrime = topography.UnitDPrimes(resp, isFace)
 	sel := 0
 	for _, d := range info.UnitDPrime {
@@ -178,11 +175,11 @@ func Characterise(m *vision.Model, sha string, meta map[string]string, pool []vi
 			info.Trunk = m.Arch.Trunk
 		}
 	}
-	patches, thr := topography.FacePatches(it, info.UnitDPrime, MapSigma_mm, MapStep_mm, NullPermutations, seed)
+	patches, thr := topography.FacePatches(it, info.UnitDPrime, topography.MapSigma_mm, topography.MapStep_mm, topography.NullPermutations, seed)
 	info.NullThreshold = thr
 	info.Patches = patches
 	for h := 0; h < 2; h++ {
-		info.Maps[h] = topography.Smooth(it, topography.Hemisphere(h), info.UnitDPrime, MapSigma_mm, MapStep_mm)
+		info.Maps[h] = topography.Smooth(it, topography.Hemisphere(h), info.UnitDPrime, topography.MapSigma_mm, topography.MapStep_mm)
 		info.MaxSmoothedDPrime[h] = info.Maps[h].Max()
 	}
 	info.FaceDPrimePeak = map[string]float64{"L": info.MaxSmoothedDPrime[0], "R": info.MaxSmoothedDPrime[1]}
@@ -207,7 +204,7 @@ func Characterise(m *vision.Model, sha string, meta map[string]string, pool []vi
 	info.FaceDecodingAccuracy, info.FaceDecodingBalanced = acc, bal
 
 	// Topography: correlation against distance over the held-out Caltech images.
-	calResp := to64(calAct.Stages[3])
+	calResp := vision.Float64s(calAct.Stages[3])
 	for _, b := range topography.CorrVsDistance(it, calResp, CorrEdges_mm, 200000, seed) {
 		info.CorrVsDistance = append(info.CorrVsDistance, CorrPoint{b.Distance_mm, b.Corr, b.Pairs})
 	}
@@ -275,10 +272,10 @@ func (info *ModelInfo) bodySelectivity(it *topography.Layout, resp [][]float64, 
 		info.MaxUnitBodyDPrime = math.Max(info.MaxUnitBodyDPrime, d)
 	}
 	info.BodySelectiveFraction = float64(sel) / float64(len(info.UnitBodyDPrime))
-	info.BodyPatchList, info.BodyNullThreshold = topography.FacePatches(it, info.UnitBodyDPrime, MapSigma_mm, MapStep_mm, NullPermutations, seed)
+	info.BodyPatchList, info.BodyNullThreshold = topography.FacePatches(it, info.UnitBodyDPrime, topography.MapSigma_mm, topography.MapStep_mm, topography.NullPermutations, seed)
 	info.BodyDPrimePeak = map[string]float64{}
 	for h := 0; h < 2; h++ {
-		info.BodyMaps[h] = topography.Smooth(it, topography.Hemisphere(h), info.UnitBodyDPrime, MapSigma_mm, MapStep_mm)
+		info.BodyMaps[h] = topography.Smooth(it, topography.Hemisphere(h), info.UnitBodyDPrime, topography.MapSigma_mm, topography.MapStep_mm)
 		info.BodyDPrimePeak[topography.Hemisphere(h).String()] = info.BodyMaps[h].Max()
 	}
 	info.BodyPatches = []PatchInfo{}
@@ -331,7 +328,7 @@ func kianiRSA(m *vision.Model, pool []vision.Stimulus) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return topography.SpearmanUpper(topography.RDM(to64(act.Stages[3])), ref), nil
+	return topography.SpearmanUpper(topography.RDM(vision.Float64s(act.Stages[3])), ref), nil
 }
 
 func readMatrix(f fs.File) ([][]float64, error) {
@@ -419,7 +416,11 @@ func hemifieldGender(m *vision.Model, pool []vision.Stimulus, seed uint64) (acc 
 	for _, s := range pool {
 		if s.Face && (s.Gender == "male" || s.Gender == "female") {
 			faces = append(faces, s)
-			labels = append(labels, b2i(s.Gender == "female"))
+			label := 0
+			if s.Gender == "female" {
+				label = 1
+			}
+			labels = append(labels, label)
 		}
 	}
 	if len(faces) < 10 {
