@@ -279,31 +279,28 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	if err == nil {
 		err = c.Validate()
 	}
-	if err != nil {
-		var ce *ConfigError
-		if errors.As(err, &ce) {
-			ce.File = name
-			if ce.Line == 0 {
-				ce.Line = lineOf(lines, ce.Key)
-			}
-			return nil, ce
-		}
-		return nil, fmt.Errorf("%s: %w", name, err)
+	if err == nil && c.Sweep != nil {
+		_, err = NewSweepPlan(&c, lines)
 	}
-	if c.Sweep != nil {
-		if _, err := NewSweepPlan(&c, lines); err != nil {
-			var ce *ConfigError
-			if errors.As(err, &ce) {
-				ce.File = name
-				if ce.Line == 0 {
-					ce.Line = lineOf(lines, ce.Key)
-				}
-				return nil, ce
-			}
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
+	if err != nil {
+		return nil, inFile(err, name, lines)
 	}
 	return &c, nil
+}
+
+// inFile places a validation error in the config file: a ConfigError gets
+// the file and, when it has none, the line of its key; another error is
+// prefixed with the file's name.
+func inFile(err error, name string, lines map[string]int) error {
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	ce.File = name
+	if ce.Line == 0 {
+		ce.Line = lineOf(lines, ce.Key)
+	}
+	return ce
 }
 
 func orDash(s string) string {
