@@ -7,7 +7,6 @@ import (
 	"sort"
 
 	"github.com/microstim/microstim/plots"
-	"github.com/microstim/microstim/topography"
 	"github.com/microstim/microstim/vision"
 )
 
@@ -80,34 +79,13 @@ func Afraz2006Figures(dir string, c *Config, r *Afraz2006Result, m *vision.Model
 	}
 
 	// 3. sites on the IT sheets over the smoothed face d′ map.
-	it := m.IT()
-	patches, thr := topography.FacePatches(it, r.UnitDPrime, topography.MapSigma_mm, topography.MapStep_mm, topography.NullPermutations, c.Seed)
-	var panels []plots.SheetPanel
-	for h := 0; h < 2; h++ {
-		hemi := topography.Hemisphere(h)
-		var marks []plots.SiteMark
-		for i, s := range r.Sites {
-			if s.Hemi == hemi {
-				marks = append(marks, plots.SiteMark{X_mm: s.X_mm, Y_mm: s.Y_mm, Value: s.Shift_pct, Label: labelIf(s.Selective, i+1)})
-			}
-		}
-		title := "Left hemisphere IT"
-		if hemi == topography.Right {
-			title = "Right hemisphere IT"
-		}
-		var ps []topography.Patch
-		for _, p := range patches {
-			if p.Hemi == hemi {
-				ps = append(ps, p)
-			}
-		}
-		panels = append(panels, plots.SheetPanel{Map: topography.Smooth(it, hemi, r.UnitDPrime, topography.MapSigma_mm, topography.MapStep_mm), Threshold: thr[h],
-			Patches: ps, Title: title, Sites: marks})
+	sites, shifts := make([]SelectedSite, len(r.Sites)), make([]float64, len(r.Sites))
+	for i, s := range r.Sites {
+		sites[i], shifts[i] = s.SelectedSite, s.Shift_pct
 	}
-	if err := plots.WriteSheetMap(filepath.Join(dir, "sites_on_sheet"), panels, plots.SheetMapOptions{
-		Title: "Sites coloured by shift; grey: face d′ (σ = 0.5 mm), outlines: face patches; numbers: d′ > 1 sites", ValueLabel: "face d′",
-		Min: -1, Max: 1, SiteLabel: "shift toward face (% signal)",
-	}); err != nil {
+	if err := writeSitesOnSheet(filepath.Join(dir, "sites_on_sheet"), m.IT(), r.UnitDPrime, c.Seed, sites, shifts,
+		"Sites coloured by shift; grey: face d′ (σ = 0.5 mm), outlines: face patches; numbers: d′ > 1 sites",
+		"shift toward face (% signal)"); err != nil {
 		return err
 	}
 

@@ -40,28 +40,15 @@ func pnum(v float64) string {
 // with the sites marked and coloured by value.
 func writeSitesOnSheet(path string, it *topography.Layout, unitD []float64, seed uint64, sites []SelectedSite, values []float64, title, valueLabel string) error {
 	patches, thr := topography.FacePatches(it, unitD, topography.MapSigma_mm, topography.MapStep_mm, topography.NullPermutations, seed)
-	var panels []plots.SheetPanel
-	for h := 0; h < 2; h++ {
-		hemi := topography.Hemisphere(h)
-		var marks []plots.SiteMark
-		for i, s := range sites {
-			if s.Hemi == hemi {
-				marks = append(marks, plots.SiteMark{X_mm: s.X_mm, Y_mm: s.Y_mm, Value: values[i], Label: labelIf(s.Selective, i+1)})
-			}
-		}
-		var ps []topography.Patch
-		for _, p := range patches {
-			if p.Hemi == hemi {
-				ps = append(ps, p)
-			}
-		}
-		name := "Left hemisphere IT"
-		if hemi == topography.Right {
-			name = "Right hemisphere IT"
-		}
-		panels = append(panels, plots.SheetPanel{Map: topography.Smooth(it, hemi, unitD, topography.MapSigma_mm, topography.MapStep_mm), Threshold: thr[h],
-			Patches: ps, Title: name, Sites: marks})
+	var maps [2]*topography.Map
+	var marks [2][]plots.SiteMark
+	for h := range maps {
+		maps[h] = topography.Smooth(it, topography.Hemisphere(h), unitD, topography.MapSigma_mm, topography.MapStep_mm)
 	}
+	for i, s := range sites {
+		marks[s.Hemi] = append(marks[s.Hemi], plots.SiteMark{X_mm: s.X_mm, Y_mm: s.Y_mm, Value: values[i], Label: labelIf(s.Selective, i+1)})
+	}
+	panels := plots.HemispherePanels(maps, patches, thr, marks, [2]string{"Left hemisphere IT", "Right hemisphere IT"})
 	return plots.WriteSheetMap(path, panels, plots.SheetMapOptions{Title: title, ValueLabel: "face d′", Min: -1, Max: 1, SiteLabel: valueLabel})
 }
 

@@ -491,3 +491,20 @@ func (o *siteOverlay) Plot(c draw.Canvas, p *plot.Plot) {
 		}
 	}
 }
+
+// HemispherePanels builds the two panels of an IT sheet figure, left
+// hemisphere first: each hemisphere's map, its patches (taken from
+// patches by hemisphere), its null threshold, its sites and its title.
+func HemispherePanels(maps [2]*topography.Map, patches []topography.Patch, thr [2]float64, sites [2][]SiteMark, titles [2]string) []SheetPanel {
+	panels := make([]SheetPanel, 2)
+	for h := range panels {
+		var ps []topography.Patch
+		for _, p := range patches {
+			if int(p.Hemi) == h {
+				ps = append(ps, p)
+			}
+		}
+		panels[h] = SheetPanel{Map: maps[h], Threshold: thr[h], Patches: ps, Title: titles[h], Sites: sites[h]}
+	}
+	return panels
+}

@@ -226,21 +226,8 @@ func writeBodyMap(base, name string, info *modelinfo.ModelInfo) error {
 }
 
 func writeSelectivityMap(base, name string, info *modelinfo.ModelInfo, kind, contrast string, maps [2]*topography.Map, patches []topography.Patch, thr [2]float64) error {
-	var panels []plots.SheetPanel
-	for h := 0; h < 2; h++ {
-		hemi := topography.Hemisphere(h)
-		var ps []topography.Patch
-		for _, p := range patches {
-			if p.Hemi == hemi {
-				ps = append(ps, p)
-			}
-		}
-		title := "Left hemisphere IT (right visual field)"
-		if hemi == topography.Right {
-			title = "Right hemisphere IT (left visual field)"
-		}
-		panels = append(panels, plots.SheetPanel{Map: maps[h], Patches: ps, Threshold: thr[h], Title: title})
-	}
+	panels := plots.HemispherePanels(maps, patches, thr, [2][]plots.SiteMark{},
+		[2]string{"Left hemisphere IT (right visual field)", "Right hemisphere IT (left visual field)"})
 	label := strings.ToUpper(kind[:1]) + kind[1:]
 	opt := plots.SheetMapOptions{
 		Title: fmt.Sprintf("%s d′ (σ = %g mm), %s %.8s, α = %s; outlines: above the within-cell shuffle null (p95)",
