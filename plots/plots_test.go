@@ -520,3 +520,20 @@ func TestIntervalPlot(t *testing.T) {
 }
 
 func iv(v, lo, hi float64) Interval { return Interval{Value: v, Lo: lo, Hi: hi} }
+
+// HemispherePanels gives each hemisphere its own patches, threshold, sites
+// and title, left first.
+func TestHemispherePanels(t *testing.T) {
+	patches := []topography.Patch{{Hemi: topography.Right, Area_mm2: 1}, {Hemi: topography.Left, Area_mm2: 2}, {Hemi: topography.Right, Area_mm2: 3}}
+	sites := [2][]SiteMark{{{Label: "a"}}, nil}
+	p := HemispherePanels([2]*topography.Map{}, patches, [2]float64{0.5, 0.7}, sites, [2]string{"L", "R"})
+	if len(p) != 2 || p[0].Title != "L" || p[1].Title != "R" || p[0].Threshold != 0.5 || p[1].Threshold != 0.7 {
+		t.Fatalf("panels %+v", p)
+	}
+	if len(p[0].Patches) != 1 || p[0].Patches[0].Area_mm2 != 2 || len(p[1].Patches) != 2 || p[1].Patches[1].Area_mm2 != 3 {
+		t.Errorf("patches left %+v, right %+v; want the 2 mm² one left, 1 and 3 mm² right", p[0].Patches, p[1].Patches)
+	}
+	if len(p[0].Sites) != 1 || p[1].Sites != nil {
+		t.Errorf("sites left %v, right %v", p[0].Sites, p[1].Sites)
+	}
+}
